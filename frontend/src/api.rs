@@ -1,0 +1,58 @@
+//! Calls to memlab's JSON API from the browser; every failure becomes a readable message.
+
+use memlab_shared::api::ErrorBody;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Response;
+
+fn js_message(value: wasm_bindgen::JsValue) -> String {
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// GETs `url` and fails with the server's `detail` on a 4xx/5xx.
+async fn fetch(url: &str) -> Result<Response, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|error| format!("network error for {url}: {}", js_message(error)))?;
+    let response: Response = response.dyn_into().map_err(js_message)?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let text = text(&response).await.unwrap_or_default();
+    Err(match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => body.detail,
+        Err(_) => format!("the server answered {status} for {url}"),
+    })
+}
+
+async fn text(response: &Response) -> Result<String, String> {
+    let promise = response.text().map_err(js_message)?;
+    let value = JsFuture::from(promise).await.map_err(js_message)?;
+    Ok(value.as_string().unwrap_or_default())
+}
+
+/// GETs and decodes JSON.
+pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
+    let response = fetch(url).await?;
+    let body = text(&response).await?;
+    serde_json::from_str(&body).map_err(|error| format!("unexpected answer from {url}: {error}"))
+}
+
+/// GETs raw bytes.
+pub async fn get_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let response = fetch(url).await?;
+    let promise = response.array_buffer().map_err(js_message)?;
+    let buffer = JsFuture::from(promise).await.map_err(js_message)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Reads a file the user picked or dropped.
+pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|error| format!("cannot read {}: {}", file.name(), js_message(error)))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}

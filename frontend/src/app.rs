@@ -1,0 +1,27 @@
+//! The router and page frame.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::pages::{ExperimentPage, GalleryPage, NotFoundPage, ProbePage};
+
+/// The whole app: a header and the routed page.
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <header class="top">
+                <A href="/" attr:class="brand">"memlab"</A>
+                <span class="muted">"memorization in deep learning"</span>
+            </header>
+            <main>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=GalleryPage />
+                    <Route path=path!("/experiments/:id") view=ExperimentPage />
+                    <Route path=path!("/experiments/:id/probe") view=ProbePage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

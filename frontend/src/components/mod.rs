@@ -1,0 +1,15 @@
+//! Reusable view pieces, one component a file.
+
+pub mod curves;
+mod experiment_card;
+mod preview;
+mod probabilities;
+mod progress_bar;
+mod status_badge;
+
+pub use curves::Curves;
+pub use experiment_card::ExperimentCard;
+pub use preview::{Preview, png_data_url};
+pub use probabilities::Probabilities;
+pub use progress_bar::ProgressBar;
+pub use status_badge::StatusBadge;

@@ -1,0 +1,170 @@
+//! One experiment: configuration, metrics, curves, live progress over SSE, downloads.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use memlab_shared::api::{Experiment, JobStatus, Progress, TrainingEvent};
+use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+
+use crate::api;
+use crate::components::curves::Series;
+use crate::components::{Curves, ProgressBar, StatusBadge};
+
+/// Opens the SSE stream of experiment `id`: progress goes to `progress`, other events bump
+/// `changed` (so the page refetches). Closed when the page goes away.
+fn listen(id: i64, progress: RwSignal<Option<Progress>>, changed: RwSignal<u64>) {
+    let Ok(source) = web_sys::EventSource::new(&format!("/api/experiments/{id}/events")) else {
+        return;
+    };
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |message: web_sys::MessageEvent| {
+            let Some(text) = message.data().as_string() else {
+                return;
+            };
+            match serde_json::from_str::<TrainingEvent>(&text) {
+                Ok(TrainingEvent::Progress(update)) => progress.set(Some(update)),
+                Ok(_) => changed.update(|count| *count += 1),
+                Err(_) => {}
+            }
+        });
+    for name in ["status", "progress", "epoch"] {
+        let _ = source.add_event_listener_with_callback(name, on_message.as_ref().unchecked_ref());
+    }
+    let source = SendWrapper::new((source, on_message));
+    on_cleanup(move || source.0.close());
+}
+
+/// The experiment page.
+#[component]
+pub fn ExperimentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let changed = RwSignal::new(0u64);
+    let progress = RwSignal::new(None::<Progress>);
+    let experiment = LocalResource::new(move || {
+        changed.track();
+        let id = id();
+        async move {
+            match id {
+                Some(id) => api::get_json::<Experiment>(&format!("/api/experiments/{id}")).await,
+                None => Err("the address names no experiment id".to_owned()),
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(id) = id() {
+            listen(id, progress, changed);
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || experiment.get().map(|result| match result {
+                Ok(experiment) => view! { <Details experiment progress /> }.into_any(),
+                Err(message) => view! { <p class="error">{message}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl IntoView {
+    let id = experiment.id;
+    let config = experiment.config.clone();
+    let running = experiment.status == JobStatus::Running;
+    let curves = experiment.curves.clone();
+    let accuracy = vec![
+        Series {
+            name: "train accuracy",
+            color: "#2f6fde",
+            points: curves
+                .iter()
+                .map(|m| (m.epoch as f64, m.train_accuracy))
+                .collect(),
+        },
+        Series {
+            name: "test accuracy",
+            color: "#1e7a3c",
+            points: curves
+                .iter()
+                .map(|m| (m.epoch as f64, m.test_accuracy))
+                .collect(),
+        },
+    ];
+    let loss = vec![
+        Series {
+            name: "train loss",
+            color: "#2f6fde",
+            points: curves
+                .iter()
+                .map(|m| (m.epoch as f64, m.train_loss))
+                .collect(),
+        },
+        Series {
+            name: "test loss",
+            color: "#1e7a3c",
+            points: curves
+                .iter()
+                .map(|m| (m.epoch as f64, m.test_loss))
+                .collect(),
+        },
+    ];
+    view! {
+        <h1>{experiment.name.clone()}</h1>
+        <p><StatusBadge status=experiment.status /></p>
+        {experiment.error.clone().map(|error| view! { <p class="error">{error}</p> })}
+        {running.then(|| view! {
+            <div class="card" id="live">
+                {move || match progress.get().or_else(|| experiment.progress.clone()) {
+                    Some(p) => view! {
+                        <ProgressBar fraction=p.fraction />
+                        <p>{format!("epoch {}/{} · step {}/{} · loss {:.4} · accuracy {:.4} · {:.0} images/s",
+                            p.epoch, p.epochs, p.step, p.steps_per_epoch, p.loss, p.accuracy, p.images_per_second)}</p>
+                    }.into_any(),
+                    None => view! { <p class="muted">"Starting…"</p> }.into_any(),
+                }}
+            </div>
+        })}
+        <div class="grid">
+            <div class="card">
+                <h3>"Configuration"</h3>
+                <table>
+                    <tr><td>"data set"</td><td>{config.dataset.clone()}</td></tr>
+                    <tr><td>"model"</td><td>{format!("{:?}", config.model)}</td></tr>
+                    <tr><td>"training examples"</td><td>{config.n_train.map_or("all".to_owned(), |n| n.to_string())}</td></tr>
+                    <tr><td>"epochs"</td><td>{config.epochs}</td></tr>
+                    <tr><td>"batch size"</td><td>{config.batch_size}</td></tr>
+                    <tr><td>"optimizer"</td><td>{format!("{:?}, lr {}", config.optimizer, config.learning_rate)}</td></tr>
+                    <tr><td>"seed"</td><td>{config.seed}</td></tr>
+                </table>
+            </div>
+            {experiment.metrics.clone().map(|m| view! {
+                <div class="card" id="metrics">
+                    <h3>"Results"</h3>
+                    <table>
+                        <tr><td>"test accuracy"</td><td>{format!("{:.2} %", m.test_accuracy * 100.0)}</td></tr>
+                        <tr><td>"train accuracy"</td><td>{format!("{:.2} %", m.train_accuracy * 100.0)}</td></tr>
+                        <tr><td>"test loss"</td><td>{format!("{:.4}", m.test_loss)}</td></tr>
+                        <tr><td>"train loss"</td><td>{format!("{:.4}", m.train_loss)}</td></tr>
+                        <tr><td>"parameters"</td><td>{m.n_parameters}</td></tr>
+                        <tr><td>"training time"</td><td>{format!("{:.1} s", m.train_seconds)}</td></tr>
+                    </table>
+                    <p>
+                        <a href=format!("/experiments/{id}/probe")>"Probe in the browser"</a>" · "
+                        <a href=format!("/api/experiments/{id}/weights") rel="external">"burn weights"</a>" · "
+                        <a href=format!("/api/experiments/{id}/weights.safetensors") rel="external">"safetensors (PyTorch)"</a>
+                    </p>
+                </div>
+            })}
+        </div>
+        <div class="grid">
+            <div class="card"><Curves title="Accuracy per epoch" series=accuracy /></div>
+            <div class="card"><Curves title="Cross-entropy per epoch" series=loss /></div>
+        </div>
+    }
+}

@@ -1,0 +1,11 @@
+//! One page a file; each page renders its own errors as readable messages.
+
+mod experiment;
+mod gallery;
+mod not_found;
+mod probe;
+
+pub use experiment::ExperimentPage;
+pub use gallery::GalleryPage;
+pub use not_found::NotFoundPage;
+pub use probe::ProbePage;

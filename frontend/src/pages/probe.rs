@@ -1,0 +1,217 @@
+//! The probe page: a test image or an upload, the preprocessed input, the class probabilities
+//! computed in this browser by the shared model, and a rotation slider that re-runs it live.
+//!
+//! The link restores the view: `?sample=N&rotation=DEGREES&backend=cpu`.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use memlab_shared::api::{Experiment, JobStatus, softmax};
+use memlab_shared::model::Classifier;
+use memlab_shared::preprocess::{InputSpec, Pixels, decode_image};
+use memlab_shared::transform::rotate;
+use wasm_bindgen::JsCast;
+
+use crate::api;
+use crate::components::{Preview, Probabilities, png_data_url};
+use crate::engine::{self, Engine};
+
+/// A model ready to run in this page.
+#[derive(Clone)]
+struct Loaded {
+    experiment: Experiment,
+    input: InputSpec,
+    engine: Engine,
+    model: Classifier,
+}
+
+async fn load(id: Option<i64>, prefer_cpu: bool) -> Result<Loaded, String> {
+    let id = id.ok_or("the address names no experiment id")?;
+    let experiment: Experiment = api::get_json(&format!("/api/experiments/{id}")).await?;
+    if experiment.status != JobStatus::Done {
+        return Err(format!(
+            "experiment {id} is not trained yet ({:?})",
+            experiment.status
+        ));
+    }
+    let (Some(config), Some(input)) = (experiment.model.clone(), experiment.input.clone()) else {
+        return Err("the experiment has no stored model".into());
+    };
+    let engine = engine::engine(prefer_cpu).await;
+    let record = api::get_bytes(&format!("/api/experiments/{id}/weights")).await?;
+    let model = engine::load_model(&config, record, &engine.device)?;
+    Ok(Loaded {
+        experiment,
+        input,
+        engine,
+        model,
+    })
+}
+
+/// The probe page.
+#[component]
+pub fn ProbePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = params
+        .read_untracked()
+        .get("id")
+        .and_then(|id| id.parse::<i64>().ok());
+    let read_query = |key: &str| query.read_untracked().get(key);
+    let prefer_cpu = read_query("backend").as_deref() == Some("cpu");
+    let sample = RwSignal::new(
+        read_query("sample")
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(0),
+    );
+    let rotation = RwSignal::new(
+        read_query("rotation")
+            .and_then(|s| s.parse::<f32>().ok())
+            .unwrap_or(0.0),
+    );
+    let source = RwSignal::new(String::new());
+    let pixels = RwSignal::new(None::<Pixels>);
+    let input_error = RwSignal::new(None::<String>);
+    let prediction = RwSignal::new(None::<Result<(Vec<f32>, String), String>>);
+    let generation = StoredValue::new(0u64);
+    let loaded = LocalResource::new(move || load(id, prefer_cpu));
+
+    // A test image: fetch its PNG from the server and decode it exactly as an upload would be.
+    Effect::new(move |_| {
+        let index = sample.get();
+        let Some(Ok(model)) = loaded.get() else {
+            return;
+        };
+        let dataset = model.experiment.config.dataset.clone();
+        let input = model.input.clone();
+        leptos::task::spawn_local(async move {
+            let url = format!("/api/datasets/{dataset}/samples/{index}?split=test");
+            match api::get_bytes(&url)
+                .await
+                .and_then(|png| decode_image(&png, &input).map_err(|e| e.to_string()))
+            {
+                Ok(decoded) => {
+                    input_error.set(None);
+                    source.set(format!("test image {index} of {dataset}"));
+                    pixels.set(Some(decoded));
+                }
+                Err(message) => input_error.set(Some(message)),
+            }
+        });
+    });
+
+    // Re-run the model whenever the input or the rotation changes.
+    Effect::new(move |_| {
+        let current = pixels.get();
+        let degrees = rotation.get();
+        let Some(Ok(model)) = loaded.get() else {
+            return;
+        };
+        let Some(current) = current else { return };
+        generation.update_value(|count| *count += 1);
+        let ticket = generation.get_value();
+        let key = format!("{}|{}", source.get_untracked(), degrees);
+        leptos::task::spawn_local(async move {
+            let rotated = rotate(&current, degrees);
+            let result =
+                engine::logits(&model.model, &model.input, &rotated, &model.engine.device).await;
+            if generation.get_value() == ticket {
+                prediction.set(Some(result.map(|logits| (softmax(&logits), key))));
+            }
+        });
+    });
+
+    let on_file = move |file: web_sys::File| {
+        let Some(Ok(model)) = loaded.get_untracked() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            let decoded = api::read_file(&file).await.and_then(|bytes| {
+                decode_image(&bytes, &model.input).map_err(|error| format!("{name}: {error}"))
+            });
+            match decoded {
+                Ok(decoded) => {
+                    input_error.set(None);
+                    source.set(format!("upload {name}"));
+                    pixels.set(Some(decoded));
+                }
+                Err(message) => input_error.set(Some(message)),
+            }
+        });
+    };
+    let dragging = RwSignal::new(false);
+
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading the model…"</p> }>
+            {move || loaded.get().map(|result| match result {
+                Err(message) => view! { <p class="error" id="probe-error">{message}</p> }.into_any(),
+                Ok(model) => {
+                    let class_names = model.experiment.class_names.clone();
+                    let id = model.experiment.id;
+                    view! {
+                        <h1>{format!("Probe: {}", model.experiment.name)}</h1>
+                        <p>
+                            "Running in this browser on "
+                            <span id="backend" class="backend" data-backend=model.engine.backend.key()>{model.engine.backend.label()}</span>
+                            {model.engine.note.clone().map(|note| view! { <span class="muted">{format!(" — {note}")}</span> })}
+                            " · " <a href=format!("/experiments/{id}")>"experiment"</a>
+                        </p>
+                        <div class="probe">
+                            <div>
+                                {move || {
+                                    let src = pixels.get().and_then(|p| png_data_url(&rotate(&p, rotation.get())));
+                                    view! { <Preview src /> }
+                                }}
+                                <p class="muted" id="source">{move || source.get()}</p>
+                                <label for="sample">"Test image"</label>
+                                <input id="sample" type="number" min="0" prop:value=move || sample.get().to_string()
+                                    on:change=move |event| {
+                                        if let Ok(index) = event_target_value(&event).parse::<usize>() { sample.set(index) }
+                                    } />
+                                <label for="rotation">{move || format!("Rotation: {:.0}°", rotation.get())}</label>
+                                <input id="rotation" type="range" min="-180" max="180" step="1"
+                                    prop:value=move || rotation.get().to_string()
+                                    on:input=move |event| {
+                                        if let Ok(degrees) = event_target_value(&event).parse::<f32>() { rotation.set(degrees) }
+                                    } />
+                                <label for="upload">"Or your own image (PNG or JPEG)"</label>
+                                <div class=move || if dragging.get() { "drop over" } else { "drop" }
+                                    on:dragover=move |event: web_sys::DragEvent| { event.prevent_default(); dragging.set(true); }
+                                    on:dragleave=move |_| dragging.set(false)
+                                    on:drop=move |event: web_sys::DragEvent| {
+                                        event.prevent_default();
+                                        dragging.set(false);
+                                        let file = event.data_transfer().and_then(|transfer| transfer.files()).and_then(|files| files.get(0));
+                                        if let Some(file) = file { on_file(file) }
+                                    }>
+                                    "Drop an image here, or "
+                                    <input id="upload" type="file" accept="image/png,image/jpeg"
+                                        on:change=move |event| {
+                                            let input = event.target().and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok());
+                                            if let Some(file) = input.and_then(|input| input.files()).and_then(|files| files.get(0)) { on_file(file) }
+                                        } />
+                                </div>
+                                {move || input_error.get().map(|message| view! { <p class="error" id="input-error">{message}</p> })}
+                            </div>
+                            <div class="card">
+                                <h3>"Prediction"</h3>
+                                {move || match prediction.get() {
+                                    None => view! { <p class="muted">"Computing…"</p> }.into_any(),
+                                    Some(Err(message)) => view! { <p class="error">{message}</p> }.into_any(),
+                                    Some(Ok((probabilities, key))) => {
+                                        let json = serde_json::to_string(&probabilities).unwrap_or_default();
+                                        view! {
+                                            <div id="prediction" data-state="ready" data-key=key data-probabilities=json>
+                                                <Probabilities probabilities class_names=class_names.clone() top=10 />
+                                            </div>
+                                        }.into_any()
+                                    }
+                                }}
+                            </div>
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}

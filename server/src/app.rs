@@ -1,0 +1,51 @@
+//! The HTTP surface: `pub fn app(state) -> Router` with the JSON API under `/api` and the built
+//! frontend (single-page app) everywhere else.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::routes::{datasets, events, experiments, health, predict};
+use crate::state::AppState;
+
+/// Largest request body accepted (uploads included).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let index = state.static_dir.join("index.html");
+    let frontend = ServeDir::new(&state.static_dir).fallback(ServeFile::new(index));
+    let api = Router::new()
+        .route("/health", get(health::health_get))
+        .route(
+            "/experiments",
+            get(experiments::experiments_list).post(experiments::experiment_create),
+        )
+        .route("/experiments/{id}", get(experiments::experiment_get))
+        .route("/experiments/{id}/events", get(events::events_stream))
+        .route("/experiments/{id}/weights", get(experiments::weights_get))
+        .route(
+            "/experiments/{id}/weights.safetensors",
+            get(experiments::safetensors_get),
+        )
+        .route("/experiments/{id}/predict", post(predict::predict_post))
+        .route("/datasets", get(datasets::datasets_list))
+        .route(
+            "/datasets/{name}/samples/{index}",
+            get(datasets::sample_get),
+        )
+        .fallback(api_not_found);
+    Router::new()
+        .nest("/api", api)
+        .fallback_service(frontend)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn api_not_found(uri: axum::http::Uri) -> AppError {
+    AppError::NotFound(format!("no API route {uri}"))
+}

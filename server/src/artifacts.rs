@@ -1,0 +1,139 @@
+//! Trained weights on disk: burn's record format (what the browser loads), the architecture
+//! next to it, and a safetensors export with PyTorch names and layouts.
+//!
+//! Layout: `<data_dir>/experiments/<id>/{model.json, model.bpk, model.safetensors}`.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use burn::store::{BurnToPyTorchAdapter, ModuleRecord, ModuleSnapshot, SafetensorsStore};
+use memlab_shared::model::{Classifier, ClassifierConfig};
+use serde::{Deserialize, Serialize};
+
+use memlab_shared::preprocess::InputSpec;
+
+/// Why weights could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// File system failure.
+    #[error("artifact IO at {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The files exist but do not decode.
+    #[error("artifact format: {0}")]
+    Format(String),
+}
+
+/// What is saved next to the weights to rebuild and feed the model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// Architecture.
+    pub model: ClassifierConfig,
+    /// Input size and normalization.
+    pub input: InputSpec,
+    /// Class names, index = label.
+    pub class_names: Vec<String>,
+}
+
+/// The folder of experiment `id`.
+pub fn experiment_dir(data_dir: &Path, id: i64) -> PathBuf {
+    data_dir.join("experiments").join(id.to_string())
+}
+
+/// Path of the burn record of experiment `id`.
+pub fn record_path(data_dir: &Path, id: i64) -> PathBuf {
+    experiment_dir(data_dir, id).join("model.bpk")
+}
+
+/// Path of the safetensors export of experiment `id`.
+pub fn safetensors_path(data_dir: &Path, id: i64) -> PathBuf {
+    experiment_dir(data_dir, id).join("model.safetensors")
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArtifactError + '_ {
+    move |source| ArtifactError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Writes the model card, burn record and safetensors export of a trained model.
+pub fn save(
+    data_dir: &Path,
+    id: i64,
+    card: &ModelCard,
+    model: &Classifier,
+) -> Result<(), ArtifactError> {
+    let dir = experiment_dir(data_dir, id);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let card_path = dir.join("model.json");
+    let card_json =
+        serde_json::to_vec_pretty(card).map_err(|e| ArtifactError::Format(e.to_string()))?;
+    std::fs::write(&card_path, card_json).map_err(io(&card_path))?;
+    let record = record_bytes(model)?;
+    let record_path = record_path(data_dir, id);
+    std::fs::write(&record_path, record).map_err(io(&record_path))?;
+    let export = pytorch_safetensors(model)?;
+    let export_path = safetensors_path(data_dir, id);
+    std::fs::write(&export_path, export).map_err(io(&export_path))?;
+    Ok(())
+}
+
+/// The model's parameters in burn's record (burnpack) format.
+pub fn record_bytes(model: &Classifier) -> Result<Vec<u8>, ArtifactError> {
+    let bytes = model
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| ArtifactError::Format(e.to_string()))?;
+    Ok(bytes.to_vec())
+}
+
+/// The model's parameters as safetensors with PyTorch names (`conv1.weight`, `fc1.weight`,
+/// `hidden.0.weight`) and layouts (linear weights `[out, in]`).
+pub fn pytorch_safetensors(model: &Classifier) -> Result<Vec<u8>, ArtifactError> {
+    let mut store = SafetensorsStore::from_bytes(None)
+        .skip_enum_variants(true)
+        .with_to_adapter(BurnToPyTorchAdapter);
+    model
+        .save_into(&mut store)
+        .map_err(|e| ArtifactError::Format(e.to_string()))?;
+    store
+        .get_bytes()
+        .map_err(|e| ArtifactError::Format(e.to_string()))
+}
+
+/// Rebuilds a model from its card and record bytes on `device`.
+pub fn load_model(
+    card: &ModelCard,
+    record: &[u8],
+    device: &Device,
+) -> Result<Classifier, ArtifactError> {
+    let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(record.to_vec()))
+        .map_err(|e| ArtifactError::Format(e.to_string()))?;
+    card.model
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| ArtifactError::Format(e.to_string()))
+}
+
+/// Reads the card and record of experiment `id` and rebuilds the model on `device`.
+pub fn load(
+    data_dir: &Path,
+    id: i64,
+    device: &Device,
+) -> Result<(ModelCard, Classifier), ArtifactError> {
+    let dir = experiment_dir(data_dir, id);
+    let card_path = dir.join("model.json");
+    let card_bytes = std::fs::read(&card_path).map_err(io(&card_path))?;
+    let card: ModelCard =
+        serde_json::from_slice(&card_bytes).map_err(|e| ArtifactError::Format(e.to_string()))?;
+    let record_path = record_path(data_dir, id);
+    let record = std::fs::read(&record_path).map_err(io(&record_path))?;
+    let model = load_model(&card, &record, device)?;
+    Ok((card, model))
+}

@@ -1,0 +1,228 @@
+//! The SQLite store (sqlx): experiments and their job status, created by embedded migrations.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use memlab_shared::api::{EpochMetrics, Experiment, ExperimentConfig, FinalMetrics, JobStatus};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, SqlitePool};
+
+use crate::artifacts::ModelCard;
+
+/// The migrations in `server/migrations`, compiled into the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Store failures (always server faults, never user errors).
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// SQLite or the connection pool failed.
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A JSON column did not decode.
+    #[error("database JSON column: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Opens (creating if needed) `<data_dir>/memlab.sqlite` and applies the migrations.
+pub async fn connect(data_dir: &Path) -> Result<SqlitePool, DbError> {
+    let options = SqliteConnectOptions::from_str("sqlite://memlab.sqlite")?
+        .filename(data_dir.join("memlab.sqlite"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(std::time::Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|duration| duration.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn status_text(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Queued => "queued",
+        JobStatus::Running => "running",
+        JobStatus::Done => "done",
+        JobStatus::Failed => "failed",
+        JobStatus::Interrupted => "interrupted",
+    }
+}
+
+fn parse_status(text: &str) -> JobStatus {
+    match text {
+        "queued" => JobStatus::Queued,
+        "running" => JobStatus::Running,
+        "done" => JobStatus::Done,
+        "failed" => JobStatus::Failed,
+        _ => JobStatus::Interrupted,
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, DbError> {
+    Ok(serde_json::to_string(value)?)
+}
+
+fn from_json<T: DeserializeOwned>(text: Option<String>) -> Result<Option<T>, DbError> {
+    Ok(match text {
+        Some(text) => Some(serde_json::from_str(&text)?),
+        None => None,
+    })
+}
+
+fn experiment_from_row(row: &SqliteRow) -> Result<Experiment, DbError> {
+    let config: ExperimentConfig = serde_json::from_str(row.try_get("config")?)?;
+    let curves: Vec<EpochMetrics> = serde_json::from_str(row.try_get("curves")?)?;
+    let metrics: Option<FinalMetrics> = from_json(row.try_get("metrics")?)?;
+    let class_names: Vec<String> = serde_json::from_str(row.try_get("class_names")?)?;
+    Ok(Experiment {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        config,
+        status: parse_status(row.try_get("status")?),
+        created_at: row.try_get("created_at")?,
+        curves,
+        metrics,
+        progress: None,
+        error: row.try_get("error")?,
+        model: from_json(row.try_get("model")?)?,
+        input: from_json(row.try_get("input")?)?,
+        class_names,
+    })
+}
+
+/// Stores a new experiment with `status` (queued, or running for `memlab train`); returns its id.
+pub async fn insert(
+    pool: &SqlitePool,
+    name: &str,
+    config: &ExperimentConfig,
+    status: JobStatus,
+    is_demo: bool,
+) -> Result<i64, DbError> {
+    let result = sqlx::query(
+        "INSERT INTO experiments (name, config, status, created_at, is_demo) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(name)
+    .bind(json(config)?)
+    .bind(status_text(status))
+    .bind(now())
+    .bind(is_demo)
+    .execute(pool)
+    .await?;
+    Ok(result.last_insert_rowid())
+}
+
+/// All experiments, newest first.
+pub async fn list(pool: &SqlitePool) -> Result<Vec<Experiment>, DbError> {
+    let rows = sqlx::query("SELECT * FROM experiments ORDER BY id DESC")
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(experiment_from_row).collect()
+}
+
+/// One experiment, if it exists.
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<Experiment>, DbError> {
+    let row = sqlx::query("SELECT * FROM experiments WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(experiment_from_row).transpose()
+}
+
+/// The id of the hosted demo experiment, if one was created.
+pub async fn demo_id(pool: &SqlitePool) -> Result<Option<i64>, DbError> {
+    let row = sqlx::query("SELECT id FROM experiments WHERE is_demo = 1 ORDER BY id LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get("id")?),
+        None => None,
+    })
+}
+
+/// Marks the oldest queued experiment running and returns it.
+pub async fn claim_next(pool: &SqlitePool) -> Result<Option<Experiment>, DbError> {
+    let row = sqlx::query(
+        "UPDATE experiments SET status = 'running', started_at = ?, curves = '[]'
+         WHERE id = (SELECT id FROM experiments WHERE status = 'queued' ORDER BY id LIMIT 1)
+         RETURNING *",
+    )
+    .bind(now())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(experiment_from_row).transpose()
+}
+
+/// Replaces the stored per-epoch curves of a running experiment.
+pub async fn set_curves(
+    pool: &SqlitePool,
+    id: i64,
+    curves: &[EpochMetrics],
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE experiments SET curves = ? WHERE id = ?")
+        .bind(json(&curves)?)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Records a finished run.
+pub async fn set_done(
+    pool: &SqlitePool,
+    id: i64,
+    curves: &[EpochMetrics],
+    metrics: &FinalMetrics,
+    card: &ModelCard,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE experiments SET status = 'done', finished_at = ?, curves = ?, metrics = ?,
+         model = ?, input = ?, class_names = ?, error = NULL WHERE id = ?",
+    )
+    .bind(now())
+    .bind(json(&curves)?)
+    .bind(json(metrics)?)
+    .bind(json(&card.model)?)
+    .bind(json(&card.input)?)
+    .bind(json(&card.class_names)?)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed run.
+pub async fn set_failed(pool: &SqlitePool, id: i64, error: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE experiments SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+    )
+    .bind(now())
+    .bind(error)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// At start-up: runs left `running` by a stopped server become `interrupted`.
+pub async fn mark_interrupted(pool: &SqlitePool) -> Result<u64, DbError> {
+    let result = sqlx::query(
+        "UPDATE experiments SET status = 'interrupted',
+         error = 'the server stopped while this run was training' WHERE status = 'running'",
+    )
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}

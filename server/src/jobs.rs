@@ -1,0 +1,110 @@
+//! The training queue: one worker takes queued experiments from SQLite in order and trains
+//! them on a blocking thread, so the HTTP server never waits on training.
+
+use std::time::Duration;
+
+use memlab_shared::api::{Experiment, JobStatus, TrainingEvent};
+use tokio::task::JoinHandle;
+
+use crate::artifacts::{self, ModelCard};
+use crate::db;
+use crate::state::AppState;
+use crate::training;
+
+/// How often the worker looks at the queue when nobody wakes it.
+const POLL: Duration = Duration::from_secs(5);
+
+/// Starts the worker. It runs until the runtime stops.
+pub fn spawn_worker(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match db::claim_next(&state.pool).await {
+                Ok(Some(experiment)) => run(&state, experiment).await,
+                Ok(None) => {
+                    let _ = tokio::time::timeout(POLL, state.wake.notified()).await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "job queue");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+        }
+    })
+}
+
+fn status(status: JobStatus, error: Option<String>) -> TrainingEvent {
+    TrainingEvent::Status { status, error }
+}
+
+/// Trains one claimed experiment and records the outcome.
+async fn run(state: &AppState, experiment: Experiment) {
+    let id = experiment.id;
+    tracing::info!(id, name = %experiment.name, "training started");
+    state.hub.publish(id, status(JobStatus::Running, None));
+    let outcome = match train_blocking(state, &experiment).await {
+        Ok(()) => Ok(Ok(())),
+        Err(message) => db::set_failed(&state.pool, id, &message)
+            .await
+            .map(|()| Err(message)),
+    };
+    match outcome {
+        Ok(Ok(())) => {
+            tracing::info!(id, "training done");
+            state.hub.publish(id, status(JobStatus::Done, None));
+        }
+        Ok(Err(message)) => {
+            tracing::warn!(id, %message, "training failed");
+            state
+                .hub
+                .publish(id, status(JobStatus::Failed, Some(message)));
+        }
+        Err(error) => tracing::error!(id, %error, "could not record the outcome"),
+    }
+}
+
+/// Loads the data, trains, saves the artifacts and marks the run done.
+async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(), String> {
+    let id = experiment.id;
+    let worker = state.clone();
+    let config = experiment.config.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let task = tokio::task::spawn_blocking(move || {
+        let dataset = worker
+            .catalog
+            .get(&config.dataset)
+            .map_err(|error| error.to_string())?;
+        let mut curves = Vec::new();
+        let mut on_event = |event: TrainingEvent| {
+            if let TrainingEvent::Epoch(metrics) = &event {
+                curves.push(metrics.clone());
+                if let Err(error) = runtime.block_on(db::set_curves(&worker.pool, id, &curves)) {
+                    tracing::warn!(id, %error, "could not store curves");
+                }
+            }
+            worker.hub.publish(id, event);
+        };
+        let outcome = training::train(&dataset, &config, &worker.device, &mut on_event)
+            .map_err(|error| error.to_string())?;
+        let card = ModelCard {
+            model: outcome.model_config.clone(),
+            input: dataset.info.input.clone(),
+            class_names: dataset.info.class_names.clone(),
+        };
+        artifacts::save(&worker.data_dir, id, &card, &outcome.model)
+            .map_err(|error| error.to_string())?;
+        runtime
+            .block_on(db::set_done(
+                &worker.pool,
+                id,
+                &outcome.curves,
+                &outcome.metrics,
+                &card,
+            ))
+            .map_err(|error| error.to_string())
+    });
+    match task.await {
+        Ok(result) => result,
+        Err(error) if error.is_panic() => Err(format!("training crashed: {error}")),
+        Err(error) => Err(format!("training was cancelled: {error}")),
+    }
+}

@@ -1,0 +1,115 @@
+//! memlab's server: HTTP API, training queue, storage.
+//!
+//! - [`app`]: `app(state) -> Router`, the HTTP surface; handlers in [`routes`].
+//! - [`error`], [`extract`]: the one `AppError` and extractors that produce it.
+//! - [`state`]: what handlers share; [`hub`]: live progress per running job.
+//! - [`jobs`]: the queue worker; [`training`]: burn Autodiff training glue.
+//! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
+//! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
+//! - [`demo`]: the hosted-demo default experiment.
+//!
+//! **Architecture Invariant:** this crate never names a backend; the binary (`main.rs`)
+//! chooses the device once and passes it in.
+
+pub mod app;
+pub mod artifacts;
+pub mod data;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod hub;
+pub mod inference;
+pub mod jobs;
+pub mod routes;
+pub mod state;
+pub mod training;
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use burn::prelude::Device;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::data::Catalog;
+use crate::demo::DemoSettings;
+use crate::state::{AppState, Inner};
+
+/// Everything `memlab serve` is configured with.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where `memlab.sqlite` and the experiments' artifacts live (created if missing).
+    pub data_dir: PathBuf,
+    /// Where data sets are read from.
+    pub datasets_dir: PathBuf,
+    /// The built frontend (Trunk's `dist`).
+    pub static_dir: PathBuf,
+    /// Queue the demo experiment on an empty store (`None`: never).
+    pub demo: Option<DemoSettings>,
+    /// Refuse to create experiments.
+    pub read_only: bool,
+    /// Training and inference device.
+    pub device: Device,
+    /// A human name for `device`.
+    pub device_name: String,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data folder could not be created.
+    #[error("cannot create data folder {path}: {source}")]
+    DataDir {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The store could not be opened or migrated.
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+}
+
+/// Opens the store, marks runs interrupted by a previous stop, queues the demo if asked.
+pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> {
+    std::fs::create_dir_all(&options.data_dir).map_err(|source| StartError::DataDir {
+        path: options.data_dir.clone(),
+        source,
+    })?;
+    let pool = db::connect(&options.data_dir).await?;
+    let interrupted = db::mark_interrupted(&pool).await?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "runs were interrupted by the last stop");
+    }
+    if let Some(settings) = &options.demo {
+        let id = demo::ensure_demo(&pool, settings).await?;
+        tracing::info!(id, "demo experiment");
+    }
+    Ok(AppState::new(Inner {
+        pool,
+        catalog: Catalog::new(options.datasets_dir),
+        data_dir: options.data_dir,
+        static_dir: options.static_dir,
+        device: options.device,
+        device_name: options.device_name,
+        hub: hub::Hub::default(),
+        wake: Notify::new(),
+        models: inference::ModelCache::default(),
+        read_only: options.read_only,
+    }))
+}
+
+/// Serves `state` on `listener`, with the training worker, until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let worker = jobs::spawn_worker(state.clone());
+    let result = axum::serve(listener, app::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    worker.abort();
+    result
+}

@@ -1,0 +1,277 @@
+//! The `memlab` command: `serve` (HTTP API + frontend + training queue) and `train` (one run
+//! from the command line with a progress bar). The device is chosen here, once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use burn::prelude::Device;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use memlab_server::demo::DemoSettings;
+use memlab_server::{ServeOptions, artifacts, db, training};
+use memlab_shared::api::{ExperimentConfig, JobStatus, ModelKind, OptimizerKind, TrainingEvent};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "memlab",
+    version,
+    about = "A lab for memorization in deep learning"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API and the browser app, and train queued experiments.
+    Serve(ServeArgs),
+    /// Train one experiment from the command line (stored like one queued in the app).
+    Train(TrainArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeviceChoice {
+    /// burn's flex CPU backend (always available).
+    Cpu,
+    /// burn's wgpu runtime on a GPU (build with `--features wgpu`).
+    Wgpu,
+    /// burn's CUDA runtime (build with `--features cuda`).
+    Cuda,
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Folder of the SQLite store and the experiments' artifacts.
+    #[arg(long, env = "MEMLAB_DATA_DIR", default_value = "memlab-data")]
+    data_dir: PathBuf,
+    /// Folder of the data sets (`cargo xtask setup` fills it).
+    #[arg(long, env = "MEMLAB_DATASETS_DIR")]
+    datasets_dir: Option<PathBuf>,
+    /// Device to train on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Address to listen on.
+    #[arg(long, env = "MEMLAB_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// The built frontend (Trunk's output).
+    #[arg(long, env = "MEMLAB_STATIC_DIR", default_value = "dist")]
+    static_dir: PathBuf,
+    /// Do not queue the demo experiment on an empty store.
+    #[arg(long)]
+    no_demo: bool,
+    /// Epochs of the demo run.
+    #[arg(long, default_value_t = DemoSettings::default().epochs)]
+    demo_epochs: usize,
+    /// Training examples of the demo run (default: all).
+    #[arg(long)]
+    demo_n_train: Option<usize>,
+    /// Refuse to create experiments (hosted public demo).
+    #[arg(long)]
+    read_only: bool,
+}
+
+#[derive(Debug, Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Data set name (`mnist`, `fashion-mnist`, or an image folder's name).
+    #[arg(long, default_value = "mnist")]
+    dataset: String,
+    /// Architecture.
+    #[arg(long, value_enum, default_value = "lenet")]
+    model: ModelArg,
+    /// Training examples (default: all).
+    #[arg(long)]
+    n_train: Option<usize>,
+    /// Epochs.
+    #[arg(long, default_value_t = 2)]
+    epochs: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    learning_rate: f64,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value = "adam")]
+    optimizer: OptimizerArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModelArg {
+    Mlp,
+    Lenet,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OptimizerArg {
+    Adam,
+    Sgd,
+}
+
+/// The one place a backend is named.
+fn choose_device(choice: DeviceChoice) -> anyhow::Result<(Device, String)> {
+    match choice {
+        DeviceChoice::Cpu => Ok((Device::flex(), "flex (CPU)".into())),
+        #[cfg(feature = "wgpu")]
+        DeviceChoice::Wgpu => {
+            let device = Device::wgpu_options().init().context("initializing wgpu")?;
+            Ok((device, "wgpu (GPU)".into()))
+        }
+        #[cfg(feature = "cuda")]
+        DeviceChoice::Cuda => Ok((Device::cuda(0), "cuda:0 (GPU)".into())),
+        #[allow(unreachable_patterns)]
+        other => bail!(
+            "device {other:?} is not compiled in: rebuild with `--features {}`",
+            format!("{other:?}").to_lowercase()
+        ),
+    }
+}
+
+fn datasets_dir(common: &Common) -> PathBuf {
+    common.datasets_dir.clone().unwrap_or_else(|| {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        home.join(".cache/memlab/datasets")
+    })
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (device, device_name) = choose_device(args.common.device)?;
+    if !args.static_dir.join("index.html").is_file() {
+        tracing::warn!(dir = %args.static_dir.display(), "no built frontend: run `cargo xtask build-web` (the API still works)");
+    }
+    let demo = (!args.no_demo).then_some(DemoSettings {
+        n_train: args.demo_n_train,
+        epochs: args.demo_epochs,
+    });
+    let state = memlab_server::build_state(ServeOptions {
+        datasets_dir: datasets_dir(&args.common),
+        data_dir: args.common.data_dir,
+        static_dir: args.static_dir,
+        demo,
+        read_only: args.read_only,
+        device,
+        device_name,
+    })
+    .await?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("binding {}", args.addr))?;
+    let address = listener.local_addr()?;
+    println!("memlab is serving on http://{address}/");
+    memlab_server::run(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+async fn train(args: TrainArgs) -> anyhow::Result<()> {
+    let (device, device_name) = choose_device(args.common.device)?;
+    let config = ExperimentConfig {
+        name: None,
+        dataset: args.dataset.clone(),
+        model: match args.model {
+            ModelArg::Mlp => ModelKind::Mlp,
+            ModelArg::Lenet => ModelKind::Lenet,
+        },
+        n_train: args.n_train,
+        epochs: args.epochs,
+        seed: args.seed,
+        learning_rate: args.learning_rate,
+        batch_size: args.batch_size,
+        optimizer: match args.optimizer {
+            OptimizerArg::Adam => OptimizerKind::Adam,
+            OptimizerArg::Sgd => OptimizerKind::Sgd,
+        },
+    };
+    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let dataset = catalog.get(&config.dataset)?;
+    training::validate(&config, &dataset)?;
+    std::fs::create_dir_all(&args.common.data_dir)?;
+    let pool = db::connect(&args.common.data_dir).await?;
+    let name = format!("{:?} on {} (cli)", config.model, config.dataset);
+    let id = db::insert(&pool, &name, &config, JobStatus::Running, false).await?;
+    println!("experiment {id}: {name} on {device_name}");
+    let bar = ProgressBar::new(1000);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:40} {percent:>3}% {msg}",
+    )?);
+    let mut on_event = |event: TrainingEvent| match event {
+        TrainingEvent::Progress(progress) => {
+            bar.set_position((progress.fraction * 1000.0) as u64);
+            bar.set_message(format!(
+                "epoch {}/{} loss {:.4} acc {:.4} {:.0} img/s",
+                progress.epoch,
+                progress.epochs,
+                progress.loss,
+                progress.accuracy,
+                progress.images_per_second
+            ));
+        }
+        TrainingEvent::Epoch(metrics) => bar.suspend(|| {
+            println!(
+                "epoch {}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4} | {:.0} img/s",
+                metrics.epoch,
+                metrics.train_loss,
+                metrics.train_accuracy,
+                metrics.test_loss,
+                metrics.test_accuracy,
+                metrics.images_per_second
+            )
+        }),
+        TrainingEvent::Status { .. } => {}
+    };
+    let outcome = match training::train(&dataset, &config, &device, &mut on_event) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            db::set_failed(&pool, id, &error.to_string()).await?;
+            return Err(error.into());
+        }
+    };
+    bar.finish_and_clear();
+    let card = artifacts::ModelCard {
+        model: outcome.model_config.clone(),
+        input: dataset.info.input.clone(),
+        class_names: dataset.info.class_names.clone(),
+    };
+    artifacts::save(&args.common.data_dir, id, &card, &outcome.model)?;
+    db::set_done(&pool, id, &outcome.curves, &outcome.metrics, &card).await?;
+    let metrics = &outcome.metrics;
+    println!(
+        "done in {:.1} s: train accuracy {:.4}, test accuracy {:.4} ({} parameters)",
+        metrics.train_seconds, metrics.train_accuracy, metrics.test_accuracy, metrics.n_parameters
+    );
+    println!(
+        "weights: {}",
+        artifacts::experiment_dir(&args.common.data_dir, id).display()
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Train(args) => train(args).await,
+    }
+}

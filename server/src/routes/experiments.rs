@@ -1,0 +1,149 @@
+//! Experiments: list, create (queue a training run), read, and download weights.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use memlab_shared::api::{Experiment, ExperimentConfig, JobStatus, ModelKind};
+
+use crate::error::AppError;
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+use crate::{artifacts, db, training};
+
+/// Adds live progress to a stored experiment.
+fn with_progress(state: &AppState, mut experiment: Experiment) -> Experiment {
+    if experiment.status == JobStatus::Running {
+        experiment.progress = state.hub.progress(experiment.id);
+    }
+    experiment
+}
+
+/// Loads an experiment or answers 404.
+pub async fn find(state: &AppState, id: i64) -> Result<Experiment, AppError> {
+    let experiment = db::get(&state.pool, id).await?;
+    let experiment =
+        experiment.ok_or_else(|| AppError::NotFound(format!("no experiment with id {id}")))?;
+    Ok(with_progress(state, experiment))
+}
+
+/// `GET /api/experiments`: newest first.
+pub async fn experiments_list(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Experiment>>, AppError> {
+    let experiments = db::list(&state.pool).await?;
+    Ok(Json(
+        experiments
+            .into_iter()
+            .map(|experiment| with_progress(&state, experiment))
+            .collect(),
+    ))
+}
+
+/// `GET /api/experiments/{id}`.
+pub async fn experiment_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Experiment>, AppError> {
+    Ok(Json(find(&state, id).await?))
+}
+
+/// `POST /api/experiments`: validates and queues a run; answers 201 with the experiment.
+pub async fn experiment_create(
+    State(state): State<AppState>,
+    ApiJson(config): ApiJson<ExperimentConfig>,
+) -> Result<(StatusCode, Json<Experiment>), AppError> {
+    if state.read_only {
+        return Err(AppError::Forbidden(
+            "this server is a read-only demo: training is disabled".into(),
+        ));
+    }
+    if let Some(name) = &config.name
+        && (name.trim().is_empty() || name.len() > 200)
+    {
+        return Err(AppError::Invalid(
+            "name must have 1 to 200 characters".into(),
+        ));
+    }
+    let catalog_state = state.clone();
+    let dataset_name = config.dataset.clone();
+    let dataset = tokio::task::spawn_blocking(move || catalog_state.catalog.get(&dataset_name))
+        .await?
+        .map_err(|error| match error {
+            crate::data::DataError::Unknown(_) | crate::data::DataError::Missing { .. } => {
+                AppError::Invalid(format!("{error}; see GET /api/datasets"))
+            }
+            other => other.into(),
+        })?;
+    training::validate(&config, &dataset).map_err(|error| AppError::Invalid(error.to_string()))?;
+    let model = match config.model {
+        ModelKind::Mlp => "MLP",
+        ModelKind::Lenet => "LeNet",
+    };
+    let name = config
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{model} on {}", config.dataset));
+    let id = db::insert(&state.pool, &name, &config, JobStatus::Queued, false).await?;
+    state.wake.notify_one();
+    Ok((StatusCode::CREATED, Json(find(&state, id).await?)))
+}
+
+/// The finished experiment `id`, or 409 while it has no weights.
+async fn finished(state: &AppState, id: i64) -> Result<Experiment, AppError> {
+    let experiment = find(state, id).await?;
+    if experiment.status != JobStatus::Done {
+        return Err(AppError::Conflict(format!(
+            "experiment {id} has no weights yet (status {:?})",
+            experiment.status
+        )));
+    }
+    Ok(experiment)
+}
+
+async fn file_response(
+    path: std::path::PathBuf,
+    content_type: &str,
+    filename: String,
+) -> Result<Response, AppError> {
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|error| AppError::Internal(format!("reading {}: {error}", path.display())))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
+
+/// `GET /api/experiments/{id}/weights`: burn's record (burnpack), what the browser loads.
+pub async fn weights_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, AppError> {
+    finished(&state, id).await?;
+    let path = artifacts::record_path(&state.data_dir, id);
+    file_response(path, "application/octet-stream", format!("memlab-{id}.bpk")).await
+}
+
+/// `GET /api/experiments/{id}/weights.safetensors`: PyTorch names and layouts.
+pub async fn safetensors_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, AppError> {
+    finished(&state, id).await?;
+    let path = artifacts::safetensors_path(&state.data_dir, id);
+    file_response(
+        path,
+        "application/octet-stream",
+        format!("memlab-{id}.safetensors"),
+    )
+    .await
+}

@@ -1,0 +1,59 @@
+//! The shared application state handed to every handler and to the job worker.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use burn::prelude::Device;
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+
+use crate::data::Catalog;
+use crate::hub::Hub;
+use crate::inference::ModelCache;
+
+/// Cheap to clone: everything sits behind one `Arc`.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+/// The parts of [`AppState`].
+pub struct Inner {
+    /// The SQLite store.
+    pub pool: SqlitePool,
+    /// Data sets on disk.
+    pub catalog: Catalog,
+    /// Where the store and artifacts live.
+    pub data_dir: PathBuf,
+    /// Where the built frontend is served from.
+    pub static_dir: PathBuf,
+    /// The device training and server-side inference run on (chosen in `main`).
+    pub device: Device,
+    /// A human name for `device`.
+    pub device_name: String,
+    /// Live progress of running jobs.
+    pub hub: Hub,
+    /// Wakes the job worker when a run is queued.
+    pub wake: Notify,
+    /// Trained models kept in memory for `/predict`.
+    pub models: ModelCache,
+    /// Refuse to create experiments (the hosted public demo).
+    pub read_only: bool,
+}
+
+impl AppState {
+    /// Wraps the parts.
+    pub fn new(inner: Inner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}

@@ -1,0 +1,336 @@
+//! Training glue: batches from a [`Dataset`], burn Autodiff steps, evaluation and metrics.
+//!
+//! The model definitions live in `memlab_shared::model`; this module only drives them. The
+//! device is passed in (chosen once, in `main`), and reproducibility comes from seeding both the
+//! device (weight initialization) and the shuffling generator with the run's seed.
+
+use std::time::Instant;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
+use burn::prelude::*;
+use memlab_shared::api::{
+    EpochMetrics, ExperimentConfig, FinalMetrics, ModelKind, OptimizerKind, Progress, TrainingEvent,
+};
+use memlab_shared::model::{Classifier, ClassifierConfig, LeNetConfig, MlpConfig};
+use memlab_shared::preprocess::InputSpec;
+
+use crate::data::{Dataset, Split};
+
+/// Examples per forward pass when evaluating.
+const EVAL_BATCH: usize = 1000;
+/// Progress events are sent at most this often (seconds).
+const PROGRESS_INTERVAL: f64 = 0.5;
+
+/// Why a run could not be trained.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The configuration does not fit the data set.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct TrainOutcome {
+    /// The trained network, without autodiff.
+    pub model: Classifier,
+    /// The architecture, for rebuilding it from saved weights.
+    pub model_config: ClassifierConfig,
+    /// Per-epoch curves.
+    pub curves: Vec<EpochMetrics>,
+    /// Final train and test numbers.
+    pub metrics: FinalMetrics,
+}
+
+/// The architecture an experiment asks for on a data set of this input and class count.
+pub fn model_config(kind: ModelKind, input: &InputSpec, num_classes: usize) -> ClassifierConfig {
+    match kind {
+        ModelKind::Mlp => {
+            ClassifierConfig::Mlp(MlpConfig::new(input.len(), vec![256, 256], num_classes))
+        }
+        ModelKind::Lenet => ClassifierConfig::Lenet(LeNetConfig::new(
+            input.channels,
+            input.height,
+            input.width,
+            num_classes,
+        )),
+    }
+}
+
+/// Checks a configuration against a data set before it is queued.
+pub fn validate(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), TrainError> {
+    let invalid = |message: String| Err(TrainError::Invalid(message));
+    if config.epochs == 0 || config.epochs > 1000 {
+        return invalid(format!(
+            "epochs must be between 1 and 1000, got {}",
+            config.epochs
+        ));
+    }
+    if config.batch_size == 0 || config.batch_size > 4096 {
+        return invalid(format!(
+            "batch_size must be between 1 and 4096, got {}",
+            config.batch_size
+        ));
+    }
+    if !(config.learning_rate.is_finite()
+        && config.learning_rate > 0.0
+        && config.learning_rate <= 10.0)
+    {
+        return invalid(format!(
+            "learning_rate must be in (0, 10], got {}",
+            config.learning_rate
+        ));
+    }
+    if let Some(n_train) = config.n_train
+        && (n_train == 0 || n_train > dataset.train.len())
+    {
+        return invalid(format!(
+            "n_train must be between 1 and {} for '{}', got {n_train}",
+            dataset.train.len(),
+            dataset.info.name
+        ));
+    }
+    let input = &dataset.info.input;
+    if config.model == ModelKind::Lenet && (input.height < 12 || input.width < 12) {
+        return invalid(format!(
+            "lenet needs images of at least 12×12, '{}' has {}×{}",
+            dataset.info.name, input.height, input.width
+        ));
+    }
+    Ok(())
+}
+
+/// A small deterministic generator (SplitMix64) for shuffling: the same seed gives the same
+/// order on every platform and every version of memlab.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for index in (1..items.len()).rev() {
+            let other = (self.next_u64() % (index as u64 + 1)) as usize;
+            items.swap(index, other);
+        }
+    }
+}
+
+/// Normalized input values and labels of the examples `indices` of `split`.
+fn batch(
+    split: &Split,
+    spec: &InputSpec,
+    indices: &[usize],
+    device: &Device,
+) -> (Tensor<4>, Tensor<1, Int>) {
+    let plane = spec.height * spec.width;
+    let mut values = Vec::with_capacity(indices.len() * spec.len());
+    for &index in indices {
+        for (position, &byte) in split.image(index).iter().enumerate() {
+            let channel = position / plane;
+            values.push((f32::from(byte) / 255.0 - spec.mean[channel]) / spec.std[channel]);
+        }
+    }
+    let labels: Vec<i64> = indices
+        .iter()
+        .map(|&index| i64::from(split.labels[index]))
+        .collect();
+    let images = Tensor::from_data(
+        TensorData::new(
+            values,
+            [indices.len(), spec.channels, spec.height, spec.width],
+        ),
+        device,
+    );
+    let targets = Tensor::from_data(TensorData::new(labels, [indices.len()]), device);
+    (images, targets)
+}
+
+/// Mean cross-entropy and accuracy of `model` on the first `count` examples of `split`.
+pub fn evaluate(
+    model: &Classifier,
+    split: &Split,
+    spec: &InputSpec,
+    count: usize,
+    device: &Device,
+) -> (f64, f64) {
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
+    let mut loss_sum = 0.0;
+    let mut correct = 0usize;
+    let indices: Vec<usize> = (0..count.min(split.len())).collect();
+    for chunk in indices.chunks(EVAL_BATCH) {
+        let (images, targets) = batch(split, spec, chunk, device);
+        let logits = model.forward(images);
+        let loss: f32 = loss_fn
+            .forward(logits.clone(), targets.clone())
+            .into_scalar();
+        loss_sum += f64::from(loss) * chunk.len() as f64;
+        let hits: i64 = logits
+            .argmax(1)
+            .squeeze_dim::<1>(1)
+            .equal(targets)
+            .int()
+            .sum()
+            .into_scalar();
+        correct += hits as usize;
+    }
+    let total = indices.len().max(1) as f64;
+    (loss_sum / total, correct as f64 / total)
+}
+
+/// Serializes seeded initializations: a backend's generator may be shared by the process, so
+/// two models initialized at once would interleave their draws.
+static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Initializes `config` on `device` with weights drawn from a generator seeded with `seed`:
+/// the same seed gives the same weights.
+pub fn seeded_init(config: &ClassifierConfig, device: &Device, seed: u64) -> Classifier {
+    let _guard = INIT_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    config.init(device)
+}
+
+/// Trains `config` on `dataset`, calling `on_event` with progress and per-epoch metrics.
+///
+/// `device` is a plain (non-autodiff) device; training uses its autodiff version.
+pub fn train(
+    dataset: &Dataset,
+    config: &ExperimentConfig,
+    device: &Device,
+    on_event: &mut dyn FnMut(TrainingEvent),
+) -> Result<TrainOutcome, TrainError> {
+    validate(config, dataset)?;
+    let started = Instant::now();
+    let spec = &dataset.info.input;
+    let model_config = model_config(config.model, spec, dataset.info.class_names.len());
+    let autodiff = device.clone().autodiff();
+    let mut model = seeded_init(&model_config, &autodiff, config.seed);
+    let mut optimizer = match config.optimizer {
+        OptimizerKind::Adam => AdamConfig::new().init(),
+        OptimizerKind::Sgd => SgdConfig::new().init(),
+    };
+    let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
+    let n_train = config
+        .n_train
+        .unwrap_or(dataset.train.len())
+        .min(dataset.train.len());
+    let steps_per_epoch = n_train.div_ceil(config.batch_size);
+    let mut order: Vec<usize> = (0..n_train).collect();
+    let mut shuffler = SplitMix64::new(config.seed);
+    let mut curves = Vec::with_capacity(config.epochs);
+
+    for epoch in 1..=config.epochs {
+        shuffler.shuffle(&mut order);
+        let epoch_start = Instant::now();
+        let mut last_report = Instant::now();
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for (step, chunk) in order.chunks(config.batch_size).enumerate() {
+            let (images, targets) = batch(&dataset.train, spec, chunk, &autodiff);
+            let logits = model.forward(images);
+            let loss = loss_fn.forward(logits.clone(), targets.clone());
+            let hits: i64 = logits
+                .argmax(1)
+                .squeeze_dim::<1>(1)
+                .equal(targets)
+                .int()
+                .sum()
+                .into_scalar();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let loss_value: f32 = loss.into_scalar();
+            model = optimizer.step(config.learning_rate, model, grads);
+            loss_sum += f64::from(loss_value) * chunk.len() as f64;
+            correct += hits as usize;
+            seen += chunk.len();
+            let last_step = step + 1 == steps_per_epoch;
+            if last_step || last_report.elapsed().as_secs_f64() >= PROGRESS_INTERVAL {
+                last_report = Instant::now();
+                let done_steps = (epoch - 1) * steps_per_epoch + step + 1;
+                on_event(TrainingEvent::Progress(Progress {
+                    epoch,
+                    epochs: config.epochs,
+                    step: step + 1,
+                    steps_per_epoch,
+                    loss: loss_sum / seen as f64,
+                    accuracy: correct as f64 / seen as f64,
+                    images_per_second: seen as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9),
+                    fraction: done_steps as f64 / (config.epochs * steps_per_epoch) as f64,
+                }));
+            }
+        }
+        let images_per_second = seen as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9);
+        let valid = model.valid();
+        let (test_loss, test_accuracy) =
+            evaluate(&valid, &dataset.test, spec, dataset.test.len(), device);
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_accuracy: correct as f64 / seen.max(1) as f64,
+            test_loss,
+            test_accuracy,
+            images_per_second,
+        };
+        on_event(TrainingEvent::Epoch(metrics.clone()));
+        curves.push(metrics);
+    }
+
+    let model = model.valid();
+    let (train_loss, train_accuracy) = evaluate(&model, &dataset.train, spec, n_train, device);
+    let (test_loss, test_accuracy) =
+        evaluate(&model, &dataset.test, spec, dataset.test.len(), device);
+    let metrics = FinalMetrics {
+        train_loss,
+        train_accuracy,
+        test_loss,
+        test_accuracy,
+        n_parameters: model.num_params(),
+        train_seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok(TrainOutcome {
+        model,
+        model_config,
+        curves,
+        metrics,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffle_is_a_seeded_permutation() {
+        let mut a: Vec<usize> = (0..100).collect();
+        let mut b = a.clone();
+        SplitMix64::new(7).shuffle(&mut a);
+        SplitMix64::new(7).shuffle(&mut b);
+        assert_eq!(a, b);
+        let mut sorted = a.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..100).collect::<Vec<_>>());
+        assert_ne!(a, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn splitmix_known_answer() {
+        // Reference values of SplitMix64 from seed 0 (Vigna's splitmix64.c).
+        let mut generator = SplitMix64::new(0);
+        assert_eq!(generator.next_u64(), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(generator.next_u64(), 0x6e78_9e6a_a1b9_65f4);
+    }
+}

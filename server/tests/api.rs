@@ -1,0 +1,360 @@
+//! The HTTP API through `app(state)` with `oneshot`: answers, and JSON 4xx for bad input.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use memlab_server::app::app;
+use memlab_server::state::AppState;
+use memlab_shared::api::{DatasetInfo, ErrorBody, Experiment, Health, JobStatus, Prediction};
+use memlab_shared::preprocess::png_header_only;
+use tower::ServiceExt;
+
+use common::{bright_png, toy_config, toy_state};
+
+async fn send(state: &AppState, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let response = app(state.clone())
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, body)
+}
+
+async fn get(state: &AppState, uri: &str) -> (StatusCode, Vec<u8>) {
+    send(
+        state,
+        Request::get(uri).body(Body::empty()).expect("request"),
+    )
+    .await
+}
+
+fn post_json(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_owned()))
+        .expect("request")
+}
+
+fn multipart(uri: &str, field: &str, bytes: &[u8]) -> Request<Body> {
+    let mut body = format!(
+        "--BOUNDARY\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--BOUNDARY--\r\n");
+    Request::post(uri)
+        .header(
+            header::CONTENT_TYPE,
+            "multipart/form-data; boundary=BOUNDARY",
+        )
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// Asserts a JSON error answer of `status` and `kind`.
+fn check_error(
+    (status, body): (StatusCode, Vec<u8>),
+    expected: StatusCode,
+    kind: &str,
+) -> ErrorBody {
+    let error: ErrorBody = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&body)));
+    assert_eq!(status, expected, "{error:?}");
+    assert_eq!(error.error, kind, "{error:?}");
+    assert!(!error.detail.is_empty());
+    error
+}
+
+async fn create_and_train(state: &AppState) -> Experiment {
+    let worker = memlab_server::jobs::spawn_worker(state.clone());
+    let (status, body) = send(
+        state,
+        post_json(
+            "/api/experiments",
+            &serde_json::to_string(&toy_config(1)).expect("json"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let created: Experiment = serde_json::from_slice(&body).expect("experiment");
+    assert_eq!(created.status, JobStatus::Queued);
+    for _ in 0..600 {
+        let (_, body) = get(state, &format!("/api/experiments/{}", created.id)).await;
+        let experiment: Experiment = serde_json::from_slice(&body).expect("experiment");
+        match experiment.status {
+            JobStatus::Done => {
+                worker.abort();
+                return experiment;
+            }
+            JobStatus::Failed => panic!("training failed: {:?}", experiment.error),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("training did not finish in 60 s")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_datasets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let (status, body) = get(&state, "/api/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        serde_json::from_slice::<Health>(&body)
+            .expect("health")
+            .status,
+        "ok"
+    );
+    let (status, body) = get(&state, "/api/datasets").await;
+    assert_eq!(status, StatusCode::OK);
+    let datasets: Vec<DatasetInfo> = serde_json::from_slice(&body).expect("datasets");
+    assert_eq!(datasets.len(), 1);
+    assert_eq!((datasets[0].n_train, datasets[0].n_test), (40, 10));
+    let (status, body) = get(&state, "/api/datasets/toy/samples/0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&body[1..4], b"PNG");
+    check_error(
+        get(&state, "/api/datasets/toy/samples/10").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    check_error(
+        get(&state, "/api/datasets/toy/samples/0?split=dev").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    );
+    check_error(
+        get(&state, "/api/datasets/nope/samples/0").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    check_error(
+        get(&state, "/api/nothing-here").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_experiments_are_refused_with_422_or_400() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let good = serde_json::to_value(toy_config(1)).expect("json");
+    let with = |key: &str, value: serde_json::Value| {
+        let mut config = good.clone();
+        config[key] = value;
+        config.to_string()
+    };
+    let cases = [
+        (with("epochs", 0.into()), "epochs"),
+        (with("batch_size", 0.into()), "batch_size"),
+        (with("learning_rate", (-1.0).into()), "learning_rate"),
+        (with("n_train", 100_000.into()), "n_train"),
+        (with("dataset", "cifar-10".into()), "no data set named"),
+        (with("model", "transformer".into()), "model"),
+        (with("typo", 1.into()), "typo"),
+    ];
+    for (body, needle) in cases {
+        let error = check_error(
+            send(&state, post_json("/api/experiments", &body)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert!(error.detail.contains(needle), "{needle}: {}", error.detail);
+    }
+    check_error(
+        send(&state, post_json("/api/experiments", "{not json")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+    );
+    let no_type = Request::post("/api/experiments")
+        .body(Body::from(good.to_string()))
+        .expect("request");
+    check_error(
+        send(&state, no_type).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    check_error(
+        get(&state, "/api/experiments/42").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    check_error(
+        get(&state, "/api/experiments/abc").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (_, body) = get(&state, "/api/experiments").await;
+    assert!(
+        serde_json::from_slice::<Vec<Experiment>>(&body)
+            .expect("list")
+            .is_empty(),
+        "nothing was stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_servers_refuse_training() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), true).await;
+    let body = serde_json::to_string(&toy_config(1)).expect("json");
+    check_error(
+        send(&state, post_json("/api/experiments", &body)).await,
+        StatusCode::FORBIDDEN,
+        "read_only",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn train_predict_and_refuse_bad_uploads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let experiment = create_and_train(&state).await;
+    let id = experiment.id;
+    let metrics = experiment.metrics.expect("metrics");
+    assert_eq!(metrics.train_accuracy, 1.0, "the toy set is separable");
+    assert_eq!(experiment.curves.len(), 3);
+
+    let predict = format!("/api/experiments/{id}/predict");
+    let (status, body) = send(&state, multipart(&predict, "image", &bright_png())).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let prediction: Prediction = serde_json::from_slice(&body).expect("prediction");
+    assert_eq!(prediction.class_names[prediction.predicted], "bright");
+    assert!((prediction.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+
+    check_error(
+        send(&state, multipart(&predict, "image", b"plain text")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_image",
+    );
+    let png = bright_png();
+    check_error(
+        send(&state, multipart(&predict, "image", &png[..png.len() - 20])).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_image",
+    );
+    let bomb = check_error(
+        send(
+            &state,
+            multipart(&predict, "image", &png_header_only(50_000, 50_000)),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_image",
+    );
+    assert!(bomb.detail.contains("50000×50000"), "{}", bomb.detail);
+    check_error(
+        send(&state, multipart(&predict, "picture", &png)).await,
+        StatusCode::BAD_REQUEST,
+        "missing_field",
+    );
+    let huge = multipart(&predict, "image", &vec![0u8; 100 * 1024 * 1024]);
+    check_error(
+        send(&state, huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    );
+    let not_multipart = post_json(&predict, "{}");
+    check_error(
+        send(&state, not_multipart).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    check_error(
+        send(
+            &state,
+            multipart("/api/experiments/999/predict", "image", &png),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    let (status, weights) = get(&state, &format!("/api/experiments/{id}/weights")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!weights.is_empty());
+    let (status, export) = get(
+        &state,
+        &format!("/api/experiments/{id}/weights.safetensors"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let tensors = safetensors::SafeTensors::deserialize(&export).expect("safetensors");
+    let mut names = tensors.names();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "head.bias",
+            "head.weight",
+            "hidden.0.bias",
+            "hidden.0.weight",
+            "hidden.1.bias",
+            "hidden.1.weight"
+        ]
+    );
+    assert_eq!(
+        tensors.tensor("hidden.0.weight").expect("tensor").shape(),
+        [256, SIDE_LEN]
+    );
+
+    // SSE on a finished run: the stream says done and ends.
+    let (status, body) = get(&state, &format!("/api/experiments/{id}/events")).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(body).expect("utf8");
+    assert!(
+        text.contains("event: status") && text.contains("\"done\""),
+        "{text}"
+    );
+}
+
+const SIDE_LEN: usize = common::SIDE * common::SIDE;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weights_of_unfinished_runs_are_409() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let body = serde_json::to_string(&toy_config(1)).expect("json");
+    let (status, body) = send(&state, post_json("/api/experiments", &body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let experiment: Experiment = serde_json::from_slice(&body).expect("experiment");
+    check_error(
+        get(
+            &state,
+            &format!("/api/experiments/{}/weights", experiment.id),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "not_ready",
+    );
+    check_error(
+        send(
+            &state,
+            multipart(
+                &format!("/api/experiments/{}/predict", experiment.id),
+                "image",
+                &bright_png(),
+            ),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "not_ready",
+    );
+}

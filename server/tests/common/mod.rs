@@ -1,0 +1,69 @@
+//! Test helpers: a tiny image-folder data set written by the tests and an app state over it.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use burn::prelude::Device;
+use memlab_server::ServeOptions;
+use memlab_server::state::AppState;
+use memlab_shared::api::{ExperimentConfig, ModelKind, OptimizerKind};
+use memlab_shared::preprocess::Pixels;
+
+/// Side of the toy images.
+pub const SIDE: usize = 16;
+
+/// Writes `<root>/toy/train/{dark,bright}/*.png`: 25 images a class, separable by brightness.
+pub fn write_toy_dataset(root: &Path) {
+    for (class, base) in [("dark", 10u8), ("bright", 200u8)] {
+        let dir = root.join("toy/train").join(class);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for index in 0..25u8 {
+            let bytes: Vec<u8> = (0..SIDE * SIDE)
+                .map(|p| base + ((p as u8).wrapping_mul(index + 1) % 40))
+                .collect();
+            let png = Pixels::from_u8(1, SIDE, SIDE, &bytes)
+                .to_png()
+                .expect("png");
+            std::fs::write(dir.join(format!("{index:02}.png")), png).expect("write");
+        }
+    }
+}
+
+/// A bright toy image as PNG.
+pub fn bright_png() -> Vec<u8> {
+    Pixels::from_u8(1, SIDE, SIDE, &[220; SIDE * SIDE])
+        .to_png()
+        .expect("png")
+}
+
+/// A quick MLP run on the toy set.
+pub fn toy_config(seed: u64) -> ExperimentConfig {
+    ExperimentConfig {
+        name: None,
+        dataset: "toy".into(),
+        model: ModelKind::Mlp,
+        n_train: None,
+        epochs: 3,
+        seed,
+        learning_rate: 1e-2,
+        batch_size: 8,
+        optimizer: OptimizerKind::Adam,
+    }
+}
+
+/// An app state over a fresh data folder with the toy data set (no demo).
+pub async fn toy_state(root: &Path, read_only: bool) -> AppState {
+    write_toy_dataset(&root.join("datasets"));
+    memlab_server::build_state(ServeOptions {
+        data_dir: root.join("data"),
+        datasets_dir: root.join("datasets"),
+        static_dir: root.join("dist"),
+        demo: None,
+        read_only,
+        device: Device::flex(),
+        device_name: "flex (CPU)".into(),
+    })
+    .await
+    .expect("state")
+}

@@ -1,0 +1,191 @@
+//! Training and data against known answers: learnability of a separable set, seeded
+//! reproducibility, the PyTorch layout of the safetensors export, and MNIST's published counts.
+
+mod common;
+
+use burn::prelude::*;
+use memlab_server::artifacts::{ModelCard, load_model, pytorch_safetensors, record_bytes};
+use memlab_server::data::Catalog;
+use memlab_server::training::{seeded_init, train};
+use memlab_shared::model::{ClassifierConfig, MlpConfig};
+
+fn toy_catalog(dir: &std::path::Path) -> Catalog {
+    common::write_toy_dataset(dir);
+    Catalog::new(dir.to_owned())
+}
+
+#[test]
+fn same_seed_same_run_other_seed_other_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = toy_catalog(dir.path()).get("toy").expect("toy");
+    let device = Device::flex();
+    let run =
+        |seed| train(&dataset, &common::toy_config(seed), &device, &mut |_| {}).expect("train");
+    let (first, second, other) = (run(7), run(7), run(8));
+    assert_eq!(first.metrics.train_accuracy, 1.0);
+    assert_eq!(
+        first
+            .curves
+            .iter()
+            .map(|c| c.train_loss)
+            .collect::<Vec<_>>(),
+        second
+            .curves
+            .iter()
+            .map(|c| c.train_loss)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(parameters(&first.model), parameters(&second.model));
+    assert_ne!(parameters(&first.model), parameters(&other.model));
+}
+
+/// Every parameter's name and bytes (parameter ids, which differ between runs, left out).
+fn parameters(model: &memlab_shared::model::Classifier) -> Vec<(String, Vec<u8>)> {
+    let export = pytorch_safetensors(model).expect("export");
+    let tensors = safetensors::SafeTensors::deserialize(&export).expect("parse");
+    let mut all: Vec<(String, Vec<u8>)> = tensors
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.data().to_vec()))
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn record_round_trip_keeps_outputs() {
+    let device = Device::flex();
+    let config = ClassifierConfig::Mlp(MlpConfig::new(6, vec![5], 3));
+    let model = seeded_init(&config, &device, 3);
+    let card = ModelCard {
+        model: config.clone(),
+        input: memlab_shared::preprocess::InputSpec {
+            channels: 1,
+            height: 2,
+            width: 3,
+            mean: vec![0.0],
+            std: vec![1.0],
+        },
+        class_names: vec!["a".into(), "b".into(), "c".into()],
+    };
+    let restored = load_model(&card, &record_bytes(&model).expect("bytes"), &device).expect("load");
+    let input = Tensor::<4>::from_data(
+        TensorData::new(
+            (0..12).map(|v| v as f32 / 7.0).collect::<Vec<_>>(),
+            [2, 1, 2, 3],
+        ),
+        &device,
+    );
+    let before: Vec<f32> = model
+        .forward(input.clone())
+        .into_data()
+        .try_into_vec()
+        .expect("vec");
+    let after: Vec<f32> = restored
+        .forward(input)
+        .into_data()
+        .try_into_vec()
+        .expect("vec");
+    assert_eq!(before, after);
+    assert!(load_model(&card, b"garbage", &device).is_err());
+}
+
+/// y = x Wᵀ + b computed by hand from the exported tensors, as PyTorch's `nn.Linear` does.
+#[test]
+fn safetensors_export_matches_pytorch_semantics() {
+    let device = Device::flex();
+    let model = seeded_init(
+        &ClassifierConfig::Mlp(MlpConfig::new(4, vec![3], 2)),
+        &device,
+        4,
+    );
+    let export = pytorch_safetensors(&model).expect("export");
+    let tensors = safetensors::SafeTensors::deserialize(&export).expect("parse");
+    let read = |name: &str| -> (Vec<usize>, Vec<f32>) {
+        let view = tensors.tensor(name).expect(name);
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        (view.shape().to_vec(), values)
+    };
+    let linear =
+        |x: &[f32], weight: &(Vec<usize>, Vec<f32>), bias: &(Vec<usize>, Vec<f32>)| -> Vec<f32> {
+            let (out, inp) = (weight.0[0], weight.0[1]);
+            (0..out)
+                .map(|o| bias.1[o] + (0..inp).map(|i| weight.1[o * inp + i] * x[i]).sum::<f32>())
+                .collect()
+        };
+    let (w1, b1, w2, b2) = (
+        read("hidden.0.weight"),
+        read("hidden.0.bias"),
+        read("head.weight"),
+        read("head.bias"),
+    );
+    assert_eq!(
+        (w1.0.clone(), w2.0.clone()),
+        (vec![3, 4], vec![2, 3]),
+        "PyTorch layout is [out, in]"
+    );
+    let x = [0.5f32, -1.0, 2.0, 0.25];
+    let hidden: Vec<f32> = linear(&x, &w1, &b1)
+        .into_iter()
+        .map(|v| v.max(0.0))
+        .collect();
+    let expected = linear(&hidden, &w2, &b2);
+    let input = Tensor::<4>::from_data(TensorData::new(x.to_vec(), [1, 1, 2, 2]), &device);
+    let got: Vec<f32> = model
+        .forward(input)
+        .into_data()
+        .try_into_vec()
+        .expect("vec");
+    for (a, b) in got.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-5, "burn {got:?} vs by hand {expected:?}");
+    }
+}
+
+/// MNIST as installed by `cargo xtask setup` has the published sizes, class counts and labels.
+#[test]
+fn mnist_matches_published_counts() {
+    let catalog = Catalog::new(memlab_e2e_datasets_dir());
+    let mnist = catalog
+        .get("mnist")
+        .expect("MNIST is missing: run `cargo xtask setup`");
+    assert_eq!((mnist.train.len(), mnist.test.len()), (60_000, 10_000));
+    assert_eq!(
+        mnist.train.class_counts(10),
+        [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    );
+    assert_eq!(
+        mnist.test.class_counts(10),
+        [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    );
+    assert_eq!(&mnist.train.labels[..5], [5, 0, 4, 1, 9]);
+    assert_eq!(&mnist.test.labels[..5], [7, 2, 1, 0, 4]);
+    // The classic normalization constants of MNIST, recomputed from the pixels.
+    assert!(
+        (mnist.info.input.mean[0] - 0.1307).abs() < 1e-4,
+        "{:?}",
+        mnist.info.input.mean
+    );
+    assert!(
+        (mnist.info.input.std[0] - 0.3081).abs() < 1e-4,
+        "{:?}",
+        mnist.info.input.std
+    );
+    let fashion = catalog
+        .get("fashion-mnist")
+        .expect("Fashion-MNIST is missing: run `cargo xtask setup`");
+    assert_eq!(fashion.train.class_counts(10), [6000; 10]);
+    assert_eq!(fashion.test.class_counts(10), [1000; 10]);
+}
+
+fn memlab_e2e_datasets_dir() -> std::path::PathBuf {
+    std::env::var_os("MEMLAB_DATASETS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/memlab/datasets")
+        })
+}

@@ -1,0 +1,265 @@
+//! Types of the JSON API, shared by the server (which answers) and the browser (which asks).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ClassifierConfig;
+use crate::preprocess::InputSpec;
+
+/// The body of every 4xx and 5xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A short machine-readable kind, e.g. `invalid_input`, `not_found`.
+    pub error: String,
+    /// A sentence for a person saying what was wrong and how to fix it.
+    pub detail: String,
+}
+
+/// `GET /api/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `"ok"` when the server answers.
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+    /// The device training runs on, e.g. `flex (CPU)`.
+    pub training_device: String,
+}
+
+/// Which architecture an experiment trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Two hidden layers of 256 ReLU units.
+    Mlp,
+    /// A LeNet-5 style CNN.
+    Lenet,
+}
+
+/// Which optimizer trains the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    /// Adam with β = (0.9, 0.999), ε = 1e-8.
+    Adam,
+    /// Plain stochastic gradient descent.
+    Sgd,
+}
+
+/// What `POST /api/experiments` accepts: everything that defines a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// A name for people; defaults to `<model> on <dataset>`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Data set name as listed by `GET /api/datasets`.
+    pub dataset: String,
+    /// Architecture.
+    pub model: ModelKind,
+    /// Number of training examples used (the first ones of the training split); all if absent.
+    #[serde(default)]
+    pub n_train: Option<usize>,
+    /// Passes over the training examples.
+    pub epochs: usize,
+    /// Seed of weight initialization and shuffling: the same seed reproduces the run.
+    pub seed: u64,
+    /// Step size.
+    pub learning_rate: f64,
+    /// Examples per step.
+    pub batch_size: usize,
+    /// Optimizer.
+    pub optimizer: OptimizerKind,
+}
+
+/// Life cycle of a training job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting in the queue.
+    Queued,
+    /// Training now.
+    Running,
+    /// Finished; metrics and weights are stored.
+    Done,
+    /// Stopped by an error (see `error`).
+    Failed,
+    /// The server stopped while it was running.
+    Interrupted,
+}
+
+/// Loss and accuracy of one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean cross-entropy over the epoch's training steps.
+    pub train_loss: f64,
+    /// Training accuracy over the epoch's steps (while the weights moved).
+    pub train_accuracy: f64,
+    /// Cross-entropy on the whole test split after the epoch.
+    pub test_loss: f64,
+    /// Accuracy on the whole test split after the epoch.
+    pub test_accuracy: f64,
+    /// Training throughput over the epoch.
+    pub images_per_second: f64,
+}
+
+/// Final numbers of a finished run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalMetrics {
+    /// Cross-entropy over the training examples with the final weights.
+    pub train_loss: f64,
+    /// Accuracy over the training examples with the final weights.
+    pub train_accuracy: f64,
+    /// Cross-entropy over the test split.
+    pub test_loss: f64,
+    /// Accuracy over the test split.
+    pub test_accuracy: f64,
+    /// Number of trainable parameters.
+    pub n_parameters: usize,
+    /// Wall time of training, in seconds.
+    pub train_seconds: f64,
+}
+
+/// Live progress of a running job, as streamed over SSE.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// 1-based current epoch.
+    pub epoch: usize,
+    /// Number of epochs.
+    pub epochs: usize,
+    /// Steps done in this epoch.
+    pub step: usize,
+    /// Steps in one epoch.
+    pub steps_per_epoch: usize,
+    /// Mean loss so far in this epoch.
+    pub loss: f64,
+    /// Accuracy so far in this epoch.
+    pub accuracy: f64,
+    /// Throughput so far in this epoch.
+    pub images_per_second: f64,
+    /// Fraction of the whole run done, in `[0, 1]`.
+    pub fraction: f64,
+}
+
+/// One experiment as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Experiment {
+    /// Identifier.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// What was asked for.
+    pub config: ExperimentConfig,
+    /// Where the job is.
+    pub status: JobStatus,
+    /// Creation time, seconds since the Unix epoch.
+    pub created_at: i64,
+    /// Per-epoch curves (grows while training).
+    pub curves: Vec<EpochMetrics>,
+    /// Set when done.
+    pub metrics: Option<FinalMetrics>,
+    /// Set while running.
+    pub progress: Option<Progress>,
+    /// Set when failed or interrupted.
+    pub error: Option<String>,
+    /// The model the weights belong to (architecture and sizes).
+    pub model: Option<ClassifierConfig>,
+    /// The input the model expects.
+    pub input: Option<InputSpec>,
+    /// Class names, index = label.
+    pub class_names: Vec<String>,
+}
+
+/// A server-sent event on `GET /api/experiments/{id}/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TrainingEvent {
+    /// Status changed (queued, running, done, failed, interrupted).
+    Status {
+        /// The new status.
+        status: JobStatus,
+        /// Error message for failed or interrupted jobs.
+        error: Option<String>,
+    },
+    /// A batch of steps finished.
+    Progress(Progress),
+    /// An epoch finished.
+    Epoch(EpochMetrics),
+}
+
+/// One data set in `GET /api/datasets`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetInfo {
+    /// Name used in URLs and configs.
+    pub name: String,
+    /// Where it comes from, for people.
+    pub description: String,
+    /// The input size and normalization models trained on it use.
+    pub input: InputSpec,
+    /// Class names, index = label.
+    pub class_names: Vec<String>,
+    /// Examples in the training split.
+    pub n_train: usize,
+    /// Examples in the test split.
+    pub n_test: usize,
+}
+
+/// Answer of `POST /api/experiments/{id}/predict`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Softmax probabilities, index = class.
+    pub probabilities: Vec<f32>,
+    /// Raw logits, index = class.
+    pub logits: Vec<f32>,
+    /// Index of the largest probability.
+    pub predicted: usize,
+    /// Class names, index = class.
+    pub class_names: Vec<String>,
+}
+
+/// Index of the largest value (the first one on ties); 0 for an empty slice.
+pub fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (index, value) in values.iter().enumerate() {
+        if *value > values[best] {
+            best = index;
+        }
+    }
+    best
+}
+
+/// Numerically stable softmax.
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|logit| (logit - max).exp()).collect();
+    let total: f32 = exps.iter().sum();
+    exps.iter().map(|value| value / total).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_known_answer() {
+        let probabilities = softmax(&[0.0, (2.0f32).ln()]);
+        assert!((probabilities[0] - 1.0 / 3.0).abs() < 1e-6);
+        assert!((probabilities[1] - 2.0 / 3.0).abs() < 1e-6);
+        let large = softmax(&[1000.0, 1000.0]);
+        assert!((large[0] - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn argmax_takes_first_maximum() {
+        assert_eq!(argmax(&[1.0, 3.0, 3.0, 2.0]), 1);
+        assert_eq!(argmax(&[]), 0);
+    }
+
+    #[test]
+    fn config_rejects_unknown_fields() {
+        let json = r#"{"dataset":"mnist","model":"lenet","epochs":1,"seed":1,
+            "learning_rate":0.001,"batch_size":64,"optimizer":"adam","typo":1}"#;
+        assert!(serde_json::from_str::<ExperimentConfig>(json).is_err());
+    }
+}

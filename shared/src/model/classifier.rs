@@ -1,0 +1,71 @@
+//! One type for every architecture, so storage, inference and the browser handle any of them.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{LeNet, LeNetConfig, Mlp, MlpConfig};
+
+/// Which architecture to build, with its hyper-parameters (saved next to the weights).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "arch", rename_all = "snake_case")]
+pub enum ClassifierConfig {
+    /// A multi-layer perceptron.
+    Mlp(MlpConfig),
+    /// A LeNet-5 style CNN.
+    Lenet(LeNetConfig),
+}
+
+/// A trained or freshly initialized classifier of any supported architecture.
+// A model is built once and moved rarely, so the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum Classifier {
+    /// A multi-layer perceptron.
+    Mlp(Mlp),
+    /// A LeNet-5 style CNN.
+    LeNet(LeNet),
+}
+
+impl ClassifierConfig {
+    /// Builds the network with freshly initialized weights on `device`.
+    pub fn init(&self, device: &Device) -> Classifier {
+        match self {
+            Self::Mlp(config) => Classifier::Mlp(config.init(device)),
+            Self::Lenet(config) => Classifier::LeNet(config.init(device)),
+        }
+    }
+
+    /// Number of output classes.
+    pub fn num_classes(&self) -> usize {
+        match self {
+            Self::Mlp(config) => config.num_classes,
+            Self::Lenet(config) => config.num_classes,
+        }
+    }
+}
+
+impl Classifier {
+    /// Penultimate features.
+    ///
+    /// # Shapes
+    /// - images: `[batch, channels, height, width]`
+    /// - output: `[batch, features]`
+    pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Self::Mlp(model) => model.features(images),
+            Self::LeNet(model) => model.features(images),
+        }
+    }
+
+    /// Class logits.
+    ///
+    /// # Shapes
+    /// - images: `[batch, channels, height, width]`
+    /// - output: `[batch, num_classes]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Self::Mlp(model) => model.forward(images),
+            Self::LeNet(model) => model.forward(images),
+        }
+    }
+}

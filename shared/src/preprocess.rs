@@ -1,0 +1,316 @@
+//! Image decoding and normalization: the one path from bytes or stored pixels to model input.
+//!
+//! Training reads raw 8-bit pixels from the data set; the browser and `/predict` decode an image
+//! file. Both end in [`Pixels`] (values in `[0, 1]`, channels first) and then [`normalize`], so a
+//! data set image served as PNG and decoded again gives exactly the training input.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageReader, Limits, imageops::FilterType};
+use serde::{Deserialize, Serialize};
+
+/// Largest width or height accepted when decoding an uploaded image.
+pub const MAX_DECODE_SIDE: u32 = 8192;
+/// Largest decoded buffer, in bytes, accepted when decoding an uploaded image.
+pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The input a model expects: its size and the per-channel normalization used in training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    /// 1 for grayscale, 3 for RGB.
+    pub channels: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Width in pixels.
+    pub width: usize,
+    /// Per-channel mean subtracted after scaling pixels to `[0, 1]`.
+    pub mean: Vec<f32>,
+    /// Per-channel standard deviation divided by after subtracting the mean.
+    pub std: Vec<f32>,
+}
+
+impl InputSpec {
+    /// Number of values in one image (`channels × height × width`).
+    pub fn len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// Whether the spec describes an empty image.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An image as floats in `[0, 1]`, channels first (`[channels, height, width]`, row-major).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pixels {
+    /// Number of channels.
+    pub channels: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Width in pixels.
+    pub width: usize,
+    /// `channels × height × width` values.
+    pub values: Vec<f32>,
+}
+
+/// Why an image could not be turned into model input.
+#[derive(Debug, thiserror::Error)]
+pub enum PreprocessError {
+    /// The bytes are not an image in a supported format (PNG, JPEG), or are truncated.
+    #[error("not a readable PNG or JPEG image: {0}")]
+    Decode(String),
+    /// The image declares more pixels than the server and browser agree to decode.
+    #[error("image too large: {width}×{height} pixels (at most {max}×{max})")]
+    TooLarge {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// The limit per side.
+        max: u32,
+    },
+    /// The spec has a channel count other than 1 or 3.
+    #[error("unsupported channel count {0} (expected 1 or 3)")]
+    Channels(usize),
+}
+
+impl Pixels {
+    /// Converts 8-bit pixels laid out channels first into `[0, 1]` floats.
+    pub fn from_u8(channels: usize, height: usize, width: usize, bytes: &[u8]) -> Self {
+        Self {
+            channels,
+            height,
+            width,
+            values: bytes.iter().map(|&byte| f32::from(byte) / 255.0).collect(),
+        }
+    }
+
+    /// Back to 8-bit values, rounding and clamping (for display and PNG export).
+    pub fn to_u8(&self) -> Vec<u8> {
+        self.values
+            .iter()
+            .map(|value| (value.clamp(0.0, 1.0) * 255.0).round() as u8)
+            .collect()
+    }
+
+    /// Encodes the pixels as a PNG file (grayscale or RGB).
+    pub fn to_png(&self) -> Result<Vec<u8>, PreprocessError> {
+        let plane = self.height * self.width;
+        let bytes = self.to_u8();
+        let interleaved: Vec<u8> = (0..plane)
+            .flat_map(|index| (0..self.channels).map(move |channel| channel * plane + index))
+            .map(|source| bytes[source])
+            .collect();
+        let color = match self.channels {
+            1 => image::ExtendedColorType::L8,
+            3 => image::ExtendedColorType::Rgb8,
+            other => return Err(PreprocessError::Channels(other)),
+        };
+        let mut out = Vec::new();
+        image::ImageEncoder::write_image(
+            image::codecs::png::PngEncoder::new(&mut out),
+            &interleaved,
+            self.width as u32,
+            self.height as u32,
+            color,
+        )
+        .map_err(|error| PreprocessError::Decode(error.to_string()))?;
+        Ok(out)
+    }
+}
+
+/// Decodes an image file (PNG or JPEG) and brings it to the size and channels of `spec`.
+///
+/// Grayscale specs use the luma conversion of the `image` crate; a resize (only when the size
+/// differs) uses bilinear filtering.
+pub fn decode_image(bytes: &[u8], spec: &InputSpec) -> Result<Pixels, PreprocessError> {
+    // Reading the header allocates nothing, so it runs without limits: a declared size over the
+    // limit gets its own message instead of a generic decoding error.
+    let mut header = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(decode_error)?;
+    header.no_limits();
+    let (width, height) = header.into_dimensions().map_err(decode_error)?;
+    if width > MAX_DECODE_SIDE || height > MAX_DECODE_SIDE {
+        return Err(PreprocessError::TooLarge {
+            width,
+            height,
+            max: MAX_DECODE_SIDE,
+        });
+    }
+    let image = reader(bytes)?.decode().map_err(decode_error)?;
+    from_dynamic(image, spec)
+}
+
+/// A reader over `bytes` that guesses the format and refuses oversized allocations.
+fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, PreprocessError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(decode_error)?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_DECODE_SIDE);
+    limits.max_image_height = Some(MAX_DECODE_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    Ok(reader)
+}
+
+fn decode_error(error: impl std::fmt::Display) -> PreprocessError {
+    PreprocessError::Decode(error.to_string())
+}
+
+/// Brings a decoded image to the size and channels of `spec`.
+fn from_dynamic(image: DynamicImage, spec: &InputSpec) -> Result<Pixels, PreprocessError> {
+    let (width, height) = (spec.width as u32, spec.height as u32);
+    let image = if image.width() == width && image.height() == height {
+        image
+    } else {
+        image.resize_exact(width, height, FilterType::Triangle)
+    };
+    let plane = spec.height * spec.width;
+    let values = match spec.channels {
+        1 => image.to_luma8().into_raw(),
+        3 => {
+            let rgb = image.to_rgb8().into_raw();
+            let rgb = &rgb;
+            (0..3)
+                .flat_map(|channel| (0..plane).map(move |index| rgb[index * 3 + channel]))
+                .collect()
+        }
+        other => return Err(PreprocessError::Channels(other)),
+    };
+    Ok(Pixels::from_u8(
+        spec.channels,
+        spec.height,
+        spec.width,
+        &values,
+    ))
+}
+
+/// Applies the training normalization `(value - mean[c]) / std[c]` channel by channel.
+pub fn normalize(pixels: &Pixels, spec: &InputSpec) -> Vec<f32> {
+    let plane = pixels.height * pixels.width;
+    pixels
+        .values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let channel = index / plane.max(1);
+            (value - spec.mean[channel]) / spec.std[channel]
+        })
+        .collect()
+}
+
+/// A PNG signature, a valid IHDR chunk declaring `width × height` 8-bit grayscale pixels, and
+/// an empty IDAT and IEND: no pixel data behind the claim, the shape of a decompression-bomb
+/// upload, for tests.
+pub fn png_header_only(width: u32, height: u32) -> Vec<u8> {
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend_from_slice(&width.to_be_bytes());
+    chunk.extend_from_slice(&height.to_be_bytes());
+    chunk.extend_from_slice(&[8, 0, 0, 0, 0]); // depth 8, grayscale, deflate, no filter, no interlace
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&chunk);
+    png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    for name in [b"IDAT", b"IEND"] {
+        png.extend_from_slice(&0u32.to_be_bytes());
+        png.extend_from_slice(name);
+        png.extend_from_slice(&crc32(name).to_be_bytes());
+    }
+    png
+}
+
+/// CRC-32 (IEEE 802.3, reflected), as PNG chunks use.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gray(side: usize) -> InputSpec {
+        InputSpec {
+            channels: 1,
+            height: side,
+            width: side,
+            mean: vec![0.5],
+            std: vec![0.25],
+        }
+    }
+
+    #[test]
+    fn png_round_trip_is_exact() {
+        let bytes: Vec<u8> = (0..16).map(|value| value * 16).collect();
+        let pixels = Pixels::from_u8(1, 4, 4, &bytes);
+        let decoded = decode_image(&pixels.to_png().expect("encode"), &gray(4)).expect("decode");
+        assert_eq!(decoded, pixels);
+    }
+
+    #[test]
+    fn rgb_round_trip_keeps_channel_planes() {
+        let bytes: Vec<u8> = (0..12).map(|value| value * 20).collect();
+        let pixels = Pixels::from_u8(3, 2, 2, &bytes);
+        let spec = InputSpec {
+            channels: 3,
+            height: 2,
+            width: 2,
+            mean: vec![0.0; 3],
+            std: vec![1.0; 3],
+        };
+        let decoded = decode_image(&pixels.to_png().expect("encode"), &spec).expect("decode");
+        assert_eq!(decoded, pixels);
+    }
+
+    #[test]
+    fn crc32_known_answer() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+    }
+
+    #[test]
+    fn normalize_known_answer() {
+        let pixels = Pixels {
+            channels: 1,
+            height: 1,
+            width: 2,
+            values: vec![0.5, 1.0],
+        };
+        assert_eq!(normalize(&pixels, &gray(1)), vec![0.0, 2.0]);
+    }
+
+    #[test]
+    fn garbage_and_truncated_files_are_errors() {
+        assert!(matches!(
+            decode_image(b"hello", &gray(4)),
+            Err(PreprocessError::Decode(_))
+        ));
+        let png = Pixels::from_u8(1, 4, 4, &[7; 16]).to_png().expect("encode");
+        let truncated = &png[..png.len() / 2];
+        assert!(matches!(
+            decode_image(truncated, &gray(4)),
+            Err(PreprocessError::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn huge_declared_size_is_refused_before_decoding() {
+        let png = png_header_only(50_000, 50_000);
+        assert!(matches!(
+            decode_image(&png, &gray(4)),
+            Err(PreprocessError::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,350 @@
+//! The product path end to end: `memlab serve` on an empty data folder trains the demo (LeNet
+//! on MNIST, ≥ 98 % test accuracy), a real headless Chromium loads its weights and runs the
+//! shared model (WebGPU, and the wasm CPU fallback), its probabilities equal the server's
+//! `/predict` to 1e-4, bad input gets JSON 4xx answers over a real socket, and a second start
+//! reuses the demo.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use memlab_e2e::{TestApp, options};
+use memlab_server::demo::DemoSettings;
+use memlab_shared::api::{ErrorBody, Experiment, JobStatus, Prediction};
+use memlab_shared::preprocess::{decode_image, png_header_only};
+use memlab_shared::transform::rotate;
+
+const TOLERANCE: f32 = 1e-4;
+
+/// ChromeDriver on a free port, killed on drop.
+struct Driver(Child, u16);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_driver() -> anyhow::Result<Driver> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new("/usr/bin/chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting /usr/bin/chromedriver (cargo xtask setup installs it)")?;
+    let driver = Driver(child, port);
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(driver);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("chromedriver did not open port {port}")
+}
+
+async fn browser(driver: &Driver) -> anyhow::Result<Client> {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--enable-unsafe-webgpu", "--window-size=1200,900",
+                format!("--user-data-dir={}", tempfile::tempdir()?.keep().display()),
+            ]
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.1))
+        .await?;
+    Ok(client)
+}
+
+fn parse_probabilities(text: &str) -> anyhow::Result<Vec<f32>> {
+    serde_json::from_str(text).with_context(|| format!("data-probabilities = {text}"))
+}
+
+fn assert_close(browser: &[f32], server: &[f32], what: &str) {
+    assert_eq!(browser.len(), server.len(), "{what}: class counts differ");
+    for (class, (a, b)) in browser.iter().zip(server).enumerate() {
+        assert!(
+            (a - b).abs() <= TOLERANCE,
+            "{what}: class {class}: browser {a} vs server {b}"
+        );
+    }
+}
+
+/// Waits for the prediction panel to show the result for `key`, returns its probabilities.
+async fn prediction_for(client: &Client, key_suffix: &str) -> anyhow::Result<Vec<f32>> {
+    for _ in 0..600 {
+        if let Ok(element) = client
+            .find(Locator::Css("#prediction[data-state=ready]"))
+            .await
+        {
+            let key = element.attr("data-key").await?.unwrap_or_default();
+            if key.ends_with(key_suffix) {
+                let text = element
+                    .attr("data-probabilities")
+                    .await?
+                    .unwrap_or_default();
+                return parse_probabilities(&text);
+            }
+        }
+        if let Ok(error) = client.find(Locator::Css("#probe-error")).await {
+            bail!("the probe page failed: {}", error.text().await?);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bail!("no prediction for '{key_suffix}' within 120 s")
+}
+
+async fn server_prediction(app: &TestApp, id: i64, png: Vec<u8>) -> anyhow::Result<Prediction> {
+    let part = reqwest::multipart::Part::bytes(png)
+        .file_name("sample.png")
+        .mime_str("image/png")?;
+    let form = reqwest::multipart::Form::new().part("image", part);
+    let response = app
+        .client
+        .post(app.url(&format!("/api/experiments/{id}/predict")))
+        .multipart(form)
+        .send()
+        .await?;
+    let status = response.status();
+    let text = response.text().await?;
+    if !status.is_success() {
+        bail!("predict: {status}: {text}");
+    }
+    Ok(serde_json::from_str(&text)?)
+}
+
+async fn sample_png(app: &TestApp, index: usize) -> anyhow::Result<Vec<u8>> {
+    let response = app
+        .client
+        .get(app.url(&format!("/api/datasets/mnist/samples/{index}")))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "sample {index}: {}",
+        response.status()
+    );
+    Ok(response.bytes().await?.to_vec())
+}
+
+async fn screenshot(client: &Client, name: &str) -> anyhow::Result<()> {
+    let png = client.screenshot().await?;
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, png)?;
+    eprintln!("screenshot: {}", path.display());
+    Ok(())
+}
+
+/// Loads the probe page with `query` and checks the browser against the server.
+async fn check_probe(
+    app: &TestApp,
+    client: &Client,
+    demo: &Experiment,
+    query: &str,
+) -> anyhow::Result<String> {
+    let id = demo.id;
+    client
+        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0{query}")))
+        .await?;
+    let browser_probabilities = prediction_for(client, "test image 0 of mnist|0").await?;
+    let backend = client
+        .find(Locator::Css("#backend"))
+        .await?
+        .attr("data-backend")
+        .await?
+        .unwrap_or_default();
+    let server = server_prediction(app, id, sample_png(app, 0).await?).await?;
+    assert_close(
+        &browser_probabilities,
+        &server.probabilities,
+        &format!("sample 0 on {backend}"),
+    );
+
+    // The rotation slider re-runs the model; compare with the same rotation done natively.
+    client
+        .execute(
+            "const r = document.getElementById('rotation'); r.value = '90';
+             r.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![],
+        )
+        .await?;
+    let rotated_browser = prediction_for(client, "test image 0 of mnist|90").await?;
+    let (card, model) =
+        memlab_server::artifacts::load(&app.data_dir, id, &burn::prelude::Device::flex())?;
+    let pixels = decode_image(&sample_png(app, 0).await?, &card.input)?;
+    let rotated = memlab_server::inference::predict_pixels(
+        &model,
+        &card,
+        &rotate(&pixels, 90.0),
+        &burn::prelude::Device::flex(),
+    );
+    assert_close(
+        &rotated_browser,
+        &rotated.probabilities,
+        &format!("sample 0 rotated 90° on {backend}"),
+    );
+    screenshot(client, &format!("probe-{backend}.png")).await?;
+    Ok(backend)
+}
+
+/// A bad upload in the page gives a readable message and the page keeps working.
+async fn check_bad_upload(client: &Client) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let bad = dir.path().join("not-an-image.png");
+    std::fs::write(&bad, b"this is not a PNG")?;
+    client
+        .find(Locator::Css("#upload"))
+        .await?
+        .send_keys(&bad.display().to_string())
+        .await?;
+    let message = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#input-error"))
+        .await?
+        .text()
+        .await?;
+    assert!(message.contains("not-an-image.png"), "{message}");
+    client
+        .find(Locator::Css("#prediction[data-state=ready]"))
+        .await?;
+    screenshot(client, "probe-bad-upload.png").await
+}
+
+async fn expect_error(response: reqwest::Response, status: u16) -> anyhow::Result<ErrorBody> {
+    assert_eq!(response.status().as_u16(), status);
+    Ok(response.json::<ErrorBody>().await?)
+}
+
+/// Bad input over a real socket: each gets a JSON 4xx and the server keeps serving.
+async fn check_bad_input(app: &TestApp, id: i64) -> anyhow::Result<()> {
+    let predict = app.url(&format!("/api/experiments/{id}/predict"));
+    let upload = |bytes: Vec<u8>| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("upload.png");
+        app.client
+            .post(&predict)
+            .multipart(reqwest::multipart::Form::new().part("image", part))
+            .send()
+    };
+    expect_error(upload(b"GIF89a nonsense".to_vec()).await?, 422).await?;
+    let png = sample_png(app, 1).await?;
+    expect_error(upload(png[..png.len() / 2].to_vec()).await?, 422).await?;
+    let body = expect_error(upload(png_header_only(50_000, 50_000)).await?, 422).await?;
+    assert!(body.detail.contains("too large"), "{}", body.detail);
+    let huge = vec![0u8; 100 * 1024 * 1024];
+    let response = app
+        .client
+        .post(&predict)
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(huge)
+        .send()
+        .await;
+    match response {
+        Ok(response) => {
+            expect_error(response, 413).await?;
+        }
+        // The server may close the connection once the limit is hit, before reading it all.
+        Err(error) => assert!(error.is_request() || error.is_body(), "{error}"),
+    }
+    let bad_json = app
+        .client
+        .post(app.url("/api/experiments"))
+        .header("content-type", "application/json")
+        .body("{oops")
+        .send()
+        .await?;
+    assert_eq!(expect_error(bad_json, 400).await?.error, "invalid_json");
+    let unknown = app
+        .client
+        .get(app.url("/api/experiments/987654"))
+        .send()
+        .await?;
+    expect_error(unknown, 404).await?;
+    let health = app.client.get(app.url("/api/health")).send().await?;
+    assert!(health.status().is_success());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    let app = TestApp::spawn(options(
+        data.path().to_owned(),
+        Some(DemoSettings::default()),
+    ))
+    .await?;
+    let list: Vec<Experiment> = app.get_json("/api/experiments").await?;
+    assert_eq!(list.len(), 1, "an empty store queues exactly the demo");
+    let demo = app.wait_done(list[0].id, Duration::from_secs(900)).await?;
+    let metrics = demo.metrics.clone().context("done without metrics")?;
+    eprintln!("demo: {metrics:?}");
+    assert!(
+        metrics.test_accuracy >= 0.98,
+        "demo test accuracy {}",
+        metrics.test_accuracy
+    );
+    assert_eq!(demo.curves.len(), demo.config.epochs);
+
+    check_bad_input(&app, demo.id).await?;
+
+    let driver = start_driver()?;
+    let client = browser(&driver).await?;
+    let outcome = async {
+        client.goto(&app.url("/")).await?;
+        let card = client
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css(&format!(
+                ".experiment[data-id='{}'] .accuracy",
+                demo.id
+            )))
+            .await?;
+        assert!(card.text().await?.contains("test accuracy"));
+        screenshot(&client, "gallery.png").await?;
+        let default_backend = check_probe(&app, &client, &demo, "").await?;
+        eprintln!("the browser's default backend: {default_backend}");
+        let cpu_backend = check_probe(&app, &client, &demo, "&backend=cpu").await?;
+        check_bad_upload(&client).await?;
+        client
+            .goto(&app.url(&format!("/experiments/{}", demo.id)))
+            .await?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("#metrics"))
+            .await?;
+        screenshot(&client, "experiment.png").await?;
+        anyhow::Ok((default_backend, cpu_backend))
+    }
+    .await;
+    client.close().await?;
+    let (default_backend, cpu_backend) = outcome?;
+    eprintln!("backends: default {default_backend}, forced {cpu_backend}");
+    assert_eq!(cpu_backend, "cpu");
+    app.stop().await?;
+
+    // A second start on the same folder reuses the demo: nothing new is queued or trained.
+    let again = TestApp::spawn(options(
+        data.path().to_owned(),
+        Some(DemoSettings::default()),
+    ))
+    .await?;
+    let list: Vec<Experiment> = again.get_json("/api/experiments").await?;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, demo.id);
+    assert_eq!(list[0].status, JobStatus::Done);
+    again.stop().await
+}

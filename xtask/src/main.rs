@@ -1,0 +1,154 @@
+//! `cargo xtask`: the commands of the README. `setup` installs what memlab needs on a bare
+//! machine (wasm target, pinned Trunk and wasm-bindgen, data sets, Chromium for tests);
+//! `demo` builds and serves the app; `test` runs every check CI runs; `bench` measures.
+
+mod datasets;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+const USAGE: &str =
+    "usage: cargo xtask <setup|build-web [--release]|demo [--release]|test|lint|bench>";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    std::env::set_current_dir(&root)?;
+    let release = args.iter().any(|arg| arg == "--release");
+    match args.first().map(String::as_str) {
+        Some("setup") => setup(false),
+        Some("build-web") => build_web(release),
+        Some("demo") => {
+            setup(false)?;
+            build_web(release)?;
+            demo()
+        }
+        Some("lint") => lint(),
+        Some("test") => {
+            setup(true)?;
+            lint()?;
+            build_web(false)?;
+            test()
+        }
+        Some("bench") => {
+            setup(false)?;
+            bench()
+        }
+        _ => bail!(USAGE),
+    }
+}
+
+/// The workspace root (the parent of this crate).
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+/// A command with memlab's environment: one target dir outside the clone, shared by every
+/// build (so CI after a session is warm), the data sets folder, and cargo's bin dir on PATH.
+pub fn command(program: &str) -> Command {
+    let mut command = Command::new(program);
+    if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+        command.env("CARGO_TARGET_DIR", home().join(".cache/memlab/target"));
+    }
+    command.env("MEMLAB_DATASETS_DIR", datasets::datasets_dir());
+    let cargo_bin = home().join(".cargo/bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    if !paths.contains(&cargo_bin) {
+        paths.insert(0, cargo_bin);
+    }
+    if let Ok(joined) = std::env::join_paths(paths) {
+        command.env("PATH", joined);
+    }
+    command
+}
+
+/// Runs a command, failing with its name if it fails.
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    eprintln!("xtask: {command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("starting {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn setup(browser: bool) -> anyhow::Result<()> {
+    tools::ensure_wasm_target()?;
+    tools::ensure_trunk()?;
+    tools::ensure_wasm_bindgen()?;
+    if browser {
+        tools::ensure_chromium()?;
+    }
+    datasets::ensure_all()
+}
+
+fn build_web(release: bool) -> anyhow::Result<()> {
+    let mut command = crate::command("trunk");
+    command.arg("build");
+    if release {
+        command.arg("--release");
+    }
+    run(&mut command)
+}
+
+fn demo() -> anyhow::Result<()> {
+    run(cargo().args([
+        "run",
+        "--package",
+        "memlab-server",
+        "--bin",
+        "memlab",
+        "--",
+        "serve",
+    ]))
+}
+
+fn lint() -> anyhow::Result<()> {
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args(["clippy", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args([
+        "clippy",
+        "--package",
+        "memlab-frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "web-dev",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn test() -> anyhow::Result<()> {
+    let dist = std::env::current_dir()?.join("dist");
+    run(cargo().env("MEMLAB_DIST_DIR", dist).args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "memlab-frontend",
+    ]))
+}
+
+fn bench() -> anyhow::Result<()> {
+    run(command("bash").arg("bench/training_throughput.sh"))
+}

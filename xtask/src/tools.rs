@@ -1,0 +1,84 @@
+//! Build tools at pinned versions, installed once per machine into cargo's bin dir.
+
+use anyhow::{Context, bail};
+
+use crate::{command, run};
+
+/// Trunk's version: 0.22 needs a newer rustc than this toolchain.
+const TRUNK_VERSION: &str = "0.21.14";
+/// Must equal the `wasm-bindgen` version in Cargo.lock, or Trunk tries to download one.
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// The first line a tool prints for `--version`, if it runs.
+fn version_of(tool: &str) -> Option<String> {
+    let output = command(tool).arg("--version").output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// `rustup target add wasm32-unknown-unknown` unless it is installed.
+pub fn ensure_wasm_target() -> anyhow::Result<()> {
+    let output = command("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    let installed =
+        output.map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"));
+    if installed.unwrap_or(false) {
+        return Ok(());
+    }
+    run(command("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// Trunk at [`TRUNK_VERSION`].
+pub fn ensure_trunk() -> anyhow::Result<()> {
+    if version_of("trunk").is_some_and(|v| v.ends_with(TRUNK_VERSION)) {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: installing trunk {TRUNK_VERSION} (once per machine; about 45 minutes on 2 cores)"
+    );
+    run(command("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+}
+
+/// wasm-bindgen-cli at [`WASM_BINDGEN_VERSION`] (without `--locked`: its lock file names a
+/// crate version the registry no longer has).
+pub fn ensure_wasm_bindgen() -> anyhow::Result<()> {
+    let lock = std::fs::read_to_string("Cargo.lock").context("reading Cargo.lock")?;
+    if !lock.contains(&format!(
+        "name = \"wasm-bindgen\"\nversion = \"{WASM_BINDGEN_VERSION}\""
+    )) {
+        bail!(
+            "Cargo.lock's wasm-bindgen is not {WASM_BINDGEN_VERSION}: update WASM_BINDGEN_VERSION in xtask and Trunk.toml"
+        );
+    }
+    if version_of("wasm-bindgen").is_some_and(|v| v.ends_with(WASM_BINDGEN_VERSION)) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (once per machine)");
+    run(command("cargo").args([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        WASM_BINDGEN_VERSION,
+    ]))
+}
+
+/// Debian's Chromium and ChromeDriver, for the browser tests.
+pub fn ensure_chromium() -> anyhow::Result<()> {
+    let present = |path: &str| std::path::Path::new(path).exists();
+    if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    run(command("apt-get").arg("update"))?;
+    run(command("apt-get")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ]))
+}
