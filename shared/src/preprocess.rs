@@ -120,6 +120,35 @@ impl Pixels {
     }
 }
 
+/// The pixels as a `data:image/png;base64,...` URL (what the browser shows as the model input).
+pub fn png_data_url(pixels: &Pixels) -> Result<String, PreprocessError> {
+    Ok(format!(
+        "data:image/png;base64,{}",
+        base64(&pixels.to_png()?)
+    ))
+}
+
+/// Standard base64 (RFC 4648) with padding.
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let word = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for position in 0..4 {
+            if position <= chunk.len() {
+                out.push(char::from(
+                    TABLE[((word >> (18 - 6 * position)) & 63) as usize],
+                ));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Decodes an image file (PNG or JPEG) and brings it to the size and channels of `spec`.
 ///
 /// Grayscale specs use the luma conversion of the `image` crate; a resize (only when the size
@@ -273,6 +302,20 @@ mod tests {
         };
         let decoded = decode_image(&pixels.to_png().expect("encode"), &spec).expect("decode");
         assert_eq!(decoded, pixels);
+    }
+
+    #[test]
+    fn base64_known_answers() {
+        // RFC 4648, section 10.
+        for (input, output) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), output);
+        }
     }
 
     #[test]

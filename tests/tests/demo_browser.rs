@@ -278,6 +278,31 @@ async fn check_bad_input(app: &TestApp, id: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// While the demo trains: the gallery shows a progress bar, and the experiment page shows live
+/// progress streamed over SSE.
+async fn check_live_training(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
+    client.goto(&app.url("/")).await?;
+    let bar = format!(".experiment[data-id='{id}'] .bar");
+    client
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(&bar))
+        .await?;
+    screenshot(client, "gallery-training.png").await?;
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    for _ in 0..300 {
+        if let Ok(live) = client.find(Locator::Css("#live p")).await {
+            let text = live.text().await?;
+            if text.contains("images/s") {
+                screenshot(client, "experiment-training.png").await?;
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("no live progress on the experiment page within 30 s")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
@@ -288,39 +313,38 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     .await?;
     let list: Vec<Experiment> = app.get_json("/api/experiments").await?;
     assert_eq!(list.len(), 1, "an empty store queues exactly the demo");
-    let demo = app.wait_done(list[0].id, Duration::from_secs(900)).await?;
-    let metrics = demo.metrics.clone().context("done without metrics")?;
-    eprintln!("demo: {metrics:?}");
-    assert!(
-        metrics.test_accuracy >= 0.98,
-        "demo test accuracy {}",
-        metrics.test_accuracy
-    );
-    assert_eq!(demo.curves.len(), demo.config.epochs);
-
-    check_bad_input(&app, demo.id).await?;
+    let id = list[0].id;
 
     let driver = start_driver()?;
     let client = browser(&driver).await?;
     let outcome = async {
+        check_live_training(&app, &client, id).await?;
+        let demo = app.wait_done(id, Duration::from_secs(900)).await?;
+        let metrics = demo.metrics.clone().context("done without metrics")?;
+        eprintln!("demo: {metrics:?}");
+        assert!(
+            metrics.test_accuracy >= 0.98,
+            "demo test accuracy {}",
+            metrics.test_accuracy
+        );
+        assert_eq!(demo.curves.len(), demo.config.epochs);
+        check_bad_input(&app, id).await?;
+
         client.goto(&app.url("/")).await?;
         let card = client
             .wait()
             .at_most(Duration::from_secs(60))
             .for_element(Locator::Css(&format!(
-                ".experiment[data-id='{}'] .accuracy",
-                demo.id
+                ".experiment[data-id='{id}'] .accuracy"
             )))
             .await?;
         assert!(card.text().await?.contains("test accuracy"));
         screenshot(&client, "gallery.png").await?;
         let default_backend = check_probe(&app, &client, &demo, "").await?;
-        eprintln!("the browser's default backend: {default_backend}");
+        // A new page load chooses its engine again, so the link can force the CPU fallback.
         let cpu_backend = check_probe(&app, &client, &demo, "&backend=cpu").await?;
         check_bad_upload(&client).await?;
-        client
-            .goto(&app.url(&format!("/experiments/{}", demo.id)))
-            .await?;
+        client.goto(&app.url(&format!("/experiments/{id}"))).await?;
         client
             .wait()
             .at_most(Duration::from_secs(30))
@@ -344,7 +368,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     .await?;
     let list: Vec<Experiment> = again.get_json("/api/experiments").await?;
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0].id, demo.id);
+    assert_eq!(list[0].id, id);
     assert_eq!(list[0].status, JobStatus::Done);
     again.stop().await
 }

@@ -13,9 +13,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-const WIDTH: f64 = 520.0;
-const HEIGHT: f64 = 200.0;
-const MARGIN: f64 = 36.0;
+const WIDTH: f64 = 480.0;
+const HEIGHT: f64 = 240.0;
+const MARGIN: f64 = 40.0;
 
 /// Plots the series on shared axes with the y range fitted to the data.
 #[component]

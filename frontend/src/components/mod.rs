@@ -9,7 +9,7 @@ mod status_badge;
 
 pub use curves::Curves;
 pub use experiment_card::ExperimentCard;
-pub use preview::{Preview, png_data_url};
+pub use preview::Preview;
 pub use probabilities::Probabilities;
 pub use progress_bar::ProgressBar;
 pub use status_badge::StatusBadge;

@@ -162,7 +162,7 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
                 </div>
             })}
         </div>
-        <div class="grid">
+        <div class="plots">
             <div class="card"><Curves title="Accuracy per epoch" series=accuracy /></div>
             <div class="card"><Curves title="Cross-entropy per epoch" series=loss /></div>
         </div>

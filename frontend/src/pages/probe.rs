@@ -7,12 +7,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use memlab_shared::api::{Experiment, JobStatus, softmax};
 use memlab_shared::model::Classifier;
-use memlab_shared::preprocess::{InputSpec, Pixels, decode_image};
+use memlab_shared::preprocess::{InputSpec, Pixels, decode_image, png_data_url};
 use memlab_shared::transform::rotate;
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::components::{Preview, Probabilities, png_data_url};
+use crate::components::{Preview, Probabilities};
 use crate::engine::{self, Engine};
 
 /// A model ready to run in this page.
@@ -159,7 +159,7 @@ pub fn ProbePage() -> impl IntoView {
                         <div class="probe">
                             <div>
                                 {move || {
-                                    let src = pixels.get().and_then(|p| png_data_url(&rotate(&p, rotation.get())));
+                                    let src = pixels.get().and_then(|p| png_data_url(&rotate(&p, rotation.get())).ok());
                                     view! { <Preview src /> }
                                 }}
                                 <p class="muted" id="source">{move || source.get()}</p>
