@@ -37,8 +37,6 @@ enum DeviceChoice {
     Cpu,
     /// burn's wgpu runtime on a GPU (build with `--features wgpu`).
     Wgpu,
-    /// burn's CUDA runtime (build with `--features cuda`).
-    Cuda,
 }
 
 #[derive(Debug, Args)]
@@ -129,8 +127,6 @@ fn choose_device(choice: DeviceChoice) -> anyhow::Result<(Device, String)> {
             let device = Device::wgpu_options().init().context("initializing wgpu")?;
             Ok((device, "wgpu (GPU)".into()))
         }
-        #[cfg(feature = "cuda")]
-        DeviceChoice::Cuda => Ok((Device::cuda(0), "cuda:0 (GPU)".into())),
         #[allow(unreachable_patterns)]
         other => bail!(
             "device {other:?} is not compiled in: rebuild with `--features {}`",

@@ -160,6 +160,18 @@ fn batch(
     (images, targets)
 }
 
+/// How many rows of `logits` have their largest value at the target class.
+fn count_correct(logits: Tensor<2>, targets: Tensor<1, Int>) -> usize {
+    let hits: i64 = logits
+        .argmax(1)
+        .squeeze_dim::<1>(1)
+        .equal(targets)
+        .int()
+        .sum()
+        .into_scalar();
+    hits as usize
+}
+
 /// Mean cross-entropy and accuracy of `model` on the first `count` examples of `split`.
 pub fn evaluate(
     model: &Classifier,
@@ -179,14 +191,7 @@ pub fn evaluate(
             .forward(logits.clone(), targets.clone())
             .into_scalar();
         loss_sum += f64::from(loss) * chunk.len() as f64;
-        let hits: i64 = logits
-            .argmax(1)
-            .squeeze_dim::<1>(1)
-            .equal(targets)
-            .int()
-            .sum()
-            .into_scalar();
-        correct += hits as usize;
+        correct += count_correct(logits, targets);
     }
     let total = indices.len().max(1) as f64;
     (loss_sum / total, correct as f64 / total)
@@ -244,18 +249,12 @@ pub fn train(
             let (images, targets) = batch(&dataset.train, spec, chunk, &autodiff);
             let logits = model.forward(images);
             let loss = loss_fn.forward(logits.clone(), targets.clone());
-            let hits: i64 = logits
-                .argmax(1)
-                .squeeze_dim::<1>(1)
-                .equal(targets)
-                .int()
-                .sum()
-                .into_scalar();
+            let hits = count_correct(logits, targets);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let loss_value: f32 = loss.into_scalar();
             model = optimizer.step(config.learning_rate, model, grads);
             loss_sum += f64::from(loss_value) * chunk.len() as f64;
-            correct += hits as usize;
+            correct += hits;
             seen += chunk.len();
             let last_step = step + 1 == steps_per_epoch;
             if last_step || last_report.elapsed().as_secs_f64() >= PROGRESS_INTERVAL {
@@ -324,6 +323,105 @@ mod tests {
         sorted.sort();
         assert_eq!(sorted, (0..100).collect::<Vec<_>>());
         assert_ne!(a, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn count_correct_known_answer() {
+        let device = Device::flex();
+        let logits = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, 2.0, 3.0, 0.0, 0.0, 0.5], [3, 2]),
+            &device,
+        );
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 0, 0], [3]), &device);
+        assert_eq!(count_correct(logits, targets), 2);
+    }
+
+    #[test]
+    fn validation_names_the_bad_field() {
+        let split = Split {
+            images: vec![0; 4 * 16 * 16],
+            labels: vec![0, 1, 0, 1],
+            image_len: 256,
+        };
+        let dataset = Dataset::new(
+            "tiny",
+            String::new(),
+            [1, 16, 16],
+            vec!["a".into(), "b".into()],
+            split.clone(),
+            split,
+        );
+        let good = ExperimentConfig {
+            name: None,
+            dataset: "tiny".into(),
+            model: ModelKind::Lenet,
+            n_train: Some(4),
+            epochs: 1,
+            seed: 0,
+            learning_rate: 0.1,
+            batch_size: 2,
+            optimizer: OptimizerKind::Sgd,
+        };
+        assert!(validate(&good, &dataset).is_ok());
+        let check = |config: ExperimentConfig, needle: &str| {
+            let message = validate(&config, &dataset).expect_err(needle).to_string();
+            assert!(message.contains(needle), "{message}");
+        };
+        check(
+            ExperimentConfig {
+                n_train: Some(5),
+                ..good.clone()
+            },
+            "n_train",
+        );
+        check(
+            ExperimentConfig {
+                epochs: 0,
+                ..good.clone()
+            },
+            "epochs",
+        );
+        check(
+            ExperimentConfig {
+                learning_rate: f64::NAN,
+                ..good.clone()
+            },
+            "learning_rate",
+        );
+        check(
+            ExperimentConfig {
+                batch_size: 5000,
+                ..good.clone()
+            },
+            "batch_size",
+        );
+        let small = Dataset::new(
+            "small",
+            String::new(),
+            [1, 8, 8],
+            vec!["a".into()],
+            Split {
+                images: vec![0; 64],
+                labels: vec![0],
+                image_len: 64,
+            },
+            Split {
+                images: vec![],
+                labels: vec![],
+                image_len: 64,
+            },
+        );
+        let lenet = ExperimentConfig {
+            dataset: "small".into(),
+            n_train: None,
+            ..good
+        };
+        assert!(
+            validate(&lenet, &small)
+                .expect_err("too small")
+                .to_string()
+                .contains("12×12")
+        );
     }
 
     #[test]

@@ -125,6 +125,16 @@ fn demo() -> anyhow::Result<()> {
 fn lint() -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--check"]))?;
     run(cargo().args(["clippy", "--all-targets", "--", "-D", "warnings"]))?;
+    // The GPU training backend is type-checked, not built: no GPU here to run it on.
+    run(cargo().args([
+        "check",
+        "--package",
+        "memlab-server",
+        "--features",
+        "wgpu",
+        "--bin",
+        "memlab",
+    ]))?;
     run(cargo().args([
         "clippy",
         "--package",
