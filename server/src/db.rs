@@ -226,3 +226,15 @@ pub async fn mark_interrupted(pool: &SqlitePool) -> Result<u64, DbError> {
     .await?;
     Ok(result.rows_affected())
 }
+
+/// Queues experiment `id` again if it failed or was interrupted; returns whether it did.
+pub async fn requeue_unfinished(pool: &SqlitePool, id: i64) -> Result<bool, DbError> {
+    let result = sqlx::query(
+        "UPDATE experiments SET status = 'queued', error = NULL, curves = '[]'
+         WHERE id = ? AND status IN ('failed', 'interrupted')",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}

@@ -38,9 +38,11 @@ pub fn demo_config(settings: &DemoSettings) -> ExperimentConfig {
     }
 }
 
-/// Queues the demo unless one exists already; returns its id.
+/// Queues the demo unless one exists already; a demo that failed or was interrupted (say, the
+/// data sets were missing, or the server stopped mid-run) is queued again. Returns its id.
 pub async fn ensure_demo(pool: &SqlitePool, settings: &DemoSettings) -> Result<i64, DbError> {
     if let Some(id) = db::demo_id(pool).await? {
+        db::requeue_unfinished(pool, id).await?;
         return Ok(id);
     }
     let config = demo_config(settings);

@@ -358,3 +358,39 @@ async fn weights_of_unfinished_runs_are_409() {
         "not_ready",
     );
 }
+
+/// A run left `running` by a stopped server is `interrupted` at the next start, and a demo that
+/// did not finish is queued again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_mark_interrupted_runs_and_requeue_the_demo() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let config = toy_config(1);
+    let orphan =
+        memlab_server::db::insert(&state.pool, "orphan", &config, JobStatus::Running, false)
+            .await
+            .expect("insert");
+    let demo = memlab_server::db::insert(&state.pool, "demo", &config, JobStatus::Running, true)
+        .await
+        .expect("insert");
+    drop(state);
+    let state = toy_state(dir.path(), false).await;
+    let (_, body) = get(&state, &format!("/api/experiments/{orphan}")).await;
+    let experiment: Experiment = serde_json::from_slice(&body).expect("experiment");
+    assert_eq!(experiment.status, JobStatus::Interrupted);
+    assert!(experiment.error.expect("error").contains("stopped"));
+    let settings = memlab_server::demo::DemoSettings::default();
+    assert_eq!(
+        memlab_server::demo::ensure_demo(&state.pool, &settings)
+            .await
+            .expect("demo"),
+        demo
+    );
+    let (_, body) = get(&state, &format!("/api/experiments/{demo}")).await;
+    assert_eq!(
+        serde_json::from_slice::<Experiment>(&body)
+            .expect("experiment")
+            .status,
+        JobStatus::Queued
+    );
+}

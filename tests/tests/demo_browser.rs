@@ -182,26 +182,35 @@ async fn check_probe(
         )
         .await?;
     let rotated_browser = prediction_for(client, "test image 0 of mnist|90").await?;
-    let (card, model) =
-        memlab_server::artifacts::load(&app.data_dir, id, &burn::prelude::Device::flex())?;
-    let pixels = decode_image(&sample_png(app, 0).await?, &card.input)?;
-    let rotated = memlab_server::inference::predict_pixels(
-        &model,
-        &card,
-        &rotate(&pixels, 90.0),
-        &burn::prelude::Device::flex(),
-    );
+    let rotated = native_prediction(app, id, &sample_png(app, 0).await?, 90.0).await?;
     assert_close(
         &rotated_browser,
-        &rotated.probabilities,
+        &rotated,
         &format!("sample 0 rotated 90° on {backend}"),
     );
     screenshot(client, &format!("probe-{backend}.png")).await?;
     Ok(backend)
 }
 
-/// A bad upload in the page gives a readable message and the page keeps working.
-async fn check_bad_upload(client: &Client) -> anyhow::Result<()> {
+/// The native prediction for `png` rotated by `degrees`, from the stored weights.
+async fn native_prediction(
+    app: &TestApp,
+    id: i64,
+    png: &[u8],
+    degrees: f32,
+) -> anyhow::Result<Vec<f32>> {
+    let device = burn::prelude::Device::flex();
+    let (card, model) = memlab_server::artifacts::load(&app.data_dir, id, &device)?;
+    let pixels = decode_image(png, &card.input)?;
+    Ok(
+        memlab_server::inference::predict_pixels(&model, &card, &rotate(&pixels, degrees), &device)
+            .probabilities,
+    )
+}
+
+/// Uploads in the page: a bad file gives a readable message and the page keeps working; a
+/// good one is predicted like the server predicts it (at the slider's current 90°).
+async fn check_uploads(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let bad = dir.path().join("not-an-image.png");
     std::fs::write(&bad, b"this is not a PNG")?;
@@ -221,7 +230,27 @@ async fn check_bad_upload(client: &Client) -> anyhow::Result<()> {
     client
         .find(Locator::Css("#prediction[data-state=ready]"))
         .await?;
-    screenshot(client, "probe-bad-upload.png").await
+    screenshot(client, "probe-bad-upload.png").await?;
+
+    let png = sample_png(app, 3).await?;
+    let good = dir.path().join("digit.png");
+    std::fs::write(&good, &png)?;
+    client
+        .find(Locator::Css("#upload"))
+        .await?
+        .send_keys(&good.display().to_string())
+        .await?;
+    let browser_probabilities = prediction_for(client, "upload digit.png|90").await?;
+    assert_close(
+        &browser_probabilities,
+        &native_prediction(app, id, &png, 90.0).await?,
+        "uploaded digit at 90°",
+    );
+    assert!(
+        client.find(Locator::Css("#input-error")).await.is_err(),
+        "the error is cleared"
+    );
+    Ok(())
 }
 
 async fn expect_error(response: reqwest::Response, status: u16) -> anyhow::Result<ErrorBody> {
@@ -343,7 +372,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         let default_backend = check_probe(&app, &client, &demo, "").await?;
         // A new page load chooses its engine again, so the link can force the CPU fallback.
         let cpu_backend = check_probe(&app, &client, &demo, "&backend=cpu").await?;
-        check_bad_upload(&client).await?;
+        check_uploads(&app, &client, id).await?;
         client.goto(&app.url(&format!("/experiments/{id}"))).await?;
         client
             .wait()
