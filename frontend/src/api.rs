@@ -43,10 +43,36 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
 
 /// GETs raw bytes.
 pub async fn get_bytes(url: &str) -> Result<Vec<u8>, String> {
+    Ok(get_bytes_and_header(url, "x-label").await?.0)
+}
+
+/// GETs raw bytes and one response header.
+pub async fn get_bytes_and_header(
+    url: &str,
+    header: &str,
+) -> Result<(Vec<u8>, Option<String>), String> {
     let response = fetch(url).await?;
+    let value = response.headers().get(header).ok().flatten();
     let promise = response.array_buffer().map_err(js_message)?;
     let buffer = JsFuture::from(promise).await.map_err(js_message)?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    Ok((js_sys::Uint8Array::new(&buffer).to_vec(), value))
+}
+
+/// Replaces the address bar's query without reloading, so the link restores this view.
+pub fn replace_query(query: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(path) = window.location().pathname() else {
+        return;
+    };
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}?{query}")),
+        );
+    }
 }
 
 /// Reads a file the user picked or dropped.

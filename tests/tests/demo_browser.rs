@@ -85,22 +85,24 @@ fn assert_close(browser: &[f32], server: &[f32], what: &str) {
 
 /// Waits for the prediction panel to show the result for `key`, returns its probabilities.
 async fn prediction_for(client: &Client, key_suffix: &str) -> anyhow::Result<Vec<f32>> {
+    // One script reads both attributes, so a re-render between two reads cannot mix them up.
+    let read = "const e = document.querySelector('#prediction[data-state=ready]');
+                const failed = document.querySelector('#probe-error');
+                return failed ? ['error', failed.textContent]
+                     : e ? [e.dataset.key, e.dataset.probabilities] : null;";
     for _ in 0..600 {
-        if let Ok(element) = client
-            .find(Locator::Css("#prediction[data-state=ready]"))
-            .await
-        {
-            let key = element.attr("data-key").await?.unwrap_or_default();
-            if key.ends_with(key_suffix) {
-                let text = element
-                    .attr("data-probabilities")
-                    .await?
-                    .unwrap_or_default();
-                return parse_probabilities(&text);
+        let value = client.execute(read, vec![]).await?;
+        if let Some([key, text]) = value.as_array().map(Vec::as_slice) {
+            let (key, text) = (
+                key.as_str().unwrap_or_default(),
+                text.as_str().unwrap_or_default(),
+            );
+            if key == "error" {
+                bail!("the probe page failed: {text}");
             }
-        }
-        if let Ok(error) = client.find(Locator::Css("#probe-error")).await {
-            bail!("the probe page failed: {}", error.text().await?);
+            if key.ends_with(key_suffix) {
+                return parse_probabilities(text);
+            }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -187,6 +189,19 @@ async fn check_probe(
         &rotated_browser,
         &rotated,
         &format!("sample 0 rotated 90° on {backend}"),
+    );
+    let address = client.current_url().await?;
+    assert!(
+        address.as_str().contains("sample=0&rotation=90"),
+        "the address follows the view: {address}"
+    );
+    assert_eq!(
+        client
+            .find(Locator::Css("#true-label strong"))
+            .await?
+            .text()
+            .await?,
+        "7"
     );
     screenshot(client, &format!("probe-{backend}.png")).await?;
     Ok(backend)
@@ -320,8 +335,10 @@ async fn check_live_training(app: &TestApp, client: &Client, id: i64) -> anyhow:
     screenshot(client, "gallery-training.png").await?;
     client.goto(&app.url(&format!("/experiments/{id}"))).await?;
     for _ in 0..300 {
-        if let Ok(live) = client.find(Locator::Css("#live p")).await {
-            let text = live.text().await?;
+        // The panel re-renders on every event: an element found may be gone when read.
+        if let Ok(live) = client.find(Locator::Css("#live p")).await
+            && let Ok(text) = live.text().await
+        {
             if text.contains("images/s") {
                 screenshot(client, "experiment-training.png").await?;
                 return Ok(());

@@ -69,6 +69,7 @@ pub fn ProbePage() -> impl IntoView {
             .unwrap_or(0.0),
     );
     let source = RwSignal::new(String::new());
+    let true_label = RwSignal::new(None::<usize>);
     let pixels = RwSignal::new(None::<Pixels>);
     let input_error = RwSignal::new(None::<String>);
     let prediction = RwSignal::new(None::<Result<(Vec<f32>, String), String>>);
@@ -85,13 +86,16 @@ pub fn ProbePage() -> impl IntoView {
         let input = model.input.clone();
         leptos::task::spawn_local(async move {
             let url = format!("/api/datasets/{dataset}/samples/{index}?split=test");
-            match api::get_bytes(&url)
-                .await
-                .and_then(|png| decode_image(&png, &input).map_err(|e| e.to_string()))
-            {
-                Ok(decoded) => {
+            let fetched = api::get_bytes_and_header(&url, "x-label").await;
+            let decoded = fetched.and_then(|(png, label)| {
+                let pixels = decode_image(&png, &input).map_err(|error| error.to_string())?;
+                Ok((pixels, label))
+            });
+            match decoded {
+                Ok((decoded, label)) => {
                     input_error.set(None);
                     source.set(format!("test image {index} of {dataset}"));
+                    true_label.set(label.and_then(|label| label.parse::<usize>().ok()));
                     pixels.set(Some(decoded));
                 }
                 Err(message) => input_error.set(Some(message)),
@@ -133,6 +137,7 @@ pub fn ProbePage() -> impl IntoView {
                 Ok(decoded) => {
                     input_error.set(None);
                     source.set(format!("upload {name}"));
+                    true_label.set(None);
                     pixels.set(Some(decoded));
                 }
                 Err(message) => input_error.set(Some(message)),
@@ -140,6 +145,16 @@ pub fn ProbePage() -> impl IntoView {
         });
     };
     let dragging = RwSignal::new(false);
+
+    // Keep the address in step with the view, so copying it shares exactly this view.
+    Effect::new(move |_| {
+        let backend = if prefer_cpu { "&backend=cpu" } else { "" };
+        api::replace_query(&format!(
+            "sample={}&rotation={}{backend}",
+            sample.get(),
+            rotation.get()
+        ));
+    });
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the model…"</p> }>
@@ -163,6 +178,13 @@ pub fn ProbePage() -> impl IntoView {
                                     view! { <Preview src /> }
                                 }}
                                 <p class="muted" id="source">{move || source.get()}</p>
+                                {
+                                    let names = class_names.clone();
+                                    move || true_label.get().map(|label| {
+                                        let name = names.get(label).cloned().unwrap_or_else(|| label.to_string());
+                                        view! { <p id="true-label">"true label: " <strong>{name}</strong></p> }
+                                    })
+                                }
                                 <label for="sample">"Test image"</label>
                                 <input id="sample" type="number" min="0" prop:value=move || sample.get().to_string()
                                     on:change=move |event| {
