@@ -13,7 +13,32 @@ fn js_message(value: wasm_bindgen::JsValue) -> String {
 /// GETs `url` and fails with the server's `detail` on a 4xx/5xx.
 async fn fetch(url: &str) -> Result<Response, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url))
+    send(url, window.fetch_with_str(url)).await
+}
+
+/// POSTs `body` as JSON and decodes the JSON answer.
+pub async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
+    url: &str,
+    body: &B,
+) -> Result<T, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().map_err(js_message)?;
+    headers
+        .set("content-type", "application/json")
+        .map_err(js_message)?;
+    init.set_headers(&wasm_bindgen::JsValue::from(headers));
+    let json = serde_json::to_string(body).map_err(|error| error.to_string())?;
+    init.set_body(&wasm_bindgen::JsValue::from_str(&json));
+    let response = send(url, window.fetch_with_str_and_init(url, &init)).await?;
+    let text = text(&response).await?;
+    serde_json::from_str(&text).map_err(|error| format!("unexpected answer from {url}: {error}"))
+}
+
+/// Awaits a fetch and turns a 4xx/5xx into the server's `detail`.
+async fn send(url: &str, request: js_sys::Promise) -> Result<Response, String> {
+    let response = JsFuture::from(request)
         .await
         .map_err(|error| format!("network error for {url}: {}", js_message(error)))?;
     let response: Response = response.dyn_into().map_err(js_message)?;

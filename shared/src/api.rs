@@ -23,6 +23,8 @@ pub struct Health {
     pub version: String,
     /// The device training runs on, e.g. `flex (CPU)`.
     pub training_device: String,
+    /// Whether the server refuses new experiments (hosted demo).
+    pub read_only: bool,
 }
 
 /// Which architecture an experiment trains.

@@ -349,6 +349,70 @@ async fn check_live_training(app: &TestApp, client: &Client, id: i64) -> anyhow:
     bail!("no live progress on the experiment page within 30 s")
 }
 
+async fn fill(client: &Client, id: &str, value: &str) -> anyhow::Result<()> {
+    let input = client.find(Locator::Id(id)).await?;
+    input.clear().await?;
+    input.send_keys(value).await?;
+    Ok(())
+}
+
+/// The gallery's form: an invalid value is refused with the server's message; a valid run is
+/// queued, the page moves to it, and it trains to the end.
+async fn check_new_experiment(app: &TestApp, client: &Client) -> anyhow::Result<()> {
+    client.goto(&app.url("/")).await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id("new-experiment"))
+        .await?;
+    fill(client, "epochs", "0").await?;
+    client
+        .find(Locator::Css("#new-experiment button"))
+        .await?
+        .click()
+        .await?;
+    let error = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id("form-error"))
+        .await?;
+    let message = error.text().await?;
+    assert!(message.contains("epochs"), "{message}");
+    client
+        .find(Locator::Id("model"))
+        .await?
+        .select_by_value("mlp")
+        .await?;
+    fill(client, "n_train", "2000").await?;
+    fill(client, "epochs", "1").await?;
+    client
+        .find(Locator::Css("#new-experiment button"))
+        .await?
+        .click()
+        .await?;
+    let mut address = client.current_url().await?;
+    for _ in 0..100 {
+        if address.path() != "/" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        address = client.current_url().await?;
+    }
+    let id: i64 = address
+        .path()
+        .trim_start_matches("/experiments/")
+        .parse()
+        .with_context(|| format!("moved to {address}"))?;
+    let experiment = app.wait_done(id, Duration::from_secs(300)).await?;
+    assert_eq!(experiment.config.n_train, Some(2000));
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id("metrics"))
+        .await?;
+    screenshot(client, "new-experiment-done.png").await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
@@ -390,6 +454,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         // A new page load chooses its engine again, so the link can force the CPU fallback.
         let cpu_backend = check_probe(&app, &client, &demo, "&backend=cpu").await?;
         check_uploads(&app, &client, id).await?;
+        check_new_experiment(&app, &client).await?;
         client.goto(&app.url(&format!("/experiments/{id}"))).await?;
         client
             .wait()
@@ -413,8 +478,11 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     ))
     .await?;
     let list: Vec<Experiment> = again.get_json("/api/experiments").await?;
-    assert_eq!(list.len(), 1);
-    assert_eq!(list[0].id, id);
-    assert_eq!(list[0].status, JobStatus::Done);
+    assert_eq!(list.len(), 2, "the demo and the run queued from the form");
+    let demo = list
+        .iter()
+        .find(|experiment| experiment.id == id)
+        .context("demo kept")?;
+    assert_eq!(demo.status, JobStatus::Done);
     again.stop().await
 }

@@ -2,6 +2,7 @@
 
 pub mod curves;
 mod experiment_card;
+mod new_experiment;
 mod preview;
 mod probabilities;
 mod progress_bar;
@@ -9,6 +10,7 @@ mod status_badge;
 
 pub use curves::Curves;
 pub use experiment_card::ExperimentCard;
+pub use new_experiment::NewExperiment;
 pub use preview::Preview;
 pub use probabilities::Probabilities;
 pub use progress_bar::ProgressBar;

@@ -12,5 +12,6 @@ pub async fn health_get(State(state): State<AppState>) -> Json<Health> {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         training_device: state.device_name.clone(),
+        read_only: state.read_only,
     })
 }

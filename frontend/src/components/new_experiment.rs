@@ -1,0 +1,146 @@
+//! The form that queues a training run.
+
+use leptos::prelude::*;
+use memlab_shared::api::{DatasetInfo, Experiment, ExperimentConfig, ModelKind, OptimizerKind};
+
+use crate::api;
+
+/// A labelled number input bound to a string signal.
+#[component]
+fn NumberField(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    step: &'static str,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label}</label>
+        <input id=id type="number" step=step prop:value=move || value.get()
+            on:input=move |event| value.set(event_target_value(&event)) />
+    }
+}
+
+/// Reads the form into a config, or says which field is not a number.
+#[allow(clippy::too_many_arguments)]
+fn config_from(
+    dataset: String,
+    model: &str,
+    n_train: &str,
+    epochs: &str,
+    batch_size: &str,
+    learning_rate: &str,
+    optimizer: &str,
+    seed: &str,
+) -> Result<ExperimentConfig, String> {
+    let whole = |name: &str, text: &str| {
+        text.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{name} must be a whole number, got '{text}'"))
+    };
+    Ok(ExperimentConfig {
+        name: None,
+        dataset,
+        model: if model == "mlp" {
+            ModelKind::Mlp
+        } else {
+            ModelKind::Lenet
+        },
+        n_train: if n_train.trim().is_empty() {
+            None
+        } else {
+            Some(whole("training examples", n_train)?)
+        },
+        epochs: whole("epochs", epochs)?,
+        seed: seed
+            .trim()
+            .parse()
+            .map_err(|_| format!("seed must be a whole number, got '{seed}'"))?,
+        learning_rate: learning_rate
+            .trim()
+            .parse()
+            .map_err(|_| format!("learning rate must be a number, got '{learning_rate}'"))?,
+        batch_size: whole("batch size", batch_size)?,
+        optimizer: if optimizer == "sgd" {
+            OptimizerKind::Sgd
+        } else {
+            OptimizerKind::Adam
+        },
+    })
+}
+
+/// Data set, model and hyper-parameters; the server validates and queues the run.
+#[component]
+pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
+    let dataset = RwSignal::new(datasets.first().map(|d| d.name.clone()).unwrap_or_default());
+    let model = RwSignal::new("lenet".to_owned());
+    let optimizer = RwSignal::new("adam".to_owned());
+    let n_train = RwSignal::new(String::new());
+    let epochs = RwSignal::new("2".to_owned());
+    let batch_size = RwSignal::new("64".to_owned());
+    let learning_rate = RwSignal::new("0.002".to_owned());
+    let seed = RwSignal::new("1".to_owned());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    // Taken while the component is built: the router's context is not reachable from a task.
+    let navigate = leptos_router::hooks::use_navigate();
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let config = config_from(
+            dataset.get_untracked(),
+            &model.get_untracked(),
+            &n_train.get_untracked(),
+            &epochs.get_untracked(),
+            &batch_size.get_untracked(),
+            &learning_rate.get_untracked(),
+            &optimizer.get_untracked(),
+            &seed.get_untracked(),
+        );
+        let config = match config {
+            Ok(config) => config,
+            Err(message) => return error.set(Some(message)),
+        };
+        busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::post_json::<_, Experiment>("/api/experiments", &config).await {
+                Ok(experiment) => {
+                    navigate(
+                        &format!("/experiments/{}", experiment.id),
+                        Default::default(),
+                    );
+                }
+                Err(message) => error.set(Some(message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="card" id="new-experiment" on:submit=submit>
+            <h3>"New experiment"</h3>
+            <label for="dataset">"Data set"</label>
+            <select id="dataset" on:change=move |event| dataset.set(event_target_value(&event))>
+                {datasets.into_iter().map(|info| {
+                    let label = format!("{} ({} train, {} test)", info.name, info.n_train, info.n_test);
+                    view! { <option value=info.name.clone()>{label}</option> }
+                }).collect_view()}
+            </select>
+            <label for="model">"Model"</label>
+            <select id="model" on:change=move |event| model.set(event_target_value(&event))>
+                <option value="lenet">"LeNet (CNN)"</option>
+                <option value="mlp">"MLP (2 × 256)"</option>
+            </select>
+            <label for="optimizer">"Optimizer"</label>
+            <select id="optimizer" on:change=move |event| optimizer.set(event_target_value(&event))>
+                <option value="adam">"Adam"</option>
+                <option value="sgd">"SGD"</option>
+            </select>
+            <NumberField id="n_train" label="Training examples (empty: all)" value=n_train step="1" />
+            <NumberField id="epochs" label="Epochs" value=epochs step="1" />
+            <NumberField id="batch_size" label="Batch size" value=batch_size step="1" />
+            <NumberField id="learning_rate" label="Learning rate" value=learning_rate step="any" />
+            <NumberField id="seed" label="Seed" value=seed step="1" />
+            {move || error.get().map(|message| view! { <p class="error" id="form-error">{message}</p> })}
+            <p><button type="submit" prop:disabled=move || busy.get()>"Train"</button></p>
+        </form>
+    }
+}
