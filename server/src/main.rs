@@ -199,7 +199,7 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
     training::validate(&config, &dataset)?;
     std::fs::create_dir_all(&args.common.data_dir)?;
     let pool = db::connect(&args.common.data_dir).await?;
-    let name = format!("{:?} on {} (cli)", config.model, config.dataset);
+    let name = format!("{} on {} (cli)", config.model.label(), config.dataset);
     let id = db::insert(&pool, &name, &config, JobStatus::Running, false).await?;
     println!("experiment {id}: {name} on {device_name}");
     let bar = ProgressBar::new(1000);

@@ -37,6 +37,16 @@ pub enum ModelKind {
     Lenet,
 }
 
+impl ModelKind {
+    /// The name people read (`MLP`, `LeNet`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Mlp => "MLP",
+            Self::Lenet => "LeNet",
+        }
+    }
+}
+
 /// Which optimizer trains the weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

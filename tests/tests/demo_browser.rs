@@ -338,11 +338,10 @@ async fn check_live_training(app: &TestApp, client: &Client, id: i64) -> anyhow:
         // The panel re-renders on every event: an element found may be gone when read.
         if let Ok(live) = client.find(Locator::Css("#live p")).await
             && let Ok(text) = live.text().await
+            && text.contains("images/s")
         {
-            if text.contains("images/s") {
-                screenshot(client, "experiment-training.png").await?;
-                return Ok(());
-            }
+            screenshot(client, "experiment-training.png").await?;
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

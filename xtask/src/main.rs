@@ -139,6 +139,8 @@ fn lint() -> anyhow::Result<()> {
         "clippy",
         "--package",
         "memlab-frontend",
+        "--package",
+        "memlab-shared",
         "--target",
         "wasm32-unknown-unknown",
         "--profile",

@@ -22,7 +22,7 @@ pub fn ExperimentCard(experiment: Experiment) -> impl IntoView {
                 <StatusBadge status=experiment.status />
                 " "
                 <span class="muted">
-                    {format!("{:?} · {} · {} epochs", experiment.config.model, experiment.config.dataset, experiment.config.epochs)}
+                    {format!("{} · {} · {} epochs", experiment.config.model.label(), experiment.config.dataset, experiment.config.epochs)}
                 </span>
             </p>
             {progress.map(|progress| view! {

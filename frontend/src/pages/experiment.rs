@@ -135,7 +135,7 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
                 <h3>"Configuration"</h3>
                 <table>
                     <tr><td>"data set"</td><td>{config.dataset.clone()}</td></tr>
-                    <tr><td>"model"</td><td>{format!("{:?}", config.model)}</td></tr>
+                    <tr><td>"model"</td><td>{config.model.label()}</td></tr>
                     <tr><td>"training examples"</td><td>{config.n_train.map_or("all".to_owned(), |n| n.to_string())}</td></tr>
                     <tr><td>"epochs"</td><td>{config.epochs}</td></tr>
                     <tr><td>"batch size"</td><td>{config.batch_size}</td></tr>

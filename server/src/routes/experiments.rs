@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use memlab_shared::api::{Experiment, ExperimentConfig, JobStatus, ModelKind};
+use memlab_shared::api::{Experiment, ExperimentConfig, JobStatus};
 
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath};
@@ -77,10 +77,7 @@ pub async fn experiment_create(
             other => other.into(),
         })?;
     training::validate(&config, &dataset).map_err(|error| AppError::Invalid(error.to_string()))?;
-    let model = match config.model {
-        ModelKind::Mlp => "MLP",
-        ModelKind::Lenet => "LeNet",
-    };
+    let model = config.model.label();
     let name = config
         .name
         .clone()
