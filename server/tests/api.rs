@@ -113,6 +113,10 @@ async fn create_and_train(state: &AppState) -> Experiment {
 async fn health_and_datasets() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = toy_state(dir.path(), false).await;
+    // A user's broken folder is left out of the list instead of breaking it.
+    let broken = dir.path().join("datasets/broken/train/a");
+    std::fs::create_dir_all(&broken).expect("mkdir");
+    std::fs::write(broken.join("x.png"), b"not an image").expect("write");
     let (status, body) = get(&state, "/api/health").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(

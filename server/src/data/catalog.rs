@@ -84,11 +84,18 @@ impl Catalog {
         names
     }
 
-    /// Descriptions of every present data set (loading each once).
-    pub fn list(&self) -> Result<Vec<DatasetInfo>, DataError> {
+    /// Descriptions of every present data set that loads (each loaded once); one that does
+    /// not (a user's malformed folder) is logged and left out rather than hiding the others.
+    pub fn list(&self) -> Vec<DatasetInfo> {
         self.names()
             .iter()
-            .map(|name| Ok(self.get(name)?.info.clone()))
+            .filter_map(|name| match self.get(name) {
+                Ok(dataset) => Some(dataset.info.clone()),
+                Err(error) => {
+                    tracing::warn!(%error, "data set left out of the list");
+                    None
+                }
+            })
             .collect()
     }
 

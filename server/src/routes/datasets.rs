@@ -18,7 +18,7 @@ pub async fn datasets_list(
 ) -> Result<Json<Vec<DatasetInfo>>, AppError> {
     let worker = state.clone();
     Ok(Json(
-        tokio::task::spawn_blocking(move || worker.catalog.list()).await??,
+        tokio::task::spawn_blocking(move || worker.catalog.list()).await?,
     ))
 }
 
