@@ -326,26 +326,31 @@ async fn check_bad_input(app: &TestApp, id: i64) -> anyhow::Result<()> {
 /// progress streamed over SSE.
 async fn check_live_training(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
     client.goto(&app.url("/")).await?;
-    let bar = format!(".experiment[data-id='{id}'] .bar");
-    client
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(&bar))
-        .await?;
+    wait_text(client, &format!(".experiment[data-id='{id}'] .bar")).await?;
     screenshot(client, "gallery-training.png").await?;
     client.goto(&app.url(&format!("/experiments/{id}"))).await?;
     for _ in 0..300 {
-        // The panel re-renders on every event: an element found may be gone when read.
-        if let Ok(live) = client.find(Locator::Css("#live p")).await
-            && let Ok(text) = live.text().await
-            && text.contains("images/s")
-        {
+        let text = wait_text(client, "#live").await?;
+        if text.contains("images/s") {
             screenshot(client, "experiment-training.png").await?;
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bail!("no live progress on the experiment page within 30 s")
+}
+
+/// The text of the first element matching `css`, read in one script (the gallery re-renders
+/// every two seconds, so a found element can be gone by the time it is read).
+async fn wait_text(client: &Client, css: &str) -> anyhow::Result<String> {
+    let script = "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;";
+    for _ in 0..300 {
+        if let Some(text) = client.execute(script, vec![css.into()]).await?.as_str() {
+            return Ok(text.to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bail!("nothing matched {css} within 60 s")
 }
 
 async fn fill(client: &Client, id: &str, value: &str) -> anyhow::Result<()> {
@@ -440,14 +445,9 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         check_bad_input(&app, id).await?;
 
         client.goto(&app.url("/")).await?;
-        let card = client
-            .wait()
-            .at_most(Duration::from_secs(60))
-            .for_element(Locator::Css(&format!(
-                ".experiment[data-id='{id}'] .accuracy"
-            )))
-            .await?;
-        assert!(card.text().await?.contains("test accuracy"));
+        let accuracy =
+            wait_text(&client, &format!(".experiment[data-id='{id}'] .accuracy")).await?;
+        assert!(accuracy.contains("test accuracy"), "{accuracy}");
         screenshot(&client, "gallery.png").await?;
         let default_backend = check_probe(&app, &client, &demo, "").await?;
         // A new page load chooses its engine again, so the link can force the CPU fallback.
