@@ -1,7 +1,8 @@
 //! Trained weights on disk: burn's record format (what the browser loads), the architecture
 //! next to it, and a safetensors export with PyTorch names and layouts.
 //!
-//! Layout: `<data_dir>/experiments/<id>/{model.json, model.bpk, model.safetensors}`.
+//! Layout: `<data_dir>/experiments/<id>/{model.json, model.bpk, model.safetensors, init.bpk}`;
+//! `init.bpk` holds the weights before training (what data-free PAC-Bayes priors centre on).
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,11 @@ pub fn record_path(data_dir: &Path, id: i64) -> PathBuf {
     experiment_dir(data_dir, id).join("model.bpk")
 }
 
+/// Path of the burn record of experiment `id`'s weights before training.
+pub fn initial_record_path(data_dir: &Path, id: i64) -> PathBuf {
+    experiment_dir(data_dir, id).join("init.bpk")
+}
+
 /// Path of the safetensors export of experiment `id`.
 pub fn safetensors_path(data_dir: &Path, id: i64) -> PathBuf {
     experiment_dir(data_dir, id).join("model.safetensors")
@@ -61,12 +67,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArtifactError + '_ {
     }
 }
 
-/// Writes the model card, burn record and safetensors export of a trained model.
+/// Writes the model card, burn record and safetensors export of a trained model, and the
+/// record of its initial weights.
 pub fn save(
     data_dir: &Path,
     id: i64,
     card: &ModelCard,
     model: &Classifier,
+    initial: &Classifier,
 ) -> Result<(), ArtifactError> {
     let dir = experiment_dir(data_dir, id);
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -80,6 +88,8 @@ pub fn save(
     let export = pytorch_safetensors(model)?;
     let export_path = safetensors_path(data_dir, id);
     std::fs::write(&export_path, export).map_err(io(&export_path))?;
+    let initial_path = initial_record_path(data_dir, id);
+    std::fs::write(&initial_path, record_bytes(initial)?).map_err(io(&initial_path))?;
     Ok(())
 }
 

@@ -90,8 +90,14 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             input: dataset.info.input.clone(),
             class_names: dataset.info.class_names.clone(),
         };
-        artifacts::save(&worker.data_dir, id, &card, &outcome.model)
-            .map_err(|error| error.to_string())?;
+        artifacts::save(
+            &worker.data_dir,
+            id,
+            &card,
+            &outcome.model,
+            &outcome.initial,
+        )
+        .map_err(|error| error.to_string())?;
         runtime
             .block_on(db::set_done(
                 &worker.pool,

@@ -244,7 +244,13 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
         input: dataset.info.input.clone(),
         class_names: dataset.info.class_names.clone(),
     };
-    artifacts::save(&args.common.data_dir, id, &card, &outcome.model)?;
+    artifacts::save(
+        &args.common.data_dir,
+        id,
+        &card,
+        &outcome.model,
+        &outcome.initial,
+    )?;
     db::set_done(&pool, id, &outcome.curves, &outcome.metrics, &card).await?;
     let metrics = &outcome.metrics;
     println!(

@@ -35,6 +35,8 @@ pub enum TrainError {
 pub struct TrainOutcome {
     /// The trained network, without autodiff.
     pub model: Classifier,
+    /// The network as initialized, before any step (the data-free PAC-Bayes prior's centre).
+    pub initial: Classifier,
     /// The architecture, for rebuilding it from saved weights.
     pub model_config: ClassifierConfig,
     /// Per-epoch curves.
@@ -226,6 +228,7 @@ pub fn train(
     let model_config = model_config(config.model, spec, dataset.info.class_names.len());
     let autodiff = device.clone().autodiff();
     let mut model = seeded_init(&model_config, &autodiff, config.seed);
+    let initial = model.valid();
     let mut optimizer = match config.optimizer {
         OptimizerKind::Adam => AdamConfig::new().init(),
         OptimizerKind::Sgd => SgdConfig::new().init(),
@@ -301,6 +304,7 @@ pub fn train(
         train_seconds: started.elapsed().as_secs_f64(),
     };
     Ok(TrainOutcome {
+        initial,
         model,
         model_config,
         curves,

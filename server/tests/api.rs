@@ -291,6 +291,11 @@ async fn train_predict_and_refuse_bad_uploads() {
         "not_found",
     );
 
+    let initial = memlab_server::artifacts::initial_record_path(&state.data_dir, id);
+    assert!(
+        std::fs::metadata(initial).expect("init.bpk").len() > 0,
+        "initial weights are kept"
+    );
     let (status, weights) = get(&state, &format!("/api/experiments/{id}/weights")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!weights.is_empty());

@@ -36,6 +36,12 @@ fn same_seed_same_run_other_seed_other_run() {
             .collect::<Vec<_>>()
     );
     assert_eq!(parameters(&first.model), parameters(&second.model));
+    assert_eq!(parameters(&first.initial), parameters(&second.initial));
+    assert_ne!(
+        parameters(&first.initial),
+        parameters(&first.model),
+        "training moved the weights"
+    );
     assert_ne!(parameters(&first.model), parameters(&other.model));
 }
 
