@@ -12,6 +12,9 @@ use memlab_shared::preprocess::{InputSpec, decode_image};
 
 use super::{DataError, Dataset, Split};
 
+/// Most classes a folder data set may have (labels are stored as bytes).
+pub const MAX_FOLDER_CLASSES: usize = 256;
+
 /// Largest side images of a folder data set are brought to.
 pub const MAX_FOLDER_SIDE: usize = 64;
 
@@ -21,6 +24,10 @@ pub fn read_image_folder(name: &str, root: &Path) -> Result<Dataset, DataError> 
     let classes = class_dirs(&train_dir)?;
     if classes.is_empty() {
         return Err(format_error(&train_dir, "no class sub-folders"));
+    }
+    if classes.len() > MAX_FOLDER_CLASSES {
+        let reason = format!("{} classes (at most {MAX_FOLDER_CLASSES})", classes.len());
+        return Err(format_error(&train_dir, &reason));
     }
     let class_names: Vec<String> = classes.iter().map(|(name, _)| name.clone()).collect();
     let mut train_files = Vec::new();
