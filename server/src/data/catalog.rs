@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use memlab_shared::api::DatasetInfo;
 
+use super::cifar::{is_cifar10, read_cifar10};
 use super::folder::read_image_folder;
 use super::idx::read_idx_file;
 use super::{DataError, Dataset, Split};
@@ -51,7 +52,8 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// A catalog over `dir`: `dir/mnist`, `dir/fashion-mnist`, and any `dir/<name>/train/`.
+    /// A catalog over `dir`: `dir/mnist`, `dir/fashion-mnist`, any `dir/<name>/` holding
+    /// CIFAR-10 binary batches, and any image folder `dir/<name>/train/`.
     pub fn new(dir: PathBuf) -> Self {
         Self {
             dir,
@@ -75,7 +77,7 @@ impl Catalog {
             .into_iter()
             .flatten()
             .flatten()
-            .filter(|entry| entry.path().join("train").is_dir())
+            .filter(|entry| entry.path().join("train").is_dir() || is_cifar10(&entry.path()))
             .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
             .filter(|name| valid_name(name) && !BUILT_INS.iter().any(|b| b.name == name))
             .collect();
@@ -142,6 +144,9 @@ impl Catalog {
                 train,
                 test,
             ));
+        }
+        if is_cifar10(&root) {
+            return read_cifar10(name, &root);
         }
         if root.join("train").is_dir() {
             return read_image_folder(name, &root);

@@ -1,7 +1,9 @@
-//! Data sets: the built-in MNIST and Fashion-MNIST (IDX files fetched by `cargo xtask setup`)
-//! and users' image folders, loaded once and kept in memory as 8-bit pixels.
+//! Data sets: the built-in MNIST and Fashion-MNIST (IDX files fetched by `cargo xtask setup`),
+//! users' CIFAR-10 binary batches and image folders, loaded once and kept in memory as 8-bit
+//! pixels.
 
 mod catalog;
+mod cifar;
 mod folder;
 pub mod idx;
 
