@@ -190,6 +190,9 @@ async fn check_probe(
         &rotated,
         &format!("sample 0 rotated 90° on {backend}"),
     );
+    let latency = wait_text(client, "#latency").await?;
+    eprintln!("{backend}: {latency}");
+    assert!(latency.contains(" ms"), "{latency}");
     let address = client.current_url().await?;
     assert!(
         address.as_str().contains("sample=0&rotation=90"),

@@ -47,6 +47,13 @@ async fn load(id: Option<i64>, prefer_cpu: bool) -> Result<Loaded, String> {
     })
 }
 
+/// Milliseconds on the page's monotonic clock.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|window| window.performance())
+        .map_or(0.0, |clock| clock.now())
+}
+
 /// The probe page.
 #[component]
 pub fn ProbePage() -> impl IntoView {
@@ -74,6 +81,7 @@ pub fn ProbePage() -> impl IntoView {
     let input_error = RwSignal::new(None::<String>);
     let prediction = RwSignal::new(None::<Result<(Vec<f32>, String), String>>);
     let generation = StoredValue::new(0u64);
+    let latency = RwSignal::new(None::<f64>);
     let loaded = LocalResource::new(move || load(id, prefer_cpu));
 
     // A test image: fetch its PNG from the server and decode it exactly as an upload would be.
@@ -116,9 +124,11 @@ pub fn ProbePage() -> impl IntoView {
         let key = format!("{}|{}", source.get_untracked(), degrees);
         leptos::task::spawn_local(async move {
             let rotated = rotate(&current, degrees);
+            let started = now_ms();
             let result =
                 engine::logits(&model.model, &model.input, &rotated, &model.engine.device).await;
             if generation.get_value() == ticket {
+                latency.set(Some(now_ms() - started));
                 prediction.set(Some(result.map(|logits| (softmax(&logits), key))));
             }
         });
@@ -162,6 +172,10 @@ pub fn ProbePage() -> impl IntoView {
                 Err(message) => view! { <p class="error" id="probe-error">{message}</p> }.into_any(),
                 Ok(model) => {
                     let class_names = model.experiment.class_names.clone();
+                    let latency_note = match model.engine.backend {
+                        engine::Backend::WebGpu => "normalization, model, read-back; the first pass also compiles shaders",
+                        engine::Backend::Cpu => "normalization, model, read-back",
+                    };
                     let id = model.experiment.id;
                     view! {
                         <h1>{format!("Probe: {}", model.experiment.name)}</h1>
@@ -217,6 +231,9 @@ pub fn ProbePage() -> impl IntoView {
                             </div>
                             <div class="card">
                                 <h3>"Prediction"</h3>
+                                {move || latency.get().map(|ms| view! {
+                                    <p class="muted" id="latency">{format!("forward pass {ms:.1} ms ({latency_note})")}</p>
+                                })}
                                 {move || match prediction.get() {
                                     None => view! { <p class="muted">"Computing…"</p> }.into_any(),
                                     Some(Err(message)) => view! { <p class="error">{message}</p> }.into_any(),
