@@ -74,11 +74,5 @@ pub fn ensure_chromium() -> anyhow::Result<()> {
     run(command("apt-get").arg("update"))?;
     run(command("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args([
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ]))
+        .args(["install", "-y", "chromium", "chromium-driver"]))
 }
