@@ -7,12 +7,14 @@
 //! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
 //! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
 //! - [`demo`]: the hosted-demo default experiment.
+//! - [`bounds`]: the mathematics of generalization bounds (kl, Gaussian KL, spectral norms).
 //!
 //! **Architecture Invariant:** this crate never names a backend; the binary (`main.rs`)
 //! chooses the device once and passes it in.
 
 pub mod app;
 pub mod artifacts;
+pub mod bounds;
 pub mod data;
 pub mod db;
 pub mod demo;
