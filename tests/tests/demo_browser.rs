@@ -237,10 +237,7 @@ async fn check_uploads(app: &TestApp, client: &Client, id: i64) -> anyhow::Resul
         .await?
         .send_keys(&bad.display().to_string())
         .await?;
-    let message = client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css("#input-error"))
+    let message = wait_for(client, Locator::Css("#input-error"))
         .await?
         .text()
         .await?;
@@ -356,6 +353,27 @@ async fn wait_text(client: &Client, css: &str) -> anyhow::Result<String> {
     bail!("nothing matched {css} within 60 s")
 }
 
+/// Waits up to 30 s for an element.
+async fn wait_for(
+    client: &Client,
+    locator: Locator<'_>,
+) -> anyhow::Result<fantoccini::elements::Element> {
+    Ok(client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(locator)
+        .await?)
+}
+
+async fn submit_new_experiment(client: &Client) -> anyhow::Result<()> {
+    client
+        .find(Locator::Css("#new-experiment button"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
 async fn fill(client: &Client, id: &str, value: &str) -> anyhow::Result<()> {
     let input = client.find(Locator::Id(id)).await?;
     input.clear().await?;
@@ -367,22 +385,10 @@ async fn fill(client: &Client, id: &str, value: &str) -> anyhow::Result<()> {
 /// queued, the page moves to it, and it trains to the end.
 async fn check_new_experiment(app: &TestApp, client: &Client) -> anyhow::Result<()> {
     client.goto(&app.url("/")).await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Id("new-experiment"))
-        .await?;
+    wait_for(client, Locator::Id("new-experiment")).await?;
     fill(client, "epochs", "0").await?;
-    client
-        .find(Locator::Css("#new-experiment button"))
-        .await?
-        .click()
-        .await?;
-    let error = client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Id("form-error"))
-        .await?;
+    submit_new_experiment(client).await?;
+    let error = wait_for(client, Locator::Id("form-error")).await?;
     let message = error.text().await?;
     assert!(message.contains("epochs"), "{message}");
     client
@@ -392,11 +398,7 @@ async fn check_new_experiment(app: &TestApp, client: &Client) -> anyhow::Result<
         .await?;
     fill(client, "n_train", "2000").await?;
     fill(client, "epochs", "1").await?;
-    client
-        .find(Locator::Css("#new-experiment button"))
-        .await?
-        .click()
-        .await?;
+    submit_new_experiment(client).await?;
     let mut address = client.current_url().await?;
     for _ in 0..100 {
         if address.path() != "/" {
@@ -412,11 +414,7 @@ async fn check_new_experiment(app: &TestApp, client: &Client) -> anyhow::Result<
         .with_context(|| format!("moved to {address}"))?;
     let experiment = app.wait_done(id, Duration::from_secs(300)).await?;
     assert_eq!(experiment.config.n_train, Some(2000));
-    client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Id("metrics"))
-        .await?;
+    wait_for(client, Locator::Id("metrics")).await?;
     screenshot(client, "new-experiment-done.png").await
 }
 
@@ -458,11 +456,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         check_uploads(&app, &client, id).await?;
         check_new_experiment(&app, &client).await?;
         client.goto(&app.url(&format!("/experiments/{id}"))).await?;
-        client
-            .wait()
-            .at_most(Duration::from_secs(30))
-            .for_element(Locator::Css("#metrics"))
-            .await?;
+        wait_for(&client, Locator::Css("#metrics")).await?;
         screenshot(&client, "experiment.png").await?;
         anyhow::Ok((default_backend, cpu_backend))
     }
