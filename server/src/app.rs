@@ -8,7 +8,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::routes::{datasets, events, experiments, health, predict};
+use crate::routes::{bounds, datasets, events, experiments, health, predict};
 use crate::state::AppState;
 
 /// Largest request body accepted (uploads included).
@@ -32,6 +32,15 @@ pub fn app(state: AppState) -> Router {
             get(experiments::safetensors_get),
         )
         .route("/experiments/{id}/predict", post(predict::predict_post))
+        .route(
+            "/experiments/{id}/bounds",
+            get(bounds::bounds_get).post(bounds::bounds_create),
+        )
+        .route("/experiments/{id}/bounds.csv", get(bounds::bounds_csv_get))
+        .route(
+            "/experiments/{id}/bounds/layers.csv",
+            get(bounds::layers_csv_get),
+        )
         .route("/datasets", get(datasets::datasets_list))
         .route(
             "/datasets/{name}/samples/{index}",

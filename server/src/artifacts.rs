@@ -147,3 +147,15 @@ pub fn load(
     let model = load_model(&card, &record, device)?;
     Ok((card, model))
 }
+
+/// Reads the weights experiment `id` had before training (`init.bpk`) on `device`.
+pub fn load_initial(
+    data_dir: &Path,
+    id: i64,
+    card: &ModelCard,
+    device: &Device,
+) -> Result<Classifier, ArtifactError> {
+    let path = initial_record_path(data_dir, id);
+    let record = std::fs::read(&path).map_err(io(&path))?;
+    load_model(card, &record, device)
+}

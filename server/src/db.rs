@@ -1,9 +1,11 @@
-//! The SQLite store (sqlx): experiments and their job status, created by embedded migrations.
+//! The SQLite store (sqlx): experiments and their job status, and bound panels, created by
+//! embedded migrations.
 
 use std::path::Path;
 use std::str::FromStr;
 
 use memlab_shared::api::{EpochMetrics, Experiment, ExperimentConfig, FinalMetrics, JobStatus};
+use memlab_shared::bounds::{BoundJob, BoundPanel, BoundRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
@@ -237,4 +239,107 @@ pub async fn requeue_unfinished(pool: &SqlitePool, id: i64) -> Result<bool, DbEr
     .execute(pool)
     .await?;
     Ok(result.rows_affected() > 0)
+}
+
+fn bound_job_from_row(row: &SqliteRow) -> Result<BoundJob, DbError> {
+    Ok(BoundJob {
+        experiment_id: row.try_get("experiment_id")?,
+        status: parse_status(row.try_get("status")?),
+        request: serde_json::from_str(row.try_get("request")?)?,
+        progress: row.try_get("progress")?,
+        stage: row.try_get("stage")?,
+        error: row.try_get("error")?,
+        panel: from_json(row.try_get("panel")?)?,
+        requested_at: row.try_get("requested_at")?,
+    })
+}
+
+/// The bound job of experiment `id`, if one was ever requested.
+pub async fn bound_job(pool: &SqlitePool, id: i64) -> Result<Option<BoundJob>, DbError> {
+    let row = sqlx::query("SELECT * FROM bound_jobs WHERE experiment_id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(bound_job_from_row).transpose()
+}
+
+/// Queues a bound job for experiment `id`, replacing a finished one; returns `false` (and
+/// changes nothing) while one is queued or running.
+pub async fn queue_bound_job(
+    pool: &SqlitePool,
+    id: i64,
+    request: &BoundRequest,
+) -> Result<bool, DbError> {
+    let result = sqlx::query(
+        "INSERT INTO bound_jobs (experiment_id, status, request, progress, stage, requested_at)
+         VALUES (?, 'queued', ?, 0, 'queued', ?)
+         ON CONFLICT (experiment_id) DO UPDATE SET status = 'queued', request = excluded.request,
+           progress = 0, stage = 'queued', error = NULL, panel = NULL,
+           requested_at = excluded.requested_at, finished_at = NULL
+         WHERE bound_jobs.status NOT IN ('queued', 'running')",
+    )
+    .bind(id)
+    .bind(json(request)?)
+    .bind(now())
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// Records the progress of a running bound job.
+pub async fn set_bound_progress(
+    pool: &SqlitePool,
+    id: i64,
+    progress: f64,
+    stage: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE bound_jobs SET status = 'running', progress = ?, stage = ? WHERE experiment_id = ?",
+    )
+    .bind(progress)
+    .bind(stage)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Stores a finished panel.
+pub async fn set_bound_done(pool: &SqlitePool, id: i64, panel: &BoundPanel) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE bound_jobs SET status = 'done', progress = 1, stage = 'done', panel = ?,
+         finished_at = ? WHERE experiment_id = ?",
+    )
+    .bind(json(panel)?)
+    .bind(now())
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed bound job.
+pub async fn set_bound_failed(pool: &SqlitePool, id: i64, error: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE bound_jobs SET status = 'failed', stage = 'failed', error = ?, finished_at = ?
+         WHERE experiment_id = ?",
+    )
+    .bind(error)
+    .bind(now())
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// At start-up: bound jobs a stopped server left queued or running become `interrupted`.
+pub async fn mark_bound_jobs_interrupted(pool: &SqlitePool) -> Result<u64, DbError> {
+    let result = sqlx::query(
+        "UPDATE bound_jobs SET status = 'interrupted', stage = 'interrupted',
+         error = 'the server stopped before this panel was finished; request it again'
+         WHERE status IN ('queued', 'running')",
+    )
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
 }

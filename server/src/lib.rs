@@ -7,13 +7,15 @@
 //! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
 //! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
 //! - [`demo`]: the hosted-demo default experiment.
-//! - [`bounds`]: the mathematics of generalization bounds (kl, Gaussian KL, spectral norms).
+//! - [`bounds`]: the mathematics of generalization bounds and the panel; [`bound_jobs`]: panel
+//!   jobs in the background.
 //!
 //! **Architecture Invariant:** this crate never names a backend; the binary (`main.rs`)
 //! chooses the device once and passes it in.
 
 pub mod app;
 pub mod artifacts;
+pub mod bound_jobs;
 pub mod bounds;
 pub mod data;
 pub mod db;
@@ -84,6 +86,10 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
     if interrupted > 0 {
         tracing::warn!(interrupted, "runs were interrupted by the last stop");
     }
+    let panels = db::mark_bound_jobs_interrupted(&pool).await?;
+    if panels > 0 {
+        tracing::warn!(panels, "bound panels were interrupted by the last stop");
+    }
     if let Some(settings) = &options.demo {
         let id = demo::ensure_demo(&pool, settings).await?;
         tracing::info!(id, "demo experiment");
@@ -99,6 +105,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         wake: Notify::new(),
         models: inference::ModelCache::default(),
         read_only: options.read_only,
+        bound_slots: tokio::sync::Semaphore::new(1),
     }))
 }
 

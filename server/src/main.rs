@@ -1,5 +1,6 @@
-//! The `memlab` command: `serve` (HTTP API + frontend + training queue) and `train` (one run
-//! from the command line with a progress bar). The device is chosen here, once.
+//! The `memlab` command: `serve` (HTTP API + frontend + training queue), `train` (one run
+//! from the command line with a progress bar) and `bounds` (the bound panel of a finished run).
+//! The device is chosen here, once.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,8 +10,9 @@ use burn::prelude::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use memlab_server::demo::DemoSettings;
-use memlab_server::{ServeOptions, artifacts, db, training};
+use memlab_server::{ServeOptions, artifacts, bound_jobs, db, training};
 use memlab_shared::api::{ExperimentConfig, JobStatus, ModelKind, OptimizerKind, TrainingEvent};
+use memlab_shared::bounds::BoundRequest;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +31,20 @@ enum Command {
     Serve(ServeArgs),
     /// Train one experiment from the command line (stored like one queued in the app).
     Train(TrainArgs),
+    /// Compute the generalization-bound panel of a finished experiment and store it.
+    Bounds(BoundsArgs),
+}
+
+#[derive(Debug, Args)]
+struct BoundsArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The experiment's id.
+    #[arg(long)]
+    experiment: i64,
+    /// Confidence parameter δ of every bound.
+    #[arg(long, default_value_t = memlab_server::bound_jobs::DEFAULT_DELTA)]
+    delta: f64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -264,6 +280,97 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
+    let (device, device_name) = choose_device(args.common.device)?;
+    let request = BoundRequest {
+        delta: Some(args.delta),
+    };
+    let delta = bound_jobs::delta(&request).map_err(anyhow::Error::msg)?;
+    let pool = db::connect(&args.common.data_dir).await?;
+    let Some(experiment) = db::get(&pool, args.experiment).await? else {
+        bail!(
+            "no experiment {} in {}",
+            args.experiment,
+            args.common.data_dir.display()
+        );
+    };
+    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    if !db::queue_bound_job(&pool, experiment.id, &request).await? {
+        bail!(
+            "the panel of experiment {} is being computed by a server",
+            experiment.id
+        );
+    }
+    let bar = ProgressBar::new(1000);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:40} {percent:>3}% {msg}",
+    )?);
+    let started = std::time::Instant::now();
+    let outcome = bound_jobs::compute_for_experiment(
+        &args.common.data_dir,
+        &catalog,
+        &experiment,
+        delta,
+        &device,
+        &device_name,
+        &mut |fraction, stage| {
+            bar.set_position((fraction * 1000.0) as u64);
+            bar.set_message(stage.to_owned());
+        },
+    );
+    bar.finish_and_clear();
+    let panel = match outcome {
+        Ok(panel) => panel,
+        Err(message) => {
+            db::set_bound_failed(&pool, experiment.id, &message).await?;
+            bail!(message);
+        }
+    };
+    db::set_bound_done(&pool, experiment.id, &panel).await?;
+    println!(
+        "experiment {}: train error {:.4}, test error {:.4}, m = {}, δ = {}",
+        experiment.id, panel.train_error, panel.test_error, panel.n_train, panel.delta
+    );
+    for layer in &panel.layers {
+        println!(
+            "  {:<10} {:<42} σ {:>10.4}  σ' {:>10.4}  F {:>10.4}  2,1 {:>12.4}  Δ₀ {:>9.4}{}",
+            layer.name,
+            layer.description,
+            layer.spectral,
+            layer.spectral_with_bias,
+            layer.frobenius,
+            layer.two_one,
+            layer.distance_from_init,
+            if layer.converged {
+                ""
+            } else {
+                "  (power iteration not converged)"
+            }
+        );
+    }
+    for bound in &panel.bounds {
+        match (bound.value, &bound.not_applicable) {
+            (Some(value), _) => println!(
+                "  {:<68} {:>12.4e}{}",
+                bound.name,
+                value,
+                if bound.vacuous { "  vacuous" } else { "" }
+            ),
+            (None, Some(why)) => println!("  {:<68} n/a: {why}", bound.name),
+            (None, None) => println!("  {:<68} n/a", bound.name),
+        }
+    }
+    for (stage, seconds) in &panel.timings {
+        println!("  {stage:<40} {seconds:>8.3} s");
+    }
+    println!(
+        "panel computed in {:.2} s ({:.2} s with loading)",
+        panel.seconds,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -275,5 +382,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Train(args) => train(args).await,
+        Command::Bounds(args) => bounds(args).await,
     }
 }

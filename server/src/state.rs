@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use burn::prelude::Device;
 use sqlx::SqlitePool;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::data::Catalog;
 use crate::hub::Hub;
@@ -39,6 +39,8 @@ pub struct Inner {
     pub models: ModelCache,
     /// Refuse to create experiments (the hosted public demo).
     pub read_only: bool,
+    /// Bound-panel jobs run one at a time.
+    pub bound_slots: Semaphore,
 }
 
 impl AppState {

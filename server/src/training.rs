@@ -133,7 +133,7 @@ impl SplitMix64 {
 }
 
 /// Normalized input values and labels of the examples `indices` of `split`.
-fn batch(
+pub fn batch(
     split: &Split,
     spec: &InputSpec,
     indices: &[usize],

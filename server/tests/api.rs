@@ -10,6 +10,7 @@ use http_body_util::BodyExt;
 use memlab_server::app::app;
 use memlab_server::state::AppState;
 use memlab_shared::api::{DatasetInfo, ErrorBody, Experiment, Health, JobStatus, Prediction};
+use memlab_shared::bounds::BoundJob;
 use memlab_shared::preprocess::png_header_only;
 use tower::ServiceExt;
 
@@ -401,5 +402,155 @@ async fn restarts_mark_interrupted_runs_and_requeue_the_demo() {
             .expect("experiment")
             .status,
         JobStatus::Queued
+    );
+}
+
+/// Splits one CSV row, honouring quoted fields with doubled quotes.
+fn csv_fields(row: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = row.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().expect("field").push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            (c, _) => fields.last_mut().expect("field").push(c),
+        }
+    }
+    fields
+}
+
+/// The bound panel: refused before training, then computed in the background, stored, served as
+/// JSON and CSV with the same numbers; bad requests are 4xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bound_panel_lifecycle_and_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let queued = memlab_server::db::insert(
+        &state.pool,
+        "queued",
+        &toy_config(2),
+        JobStatus::Queued,
+        false,
+    )
+    .await
+    .expect("insert");
+    check_error(
+        send(
+            &state,
+            post_json(&format!("/api/experiments/{queued}/bounds"), "{}"),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "not_ready",
+    );
+    let experiment = create_and_train(&state).await;
+    let id = experiment.id;
+    let url = format!("/api/experiments/{id}/bounds");
+    check_error(get(&state, &url).await, StatusCode::NOT_FOUND, "not_found");
+    check_error(
+        get(&state, &format!("{url}.csv")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    for bad in [
+        r#"{"delta": 0}"#,
+        r#"{"delta": 0.7}"#,
+        r#"{"delta": "x"}"#,
+        r#"{"gamma": 1}"#,
+        "[",
+        "null",
+    ] {
+        check_error(
+            send(&state, post_json(&url, bad)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+    }
+    check_error(
+        send(&state, post_json("/api/experiments/999/bounds", "{}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    check_error(
+        send(&state, post_json("/api/experiments/abc/bounds", "{}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // An empty body asks for the defaults.
+    let (status, body) = send(
+        &state,
+        Request::post(&url).body(Body::empty()).expect("request"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::ACCEPTED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let mut job: BoundJob = serde_json::from_slice(&body).expect("job");
+    for _ in 0..600 {
+        if !matches!(job.status, JobStatus::Queued | JobStatus::Running) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        job = serde_json::from_slice(&get(&state, &url).await.1).expect("job");
+    }
+    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
+    let panel = job.panel.expect("panel");
+    assert_eq!(panel.delta, 0.05);
+    assert_eq!((panel.n_train, panel.n_test), (40, 10));
+    let metrics = experiment.metrics.expect("metrics");
+    assert!((panel.test_error - (1.0 - metrics.test_accuracy)).abs() < 1e-9);
+    assert_eq!(panel.n_parameters, metrics.n_parameters);
+    assert_eq!(panel.layers.len(), 3);
+    let keys: Vec<&str> = panel.bounds.iter().map(|b| b.key.as_str()).collect();
+    assert_eq!(keys, ["vc", "nts", "grs", "bft_zero", "bft_init", "nbs"]);
+    for bound in &panel.bounds {
+        let value = bound
+            .value
+            .unwrap_or_else(|| panic!("{} not computed", bound.key));
+        assert!(value >= panel.train_error, "{}: {value}", bound.key);
+        assert_eq!(bound.vacuous, value > 1.0);
+        assert!(!bound.source.is_empty() && !bound.formula.is_empty() && !bound.inputs.is_empty());
+    }
+
+    // The CSV carries the stored numbers, in the same order.
+    let (status, csv) = get(&state, &format!("{url}.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).expect("utf-8");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), panel.bounds.len());
+    for (row, bound) in rows.iter().zip(&panel.bounds) {
+        let fields = csv_fields(row);
+        assert_eq!(fields[0], bound.key);
+        assert_eq!(fields[1], bound.name);
+        let value: f64 = fields[2].parse().expect("number");
+        assert_eq!(Some(value), bound.value);
+    }
+    let (status, layers) = get(&state, &format!("{url}/layers.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(String::from_utf8(layers).expect("utf-8").lines().count(), 4);
+
+    // A restart turns an unfinished panel into an interrupted one.
+    memlab_server::db::set_bound_progress(&state.pool, id, 0.5, "halfway")
+        .await
+        .expect("progress");
+    drop(state);
+    let state = toy_state(dir.path(), false).await;
+    let job: BoundJob = serde_json::from_slice(&get(&state, &url).await.1).expect("job");
+    assert_eq!(job.status, JobStatus::Interrupted);
+
+    let read_only = toy_state(dir.path(), true).await;
+    check_error(
+        send(&read_only, post_json(&url, "{}")).await,
+        StatusCode::FORBIDDEN,
+        "read_only",
     );
 }

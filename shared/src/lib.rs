@@ -4,12 +4,13 @@
 //! - [`model`]: burn modules (MLP, LeNet) with their configs; no backend is named here.
 //! - [`preprocess`]: image decoding, resizing and normalization exactly as training saw it.
 //! - [`transform`]: geometric transforms applied to preprocessed pixels (rotation).
-//! - [`api`]: the serde types of the JSON API.
+//! - [`api`]: the serde types of the JSON API; [`bounds`]: those of the bound panel.
 //!
 //! **Architecture Invariant:** this crate does no IO and chooses no device; callers pass a
 //! `burn::tensor::Device` in.
 
 pub mod api;
+pub mod bounds;
 pub mod model;
 pub mod preprocess;
 pub mod transform;

@@ -13,6 +13,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use memlab_e2e::{TestApp, options};
 use memlab_server::demo::DemoSettings;
 use memlab_shared::api::{ErrorBody, Experiment, JobStatus, Prediction};
+use memlab_shared::bounds::BoundJob;
 use memlab_shared::preprocess::{decode_image, png_header_only};
 use memlab_shared::transform::rotate;
 
@@ -418,6 +419,60 @@ async fn check_new_experiment(app: &TestApp, client: &Client) -> anyhow::Result<
     screenshot(client, "new-experiment-done.png").await
 }
 
+/// The bound panel from the experiment page: the button starts the server job, the page follows
+/// it, and every number shown is the stored one.
+async fn check_bound_panel(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    wait_for(client, Locator::Id("compute-bounds"))
+        .await?
+        .click()
+        .await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(300))
+        .for_element(Locator::Id("bounds-table"))
+        .await?;
+    screenshot(client, "bounds.png").await?;
+    let job: BoundJob = app
+        .get_json(&format!("/api/experiments/{id}/bounds"))
+        .await?;
+    let panel = job.panel.context("done without a panel")?;
+    let script = "return Array.from(document.querySelectorAll('#bounds-table .bound-row')).map(row => \
+        [row.dataset.key, (row.querySelector('.bound') || {textContent: ''}).textContent]);";
+    let shown: Vec<(String, String)> =
+        serde_json::from_value(client.execute(script, vec![]).await?)?;
+    assert_eq!(shown.len(), panel.bounds.len());
+    for ((key, text), bound) in shown.iter().zip(&panel.bounds) {
+        assert_eq!(key, &bound.key);
+        match bound.value {
+            Some(stored) => {
+                let value: f64 = text.parse().with_context(|| format!("{key}: {text:?}"))?;
+                assert!(
+                    (value - stored).abs() <= (5e-4 * stored.abs()).max(5e-5),
+                    "{key}: page {value} vs stored {stored}"
+                );
+            }
+            None => assert!(text.is_empty(), "{key} has no value but shows {text:?}"),
+        }
+    }
+    let summary = wait_text(client, "#bounds-summary").await?;
+    assert!(
+        summary.contains(&format!("test error {:.4}", panel.test_error)),
+        "{summary}"
+    );
+    assert!(panel.bounds.iter().any(|bound| bound.value.is_some()));
+    eprintln!(
+        "bound panel of the demo in {:.2} s: {:?}",
+        panel.seconds,
+        panel
+            .bounds
+            .iter()
+            .map(|bound| (bound.key.as_str(), bound.value))
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
@@ -458,6 +513,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         client.goto(&app.url(&format!("/experiments/{id}"))).await?;
         wait_for(&client, Locator::Css("#metrics")).await?;
         screenshot(&client, "experiment.png").await?;
+        check_bound_panel(&app, &client, id).await?;
         anyhow::Ok((default_backend, cpu_backend))
     }
     .await;

@@ -41,12 +41,21 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// The workspace root (the parent of this crate).
+/// The workspace root (the parent of this crate), read at run time: the binary sits in a target
+/// dir shared by every clone, so the path it was compiled in may belong to another clone.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR")
+        && let Some(parent) = Path::new(&dir).parent()
+    {
+        return parent.to_path_buf();
+    }
+    let mut dir = std::env::current_dir().unwrap_or_default();
+    while !dir.join("xtask").is_dir() || !dir.join("Cargo.toml").is_file() {
+        if !dir.pop() {
+            return std::env::current_dir().unwrap_or_default();
+        }
+    }
+    dir
 }
 
 fn home() -> PathBuf {

@@ -1,5 +1,7 @@
 //! Reusable view pieces, one component a file.
 
+mod bound_chart;
+mod bound_panel;
 pub mod curves;
 mod experiment_card;
 mod new_experiment;
@@ -8,6 +10,8 @@ mod probabilities;
 mod progress_bar;
 mod status_badge;
 
+pub use bound_chart::BoundChart;
+pub use bound_panel::BoundSection;
 pub use curves::Curves;
 pub use experiment_card::ExperimentCard;
 pub use new_experiment::NewExperiment;

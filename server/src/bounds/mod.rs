@@ -3,11 +3,24 @@
 //!
 //! - [`kl`]: the binary relative entropy and its upper inverse (PAC-Bayes-kl certificates).
 //! - [`gaussian`]: KL divergence of a diagonal Gaussian posterior from an isotropic prior.
-//! - [`margin`]: multi-class margins and the empirical margin loss L̂_γ.
+//! - [`margin`]: multi-class margins, the margin loss L̂_γ and the ramp loss R̂_γ.
 //! - [`spectral`]: operator norms by power iteration, for dense layers and for convolutions as
 //!   linear maps on their real input size.
+//! - [`network`]: a trained classifier as a chain of linear maps with their norms.
+//! - [`grid`]: the finite grids that union bounds run over.
+//! - [`facts`]: the numbers the formulas read; [`vc`], [`rademacher`], [`bft`], [`nbs`]: the
+//!   bounds, each a pure function of the facts.
+//! - [`panel`]: computes the facts of a trained network and every bound.
 
+pub mod bft;
+pub mod facts;
 pub mod gaussian;
+pub mod grid;
 pub mod kl;
 pub mod margin;
+pub mod nbs;
+pub mod network;
+pub mod panel;
+pub mod rademacher;
 pub mod spectral;
+pub mod vc;

@@ -94,7 +94,7 @@ pub fn dense_spectral_norm(matrix: &[f64], rows: usize, cols: usize) -> PowerIte
             })
             .collect()
     };
-    power_iteration(cols, gram, 10_000, 1e-12, 0)
+    power_iteration(cols, gram, 10_000, 1e-11, 0)
 }
 
 /// How a convolution pads its input.
@@ -154,29 +154,67 @@ pub fn conv2d_operator_norm(
     padding: Padding,
     device: &Device,
 ) -> PowerIteration {
+    affine_conv2d_operator_norm(weight, None, input, stride, padding, device)
+}
+
+/// ‖A'‖₂ of the affine convolution with its bias folded in: A'(x, t) = (conv(x) + t·b, t), the
+/// map a bias-free network computes when a constant input 1 rides along (`bias = None`: the plain
+/// convolution). AᵀA v = ∇ ½‖A v‖², by burn autodiff on `device`.
+pub fn affine_conv2d_operator_norm(
+    weight: &TensorData,
+    bias: Option<&[f32]>,
+    input: [usize; 3],
+    stride: usize,
+    padding: Padding,
+    device: &Device,
+) -> PowerIteration {
     let autodiff = device.clone().autodiff();
     let kernel = Tensor::<4>::from_data(weight.clone(), &autodiff);
     let [channels, height, width] = input;
+    let size = channels * height * width;
+    let bias = bias.map(|values| {
+        Tensor::<1>::from_data(TensorData::new(values.to_vec(), [values.len()]), &autodiff)
+            .reshape([1, values.len(), 1, 1])
+    });
     let gram = |vector: &[f64]| {
-        let values: Vec<f32> = vector.iter().map(|&value| value as f32).collect();
+        let values: Vec<f32> = vector[..size].iter().map(|&value| value as f32).collect();
         let x = Tensor::<4>::from_data(
             TensorData::new(values, [1, channels, height, width]),
             &autodiff,
         )
         .require_grad();
-        let y = apply_conv(x.clone(), kernel.clone(), stride, padding);
-        let energy = (y.clone() * y).sum().mul_scalar(0.5);
+        let mut y = apply_conv(x.clone(), kernel.clone(), stride, padding);
+        let mut extra = None;
+        if let Some(bias) = &bias {
+            let t =
+                Tensor::<1>::from_data(TensorData::new(vec![vector[size] as f32], [1]), &autodiff)
+                    .require_grad();
+            y = y + bias.clone() * t.clone().reshape([1, 1, 1, 1]);
+            extra = Some(t);
+        }
+        let mut energy = (y.clone() * y).sum().mul_scalar(0.5);
+        if let Some(t) = &extra {
+            energy = energy + (t.clone() * t.clone()).sum().mul_scalar(0.5);
+        }
         let gradients = energy.backward();
-        let gradient = x
-            .grad(&gradients)
-            .map(|g| g.into_data().try_into_vec::<f32>().unwrap_or_default());
+        let read = |tensor: Option<Tensor<1>>| -> Vec<f64> {
+            tensor
+                .and_then(|g| g.into_data().try_into_vec::<f32>().ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(f64::from)
+                .collect()
+        };
+        let mut gradient = read(x.grad(&gradients).map(|g| g.flatten::<1>(0, 3)));
+        gradient.resize(size, 0.0);
+        if let Some(t) = &extra {
+            gradient.extend(read(t.grad(&gradients)));
+            gradient.resize(size + 1, 0.0);
+        }
         gradient
-            .unwrap_or_default()
-            .into_iter()
-            .map(f64::from)
-            .collect()
     };
-    power_iteration(channels * height * width, gram, 2_000, 1e-9, 0)
+    let dimension = size + usize::from(bias.is_some());
+    power_iteration(dimension, gram, 5_000, 1e-9, 0)
 }
 
 #[cfg(test)]

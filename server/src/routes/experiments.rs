@@ -88,7 +88,7 @@ pub async fn experiment_create(
 }
 
 /// The finished experiment `id`, or 409 while it has no weights.
-async fn finished(state: &AppState, id: i64) -> Result<Experiment, AppError> {
+pub async fn finished(state: &AppState, id: i64) -> Result<Experiment, AppError> {
     let experiment = find(state, id).await?;
     if experiment.status != JobStatus::Done {
         return Err(AppError::Conflict(format!(

@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per resource, named `resource_verb`.
 
+pub mod bounds;
 pub mod datasets;
 pub mod events;
 pub mod experiments;

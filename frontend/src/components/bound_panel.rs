@@ -1,0 +1,211 @@
+//! The generalization-bound panel of a finished experiment: start the server job, follow its
+//! progress, then the bars, every bound with its inputs and source, per-layer norms, margins and
+//! downloads. Every number shown is the stored one from `GET /api/experiments/{id}/bounds`.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use memlab_shared::api::JobStatus;
+use memlab_shared::bounds::{Bound, BoundJob, BoundPanel, BoundRequest};
+
+use super::{BoundChart, ProgressBar};
+use crate::api;
+
+/// How often a running job is polled.
+const POLL: Duration = Duration::from_millis(800);
+
+/// A number as people read it: fixed for ordinary sizes, scientific for huge or tiny ones.
+pub fn number(value: f64) -> String {
+    if value == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e4).contains(&value.abs()) {
+        format!("{value:.3e}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+/// The section on the experiment page.
+#[component]
+pub fn BoundSection(id: i64) -> impl IntoView {
+    let tick = RwSignal::new(0u64);
+    let job = LocalResource::new(move || {
+        tick.track();
+        async move { api::get_json::<BoundJob>(&format!("/api/experiments/{id}/bounds")).await }
+    });
+    let busy = move || {
+        job.get().is_some_and(|result| {
+            result.is_ok_and(|job| matches!(job.status, JobStatus::Queued | JobStatus::Running))
+        })
+    };
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if busy() {
+                tick.update(|count| *count += 1);
+            }
+        },
+        POLL,
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    let delta = RwSignal::new("0.05".to_owned());
+    let message = RwSignal::new(None::<String>);
+    let start = move |_| {
+        message.set(None);
+        let request = match delta.get_untracked().trim().parse::<f64>() {
+            Ok(value) => BoundRequest { delta: Some(value) },
+            Err(_) => {
+                message.set(Some("δ must be a number, e.g. 0.05".into()));
+                return;
+            }
+        };
+        spawn_local(async move {
+            let url = format!("/api/experiments/{id}/bounds");
+            match api::post_json::<_, BoundJob>(&url, &request).await {
+                Ok(_) => tick.update(|count| *count += 1),
+                Err(error) => message.set(Some(error)),
+            }
+        });
+    };
+    view! {
+        <div class="card" id="bounds">
+            <h3>"Generalization bounds"</h3>
+            <p class="muted">
+                "Every classical bound on this network's test error, computed on the server from its weights, \
+                 its initialization and its training set. A bound above 1 says nothing (vacuous)."
+            </p>
+            <div class="inline-form">
+                <label for="delta">"confidence δ"</label>
+                <input id="delta" type="text" size="6" prop:value=move || delta.get()
+                    on:input=move |event| delta.set(event_target_value(&event)) />
+                <button id="compute-bounds" on:click=start disabled=busy>"Compute bounds"</button>
+            </div>
+            {move || message.get().map(|text| view! { <p class="error">{text}</p> })}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || job.get().map(|result| match result {
+                    Ok(job) => view! { <JobView job /> }.into_any(),
+                    Err(text) => view! { <p class="muted" id="bounds-empty">{text}</p> }.into_any(),
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn JobView(job: BoundJob) -> impl IntoView {
+    match (job.status, job.panel) {
+        (JobStatus::Done, Some(panel)) => {
+            view! { <PanelView id=job.experiment_id panel /> }.into_any()
+        }
+        (JobStatus::Queued | JobStatus::Running, _) => view! {
+            <div id="bounds-progress">
+                <ProgressBar fraction=job.progress />
+                <p class="muted">{format!("{} ({:.0} %)", job.stage, job.progress * 100.0)}</p>
+            </div>
+        }
+        .into_any(),
+        _ => view! {
+            <p class="error">{job.error.unwrap_or_else(|| "the job stopped".into())}</p>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn PanelView(id: i64, panel: BoundPanel) -> impl IntoView {
+    let summary = format!(
+        "m = {} training examples, {} test examples, {} parameters, δ = {} · train error {:.4} · test error {:.4} · computed in {:.2} s on {}",
+        panel.n_train,
+        panel.n_test,
+        panel.n_parameters,
+        panel.delta,
+        panel.train_error,
+        panel.test_error,
+        panel.seconds,
+        panel.device
+    );
+    let bounds = panel.bounds.clone();
+    let layers = panel.layers.clone();
+    let margins = panel.margins.clone();
+    view! {
+        <p id="bounds-summary">{summary}</p>
+        <BoundChart panel=panel.clone() />
+        <table id="bounds-table">
+            <tr><th>"bound"</th><th>"value"</th><th>"inputs and source"</th></tr>
+            {bounds.into_iter().map(|bound| view! { <BoundRow bound /> }).collect_view()}
+        </table>
+        <h4>"Per-layer norms"</h4>
+        <p class="muted">
+            "Each layer as the linear map it computes on its real input size (convolutions are not \
+             reshaped kernels). σ′ and ‖·‖₂,₁ include the bias as a column and, for hidden layers, \
+             the constant unit that carries it."
+        </p>
+        <table id="layer-norms">
+            <tr>
+                <th>"layer"</th><th>"map"</th><th>"params"</th><th>"‖A‖σ"</th><th>"‖A′‖σ"</th>
+                <th>"‖A‖F"</th><th>"‖A′ᵀ‖₂,₁"</th><th>"‖(A′−M′)ᵀ‖₂,₁"</th><th>"‖θ−θ₀‖₂"</th><th>"then"</th>
+            </tr>
+            {layers.into_iter().map(|layer| view! {
+                <tr>
+                    <td>{layer.name}</td>
+                    <td>{layer.description}</td>
+                    <td>{layer.parameters}</td>
+                    <td>{number(layer.spectral)}</td>
+                    <td title=format!("{} power iterations{}", layer.power_iterations, if layer.converged { "" } else { ", not converged" })>
+                        {number(layer.spectral_with_bias)}
+                    </td>
+                    <td>{number(layer.frobenius)}</td>
+                    <td>{number(layer.two_one)}</td>
+                    <td>{number(layer.two_one_from_init)}</td>
+                    <td>{number(layer.distance_from_init)}</td>
+                    <td>{layer.activation}</td>
+                </tr>
+            }).collect_view()}
+        </table>
+        <h4>"Training margins: f(x)ᵧ minus the largest other logit"</h4>
+        <table id="margins">
+            <tr>{margins.quantiles.iter().map(|(q, _)| view! { <th>{format!("q {q}")}</th> }).collect_view()}</tr>
+            <tr>{margins.quantiles.iter().map(|(_, v)| view! { <td>{number(*v)}</td> }).collect_view()}</tr>
+        </table>
+        <p>
+            "Download: "
+            <a href=format!("/api/experiments/{id}/bounds") rel="external" download=format!("memlab-{id}-bounds.json")>"JSON"</a>" · "
+            <a href=format!("/api/experiments/{id}/bounds.csv") rel="external">"bounds CSV"</a>" · "
+            <a href=format!("/api/experiments/{id}/bounds/layers.csv") rel="external">"layer norms CSV"</a>
+        </p>
+    }
+}
+
+#[component]
+fn BoundRow(bound: Bound) -> impl IntoView {
+    let value = match (bound.value, &bound.not_applicable) {
+        (Some(value), _) => view! {
+            <span class=if bound.vacuous { "bound vacuous" } else { "bound tight" }>{number(value)}</span>
+            {bound.vacuous.then(|| view! { <span class="status failed">"vacuous"</span> })}
+        }
+        .into_any(),
+        (None, why) => view! {
+            <span class="muted">{format!("n/a: {}", why.clone().unwrap_or_default())}</span>
+        }
+        .into_any(),
+    };
+    view! {
+        <tr class="bound-row" data-key=bound.key.clone()>
+            <td>{bound.name.clone()}</td>
+            <td>{value}</td>
+            <td>
+                <details>
+                    <summary>{format!("{} inputs", bound.inputs.len())}</summary>
+                    <p><code>{bound.formula.clone()}</code></p>
+                    <table class="inputs">
+                        {bound.inputs.iter().map(|q| view! {
+                            <tr><td>{q.symbol.clone()}</td><td>{number(q.value)}</td><td class="muted">{q.name.clone()}</td></tr>
+                        }).collect_view()}
+                    </table>
+                </details>
+                <p class="source muted">{bound.source.clone()}</p>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,301 @@
+//! The bound panel of one trained network: forward passes for margins and errors, per-layer
+//! norms, then every bound, with progress reported as it goes.
+
+use std::time::Instant;
+
+use burn::prelude::*;
+use memlab_shared::bounds::{BoundPanel, LayerNorms, MarginSummary};
+use memlab_shared::model::Classifier;
+use memlab_shared::preprocess::InputSpec;
+
+use super::bft::{Reference, bft_bound};
+use super::facts::{Facts, LayerFacts};
+use super::margin::margins;
+use super::nbs::nbs_bound;
+use super::network::{Activation, Network};
+use super::rademacher::{NormBound, norm_bound};
+use super::vc::vc_bound;
+use crate::data::{Dataset, Split};
+use crate::training::batch;
+
+/// Examples per forward pass.
+const BATCH: usize = 1000;
+
+/// What the panel is computed for.
+pub struct PanelInput<'a> {
+    /// The data set the network was trained on.
+    pub dataset: &'a Dataset,
+    /// The trained network.
+    pub model: &'a Classifier,
+    /// The same network before training.
+    pub initial: &'a Classifier,
+    /// The training examples used (the first `n_train` of the training split).
+    pub n_train: usize,
+    /// Confidence parameter.
+    pub delta: f64,
+    /// Where forward passes and power iterations run.
+    pub device: &'a Device,
+    /// A name for `device`.
+    pub device_name: &'a str,
+}
+
+/// Margins of the first `count` examples of `split`, and Σ‖xᵢ‖², max ‖xᵢ‖².
+fn pass(
+    model: &Classifier,
+    split: &Split,
+    spec: &InputSpec,
+    count: usize,
+    classes: usize,
+    device: &Device,
+    progress: &mut dyn FnMut(f64),
+) -> (Vec<f64>, f64, f64) {
+    let mut all = Vec::with_capacity(count);
+    let (mut sum, mut max) = (0.0f64, 0.0f64);
+    let indices: Vec<usize> = (0..count).collect();
+    for chunk in indices.chunks(BATCH) {
+        let (images, _) = batch(split, spec, chunk, device);
+        for &index in chunk {
+            let norm = squared_norm(split.image(index), spec);
+            sum += norm;
+            max = max.max(norm);
+        }
+        let logits: Vec<f32> = model
+            .forward(images)
+            .into_data()
+            .try_into_vec()
+            .unwrap_or_default();
+        let labels: Vec<u8> = chunk.iter().map(|&index| split.labels[index]).collect();
+        all.extend(margins(&logits, &labels, classes));
+        progress(all.len() as f64 / count.max(1) as f64);
+    }
+    (all, sum, max)
+}
+
+/// ‖x‖² of one 8-bit image after normalization (as [`batch`] computes it), by a table of the
+/// 256 values per channel.
+fn squared_norm(image: &[u8], spec: &InputSpec) -> f64 {
+    let plane = spec.height * spec.width;
+    let mut total = 0.0;
+    for (channel, pixels) in image.chunks(plane).enumerate() {
+        let (mean, std) = (spec.mean[channel], spec.std[channel]);
+        let mut counts = [0u32; 256];
+        for &byte in pixels {
+            counts[usize::from(byte)] += 1;
+        }
+        for (byte, &count) in counts.iter().enumerate() {
+            if count > 0 {
+                let value = f64::from((byte as f32 / 255.0 - mean) / std);
+                total += value * value * f64::from(count);
+            }
+        }
+    }
+    total
+}
+
+/// sup ‖x‖₂ over every input with pixel values in [0, 1], after normalization.
+pub fn domain_norm(spec: &InputSpec) -> f64 {
+    let plane = (spec.height * spec.width) as f64;
+    (0..spec.channels)
+        .map(|c| {
+            let (mean, std) = (f64::from(spec.mean[c]), f64::from(spec.std[c]));
+            let extreme = mean.abs().max((1.0 - mean).abs()) / std;
+            extreme * extreme * plane
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
+fn fraction_non_positive(margins: &[f64]) -> f64 {
+    margins.iter().filter(|&&m| m <= 0.0).count() as f64 / margins.len().max(1) as f64
+}
+
+fn summary(margins: &[f64]) -> MarginSummary {
+    let mut sorted = margins.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let quantiles = [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]
+        .into_iter()
+        .filter(|_| !sorted.is_empty())
+        .map(|q| {
+            let index = ((sorted.len() - 1) as f64 * q).round() as usize;
+            (q, sorted[index])
+        })
+        .collect();
+    MarginSummary {
+        quantiles,
+        fraction_non_positive: fraction_non_positive(margins),
+    }
+}
+
+/// Computes the whole panel; `progress` receives (fraction done, stage).
+pub fn compute(
+    input: &PanelInput<'_>,
+    progress: &mut dyn FnMut(f64, &str),
+) -> Result<BoundPanel, String> {
+    let started = Instant::now();
+    let spec = &input.dataset.info.input;
+    let classes = input.dataset.info.class_names.len();
+    let n_test = input.dataset.test.len();
+    if input.n_train == 0 || n_test == 0 {
+        return Err("the data set has no training or no test examples".into());
+    }
+    progress(0.0, "margins on the training set");
+    let (train_margins, sum_sq, max_sq) = pass(
+        input.model,
+        &input.dataset.train,
+        spec,
+        input.n_train,
+        classes,
+        input.device,
+        &mut |f| progress(0.5 * f, "margins on the training set"),
+    );
+    let mut timings = vec![(
+        "training-set forward pass".to_owned(),
+        started.elapsed().as_secs_f64(),
+    )];
+    let mut lap = Instant::now();
+    let (test_margins, _, _) = pass(
+        input.model,
+        &input.dataset.test,
+        spec,
+        n_test,
+        classes,
+        input.device,
+        &mut |f| progress(0.5 + 0.2 * f, "errors on the test set"),
+    );
+    timings.push(("test-set forward pass".into(), lap.elapsed().as_secs_f64()));
+    lap = Instant::now();
+    let network = Network::from_classifier(
+        input.model,
+        input.initial,
+        [spec.channels, spec.height, spec.width],
+    )?;
+    let mut layers = Vec::new();
+    let mut layer_facts = Vec::new();
+    let count = network.layers.len();
+    for (index, layer) in network.layers.iter().enumerate() {
+        progress(
+            0.7 + 0.3 * index as f64 / count as f64,
+            &format!("spectral norm of {}", layer.name),
+        );
+        let with_bias = layer.spectral(true, input.device);
+        let plain = layer.spectral(false, input.device);
+        timings.push((
+            format!("spectral norms of {}", layer.name),
+            lap.elapsed().as_secs_f64(),
+        ));
+        lap = Instant::now();
+        let [channels, height, width] = layer.output_shape();
+        let pooling = match layer.activation {
+            Activation::ReluMaxPool { size } => {
+                Some((channels * (height / size) * (width / size), size * size))
+            }
+            _ => None,
+        };
+        layer_facts.push(LayerFacts {
+            parameters: layer.parameters(),
+            inputs: layer.inputs(),
+            outputs: layer.outputs(),
+            pooling,
+            spectral: with_bias.sigma,
+            frobenius: layer.frobenius_with_bias(),
+            max_row_norm: layer.max_row_norm(),
+            two_one: layer.two_one(),
+            two_one_from_init: layer.two_one_from_init(),
+            is_last: layer.is_last(),
+        });
+        layers.push(LayerNorms {
+            name: layer.name.clone(),
+            description: layer.description(),
+            inputs: layer.inputs(),
+            outputs: layer.outputs(),
+            parameters: layer.parameters(),
+            spectral: plain.sigma,
+            spectral_with_bias: with_bias.sigma,
+            power_iterations: with_bias.iterations,
+            converged: with_bias.converged && plain.converged,
+            frobenius: layer.frobenius(),
+            two_one: layer.two_one(),
+            two_one_from_init: layer.two_one_from_init(),
+            distance_from_init: layer.distance_from_init(),
+            activation: layer.activation.label(),
+        });
+    }
+    progress(0.99, "bounds");
+    let m = input.n_train as f64;
+    let train_error = fraction_non_positive(&train_margins);
+    let facts = Facts {
+        m: input.n_train,
+        classes,
+        train_error,
+        margins: train_margins.clone(),
+        data_norm: (sum_sq + m).sqrt(),
+        domain_norm: (domain_norm(spec).powi(2) + 1.0).sqrt(),
+        parameter_norm_squared: network
+            .layers
+            .iter()
+            .map(|layer| layer.parameter_norm_squared())
+            .sum(),
+        layers: layer_facts,
+        delta: input.delta,
+        elementwise_relu: network.elementwise_relu(),
+        fully_connected: network.fully_connected(),
+    };
+    timings.push(("other layer norms".into(), lap.elapsed().as_secs_f64()));
+    lap = Instant::now();
+    let bounds = vec![
+        vc_bound(&facts),
+        norm_bound(NormBound::Nts, &facts),
+        norm_bound(NormBound::Grs, &facts),
+        bft_bound(Reference::Zero, &facts),
+        bft_bound(Reference::Init, &facts),
+        nbs_bound(&facts),
+    ];
+    timings.push(("bound formulas".into(), lap.elapsed().as_secs_f64()));
+    Ok(BoundPanel {
+        delta: input.delta,
+        n_train: input.n_train,
+        n_test,
+        n_classes: classes,
+        n_parameters: network.parameters(),
+        train_error,
+        test_error: fraction_non_positive(&test_margins),
+        data_norm: sum_sq.sqrt(),
+        max_input_norm: max_sq.sqrt(),
+        domain_input_norm: domain_norm(spec),
+        layers,
+        margins: summary(&train_margins),
+        bounds,
+        seconds: started.elapsed().as_secs_f64(),
+        timings,
+        device: input.device_name.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_norm_of_mnist_normalization() {
+        let spec = InputSpec {
+            channels: 1,
+            height: 28,
+            width: 28,
+            mean: vec![0.1307],
+            std: vec![0.3081],
+        };
+        // The farthest pixel value from the mean is 1: (1 − 0.1307)/0.3081 per pixel, 784 pixels.
+        let expected = 28.0 * (1.0 - 0.1307f64) / 0.3081;
+        assert!((domain_norm(&spec) - expected).abs() < 1e-4);
+    }
+
+    #[test]
+    fn margin_summary_quantiles() {
+        let values: Vec<f64> = (0..=100).map(|v| f64::from(v) - 10.0).collect();
+        let summary = summary(&values);
+        assert_eq!(summary.quantiles[0], (0.0, -10.0));
+        assert_eq!(summary.quantiles[5], (0.5, 40.0));
+        assert_eq!(summary.quantiles[8], (1.0, 90.0));
+        assert!((summary.fraction_non_positive - 11.0 / 101.0).abs() < 1e-12);
+    }
+}

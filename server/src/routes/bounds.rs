@@ -1,0 +1,190 @@
+//! Bound panels: start the job, read it, and export it as CSV.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use memlab_shared::bounds::{BoundJob, BoundPanel, BoundRequest};
+
+use super::experiments::{find, finished};
+use crate::error::AppError;
+use crate::extract::ApiPath;
+use crate::state::AppState;
+use crate::{bound_jobs, db};
+
+/// `POST /api/experiments/{id}/bounds`: queues the panel of a finished experiment; the body
+/// (optional) is a [`BoundRequest`]. Answers 202 with the job.
+pub async fn bounds_create(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<BoundJob>), AppError> {
+    if state.read_only {
+        return Err(AppError::Forbidden(
+            "this server is a read-only demo: computing bounds is disabled".into(),
+        ));
+    }
+    let request: BoundRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        BoundRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|error| AppError::Invalid(format!("bound request: {error}")))?
+    };
+    let delta = bound_jobs::delta(&request).map_err(AppError::Invalid)?;
+    let experiment = finished(&state, id).await?;
+    if !db::queue_bound_job(&state.pool, id, &request).await? {
+        return Err(AppError::Conflict(format!(
+            "the bound panel of experiment {id} is already being computed"
+        )));
+    }
+    bound_jobs::spawn(state.clone(), experiment, delta);
+    Ok((StatusCode::ACCEPTED, Json(stored(&state, id).await?)))
+}
+
+async fn stored(state: &AppState, id: i64) -> Result<BoundJob, AppError> {
+    find(state, id).await?;
+    db::bound_job(&state.pool, id).await?.ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no bound panel for experiment {id} yet: POST /api/experiments/{id}/bounds starts one"
+        ))
+    })
+}
+
+async fn panel(state: &AppState, id: i64) -> Result<BoundPanel, AppError> {
+    stored(state, id).await?.panel.ok_or_else(|| {
+        AppError::Conflict(format!(
+            "the bound panel of experiment {id} is not finished"
+        ))
+    })
+}
+
+/// `GET /api/experiments/{id}/bounds`: the job and, once done, its panel.
+pub async fn bounds_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BoundJob>, AppError> {
+    Ok(Json(stored(&state, id).await?))
+}
+
+/// One CSV field, quoted when it holds a comma, quote or line break.
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+fn number(value: f64) -> String {
+    format!("{value:e}")
+}
+
+/// The bounds as CSV: one row per bound, its inputs as `symbol=value` pairs.
+pub fn bounds_csv(panel: &BoundPanel) -> String {
+    let mut out = String::from(
+        "key,name,value,vacuous,not_applicable,train_error,test_error,delta,n_train,source,formula,inputs\n",
+    );
+    for bound in &panel.bounds {
+        let inputs: Vec<String> = bound
+            .inputs
+            .iter()
+            .map(|q| format!("{}={}", q.symbol, number(q.value)))
+            .collect();
+        let row = [
+            field(&bound.key),
+            field(&bound.name),
+            bound.value.map(number).unwrap_or_default(),
+            bound.vacuous.to_string(),
+            field(bound.not_applicable.as_deref().unwrap_or("")),
+            number(panel.train_error),
+            number(panel.test_error),
+            number(panel.delta),
+            panel.n_train.to_string(),
+            field(&bound.source),
+            field(&bound.formula),
+            field(&inputs.join("; ")),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The per-layer norms as CSV.
+pub fn layers_csv(panel: &BoundPanel) -> String {
+    let mut out = String::from(
+        "layer,map,inputs,outputs,parameters,spectral,spectral_with_bias,frobenius,two_one,two_one_from_init,distance_from_init,activation,power_iterations,converged\n",
+    );
+    for layer in &panel.layers {
+        let row = [
+            field(&layer.name),
+            field(&layer.description),
+            layer.inputs.to_string(),
+            layer.outputs.to_string(),
+            layer.parameters.to_string(),
+            number(layer.spectral),
+            number(layer.spectral_with_bias),
+            number(layer.frobenius),
+            number(layer.two_one),
+            number(layer.two_one_from_init),
+            number(layer.distance_from_init),
+            field(&layer.activation),
+            layer.power_iterations.to_string(),
+            layer.converged.to_string(),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_response(text: String, filename: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// `GET /api/experiments/{id}/bounds.csv`.
+pub async fn bounds_csv_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, AppError> {
+    let panel = panel(&state, id).await?;
+    Ok(csv_response(
+        bounds_csv(&panel),
+        format!("memlab-{id}-bounds.csv"),
+    ))
+}
+
+/// `GET /api/experiments/{id}/bounds/layers.csv`.
+pub async fn layers_csv_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, AppError> {
+    let panel = panel(&state, id).await?;
+    Ok(csv_response(
+        layers_csv(&panel),
+        format!("memlab-{id}-layers.csv"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a, b"), "\"a, b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

@@ -1,0 +1,153 @@
+//! Types of the generalization-bound panel (`/api/experiments/{id}/bounds`): every bound with
+//! its value, its inputs and its source, so a reader can recompute it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::JobStatus;
+
+/// What `POST /api/experiments/{id}/bounds` accepts (every field optional).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BoundRequest {
+    /// Confidence parameter δ of every bound (each holds with probability ≥ 1 − δ);
+    /// 0.05 when absent.
+    #[serde(default)]
+    pub delta: Option<f64>,
+}
+
+/// A named input of a bound (a norm, a margin, a count), with its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quantity {
+    /// The symbol used in the formula, e.g. `γ`, `‖X‖₂`.
+    pub symbol: String,
+    /// What it is, for people.
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+}
+
+/// One generalization bound on the test error (0-1 loss) of the trained network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bound {
+    /// Stable identifier, e.g. `vc`, `bft_zero`.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// A few characters for chart labels, e.g. `BFT (ref 0)`.
+    #[serde(default)]
+    pub short_name: String,
+    /// The bound on the test error; `None` when the theorem does not apply to this network.
+    pub value: Option<f64>,
+    /// Whether `value` exceeds 1 (the bound says nothing).
+    pub vacuous: bool,
+    /// Why the bound was not computed, when `value` is `None`.
+    pub not_applicable: Option<String>,
+    /// The paper, theorem and equation the formula comes from.
+    pub source: String,
+    /// The formula as computed, with every constant written out.
+    pub formula: String,
+    /// Every intermediate quantity.
+    pub inputs: Vec<Quantity>,
+}
+
+/// Norms of one weight layer, seen as the linear map it computes on its real input size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerNorms {
+    /// Parameter name in the model (`conv1`, `hidden.0`, `head`).
+    pub name: String,
+    /// The map, e.g. `conv 5×5, pad 2: 1×28×28 → 6×28×28` or `dense 784 → 256`.
+    pub description: String,
+    /// Input dimension of the map (flattened).
+    pub inputs: usize,
+    /// Output dimension of the map (flattened).
+    pub outputs: usize,
+    /// Trainable parameters (weights and biases).
+    pub parameters: usize,
+    /// ‖A‖_σ: largest singular value of the weight map (biases left out).
+    pub spectral: f64,
+    /// ‖A'‖_σ of the map with its bias folded in as an extra input fixed at 1.
+    pub spectral_with_bias: f64,
+    /// Power-iteration steps used for `spectral_with_bias`.
+    pub power_iterations: usize,
+    /// Whether the power iteration met its tolerance.
+    pub converged: bool,
+    /// ‖A‖_F of the map as a dense matrix (each kernel weight counted once per position it
+    /// touches).
+    pub frobenius: f64,
+    /// ‖A'ᵀ‖₂,₁: the sum over output units of the ℓ₂ norm of their weights and bias.
+    pub two_one: f64,
+    /// ‖(A' − M')ᵀ‖₂,₁ with M the initialization.
+    pub two_one_from_init: f64,
+    /// ‖θ − θ₀‖₂ of this layer's parameters (weights and bias) from their initialization.
+    pub distance_from_init: f64,
+    /// What follows the layer: `ReLU`, `ReLU, max-pool 2×2`, or `none`.
+    pub activation: String,
+}
+
+/// The distribution of training margins f(x)_y − max_{j≠y} f(x)_j.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarginSummary {
+    /// Quantiles as `(q, value)` pairs, q ∈ {0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1}.
+    pub quantiles: Vec<(f64, f64)>,
+    /// Fraction of training examples with a margin ≤ 0 (training errors, ties included).
+    pub fraction_non_positive: f64,
+}
+
+/// The stored panel of a finished bound job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoundPanel {
+    /// Confidence parameter of every bound.
+    pub delta: f64,
+    /// Training examples the bounds are about (the run's training set).
+    pub n_train: usize,
+    /// Test examples the test error is measured on.
+    pub n_test: usize,
+    /// Number of classes.
+    pub n_classes: usize,
+    /// Trainable parameters.
+    pub n_parameters: usize,
+    /// Training error of the network (0-1, argmax with first-index ties).
+    pub train_error: f64,
+    /// Test error of the network.
+    pub test_error: f64,
+    /// ‖X‖₂ = √(Σᵢ ‖xᵢ‖²) over the normalized training inputs.
+    pub data_norm: f64,
+    /// maxᵢ ‖xᵢ‖₂ over the normalized training inputs.
+    pub max_input_norm: f64,
+    /// sup ‖x‖₂ over every possible input (any pixel values), after normalization.
+    pub domain_input_norm: f64,
+    /// Per-layer norms, input to output.
+    pub layers: Vec<LayerNorms>,
+    /// Training margins.
+    pub margins: MarginSummary,
+    /// Every bound, in display order.
+    pub bounds: Vec<Bound>,
+    /// Wall time of the computation, seconds.
+    pub seconds: f64,
+    /// Wall time of each stage, seconds, in order.
+    #[serde(default)]
+    pub timings: Vec<(String, f64)>,
+    /// The device it ran on.
+    pub device: String,
+}
+
+/// `GET /api/experiments/{id}/bounds`: the job and, once done, its panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoundJob {
+    /// The experiment.
+    pub experiment_id: i64,
+    /// Where the job is.
+    pub status: JobStatus,
+    /// What was asked.
+    pub request: BoundRequest,
+    /// Fraction done, in `[0, 1]`.
+    pub progress: f64,
+    /// What it is doing now.
+    pub stage: String,
+    /// Set when failed or interrupted.
+    pub error: Option<String>,
+    /// Set when done.
+    pub panel: Option<BoundPanel>,
+    /// When it was requested, seconds since the Unix epoch.
+    pub requested_at: i64,
+}
