@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{ExperimentPage, GalleryPage, NotFoundPage, ProbePage};
+use crate::pages::{ExperimentPage, GalleryPage, NotFoundPage, ProbePage, StudiesPage, StudyPage};
 
 /// The whole app: a header and the routed page.
 #[component]
@@ -14,12 +14,18 @@ pub fn App() -> impl IntoView {
             <header class="top">
                 <A href="/" attr:class="brand">"memlab"</A>
                 <span class="muted">"memorization in deep learning"</span>
+                <nav>
+                    <A href="/">"Experiments"</A>
+                    <A href="/studies">"Studies"</A>
+                </nav>
             </header>
             <main>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=GalleryPage />
                     <Route path=path!("/experiments/:id") view=ExperimentPage />
                     <Route path=path!("/experiments/:id/probe") view=ProbePage />
+                    <Route path=path!("/studies") view=StudiesPage />
+                    <Route path=path!("/studies/:id") view=StudyPage />
                 </Routes>
             </main>
         </Router>

@@ -8,7 +8,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::routes::{bounds, datasets, events, experiments, health, predict};
+use crate::routes::{bounds, datasets, events, experiments, health, predict, studies};
 use crate::state::AppState;
 
 /// Largest request body accepted (uploads included).
@@ -41,6 +41,11 @@ pub fn app(state: AppState) -> Router {
             "/experiments/{id}/bounds/layers.csv",
             get(bounds::layers_csv_get),
         )
+        .route(
+            "/studies",
+            get(studies::studies_list).post(studies::study_create),
+        )
+        .route("/studies/{id}", get(studies::study_get))
         .route("/datasets", get(datasets::datasets_list))
         .route(
             "/datasets/{name}/samples/{index}",

@@ -12,6 +12,7 @@ use crate::artifacts;
 use crate::bounds::panel::{self, PanelInput};
 use crate::data::Catalog;
 use crate::db;
+use crate::posterior::PacBayesSettings;
 use crate::state::AppState;
 
 /// δ when the request names none.
@@ -26,12 +27,73 @@ pub fn delta(request: &BoundRequest) -> Result<f64, String> {
     Ok(delta)
 }
 
+/// Gradient steps of the PAC-Bayes posterior when the request names none, and the most allowed.
+pub const PAC_BAYES_STEPS: (usize, usize) = (3000, 200_000);
+/// Monte-Carlo draws when the request names none, and the most allowed.
+pub const PAC_BAYES_SAMPLES: (usize, usize) = (20_000, 1_000_000);
+
+/// The PAC-Bayes settings a request asks for (`None`: not asked), or why they are refused.
+pub fn pac_bayes(request: &BoundRequest, seed: u64) -> Result<Option<PacBayesSettings>, String> {
+    let Some(asked) = &request.pac_bayes else {
+        return Ok(None);
+    };
+    let steps = asked.steps.unwrap_or(PAC_BAYES_STEPS.0);
+    if !(1..=PAC_BAYES_STEPS.1).contains(&steps) {
+        return Err(format!(
+            "pac_bayes.steps must be in 1..={}, got {steps}",
+            PAC_BAYES_STEPS.1
+        ));
+    }
+    let samples = asked.samples.unwrap_or(PAC_BAYES_SAMPLES.0);
+    if !(100..=PAC_BAYES_SAMPLES.1).contains(&samples) {
+        return Err(format!(
+            "pac_bayes.samples must be in 100..={}, got {samples}",
+            PAC_BAYES_SAMPLES.1
+        ));
+    }
+    let learning_rate = asked.learning_rate.unwrap_or(1e-3);
+    if !(learning_rate > 0.0 && learning_rate <= 0.1) {
+        return Err(format!(
+            "pac_bayes.learning_rate must be in (0, 0.1], got {learning_rate}"
+        ));
+    }
+    Ok(Some(PacBayesSettings {
+        steps,
+        batch_size: 128,
+        learning_rate,
+        initial_std: 0.01,
+        initial_prior_variance: 0.003,
+        samples,
+        delta: delta(request)?,
+        delta_mc: 0.01,
+        seed,
+        prior: asked.prior.unwrap_or_default(),
+    }))
+}
+
+/// What a bound job computes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSettings {
+    /// Confidence parameter of every bound.
+    pub delta: f64,
+    /// The optimized PAC-Bayes bound, when asked.
+    pub pac_bayes: Option<PacBayesSettings>,
+}
+
+/// The settings a request asks for, for a run with `seed`, or why the request is refused.
+pub fn settings(request: &BoundRequest, seed: u64) -> Result<JobSettings, String> {
+    Ok(JobSettings {
+        delta: delta(request)?,
+        pac_bayes: pac_bayes(request, seed)?,
+    })
+}
+
 /// Computes the panel of a finished experiment (blocking).
 pub fn compute_for_experiment(
     data_dir: &Path,
     catalog: &Catalog,
     experiment: &Experiment,
-    delta: f64,
+    settings: JobSettings,
     device: &Device,
     device_name: &str,
     progress: &mut dyn FnMut(f64, &str),
@@ -45,6 +107,8 @@ pub fn compute_for_experiment(
     let dataset = catalog
         .get(&experiment.config.dataset)
         .map_err(|error| error.to_string())?;
+    // The bounds are about the data the run trained on (randomized when it was).
+    let dataset = crate::data::randomize::for_run(&dataset, &experiment.config);
     let (card, model) =
         artifacts::load(data_dir, experiment.id, device).map_err(|error| error.to_string())?;
     let initial = artifacts::load_initial(data_dir, experiment.id, &card, device)
@@ -60,7 +124,8 @@ pub fn compute_for_experiment(
             model: &model,
             initial: &initial,
             n_train,
-            delta,
+            delta: settings.delta,
+            pac_bayes: settings.pac_bayes,
             device,
             device_name,
         },
@@ -69,7 +134,7 @@ pub fn compute_for_experiment(
 }
 
 /// Runs the queued bound job of `experiment` in the background.
-pub fn spawn(state: AppState, experiment: Experiment, delta: f64) {
+pub fn spawn(state: AppState, experiment: Experiment, settings: JobSettings) {
     tokio::spawn(async move {
         let id = experiment.id;
         let Ok(_permit) = state.bound_slots.acquire().await else {
@@ -92,7 +157,7 @@ pub fn spawn(state: AppState, experiment: Experiment, delta: f64) {
                 &worker.data_dir,
                 &worker.catalog,
                 &experiment,
-                delta,
+                settings,
                 &worker.device,
                 &worker.device_name,
                 &mut progress,

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use memlab_shared::api::{EpochMetrics, Experiment, ExperimentConfig, FinalMetrics, JobStatus};
 use memlab_shared::bounds::{BoundJob, BoundPanel, BoundRequest};
+use memlab_shared::studies::{StudyKind, StudyRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
@@ -102,6 +103,7 @@ fn experiment_from_row(row: &SqliteRow) -> Result<Experiment, DbError> {
         model: from_json(row.try_get("model")?)?,
         input: from_json(row.try_get("input")?)?,
         class_names,
+        study_id: row.try_get("study_id")?,
     })
 }
 
@@ -342,4 +344,93 @@ pub async fn mark_bound_jobs_interrupted(pool: &SqlitePool) -> Result<u64, DbErr
     .execute(pool)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// A stored study, without its members.
+#[derive(Debug, Clone)]
+pub struct StudyRow {
+    /// Identifier.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// What varies.
+    pub kind: StudyKind,
+    /// What was asked.
+    pub request: StudyRequest,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+fn study_from_row(row: &SqliteRow) -> Result<StudyRow, DbError> {
+    let request: StudyRequest = serde_json::from_str(row.try_get("request")?)?;
+    Ok(StudyRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind: request.kind,
+        request,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Stores a study and queues its member runs (in order), in one transaction; returns its id.
+pub async fn insert_study(
+    pool: &SqlitePool,
+    name: &str,
+    request: &StudyRequest,
+    members: &[(String, ExperimentConfig)],
+) -> Result<i64, DbError> {
+    let mut transaction = pool.begin().await?;
+    let kind = match request.kind {
+        StudyKind::Randomization => "randomization",
+        StudyKind::SampleSize => "sample_size",
+    };
+    let id =
+        sqlx::query("INSERT INTO studies (name, kind, request, created_at) VALUES (?, ?, ?, ?)")
+            .bind(name)
+            .bind(kind)
+            .bind(json(request)?)
+            .bind(now())
+            .execute(&mut *transaction)
+            .await?
+            .last_insert_rowid();
+    for (member_name, config) in members {
+        sqlx::query(
+            "INSERT INTO experiments (name, config, status, created_at, is_demo, study_id)
+             VALUES (?, ?, 'queued', ?, 0, ?)",
+        )
+        .bind(member_name)
+        .bind(json(config)?)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *transaction)
+        .await?;
+    }
+    transaction.commit().await?;
+    Ok(id)
+}
+
+/// All studies, newest first.
+pub async fn list_studies(pool: &SqlitePool) -> Result<Vec<StudyRow>, DbError> {
+    let rows = sqlx::query("SELECT * FROM studies ORDER BY id DESC")
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(study_from_row).collect()
+}
+
+/// One study, if it exists.
+pub async fn get_study(pool: &SqlitePool, id: i64) -> Result<Option<StudyRow>, DbError> {
+    let row = sqlx::query("SELECT * FROM studies WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(study_from_row).transpose()
+}
+
+/// The runs of study `id`, in the order they were queued.
+pub async fn study_experiments(pool: &SqlitePool, id: i64) -> Result<Vec<Experiment>, DbError> {
+    let rows = sqlx::query("SELECT * FROM experiments WHERE study_id = ? ORDER BY id")
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(experiment_from_row).collect()
 }

@@ -35,6 +35,8 @@ pub fn demo_config(settings: &DemoSettings) -> ExperimentConfig {
         learning_rate: 2e-3,
         batch_size: 64,
         optimizer: OptimizerKind::Adam,
+        randomization: Default::default(),
+        stop_at_train_accuracy: None,
     }
 }
 

@@ -51,6 +51,9 @@ async fn run(state: &AppState, experiment: Experiment) {
         Ok(Ok(())) => {
             tracing::info!(id, "training done");
             state.hub.publish(id, status(JobStatus::Done, None));
+            if let Err(error) = crate::studies::after_training(state, id).await {
+                tracing::error!(id, %error, "could not queue the study member's bounds");
+            }
         }
         Ok(Err(message)) => {
             tracing::warn!(id, %message, "training failed");

@@ -4,9 +4,10 @@
 //! - [`error`], [`extract`]: the one `AppError` and extractors that produce it.
 //! - [`state`]: what handlers share; [`hub`]: live progress per running job.
 //! - [`jobs`]: the queue worker; [`training`]: burn Autodiff training glue.
+//! - [`posterior`]: optimized PAC-Bayes (posterior training and Monte-Carlo certificate).
 //! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
 //! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
-//! - [`demo`]: the hosted-demo default experiment.
+//! - [`demo`]: the hosted-demo default experiment; [`studies`]: grids of runs.
 //! - [`bounds`]: the mathematics of generalization bounds and the panel; [`bound_jobs`]: panel
 //!   jobs in the background.
 //!
@@ -25,8 +26,10 @@ pub mod extract;
 pub mod hub;
 pub mod inference;
 pub mod jobs;
+pub mod posterior;
 pub mod routes;
 pub mod state;
+pub mod studies;
 pub mod training;
 
 use std::future::Future;

@@ -11,8 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use memlab_server::demo::DemoSettings;
 use memlab_server::{ServeOptions, artifacts, bound_jobs, db, training};
-use memlab_shared::api::{ExperimentConfig, JobStatus, ModelKind, OptimizerKind, TrainingEvent};
-use memlab_shared::bounds::BoundRequest;
+use memlab_shared::api::{
+    ExperimentConfig, InputRandomization, JobStatus, ModelKind, OptimizerKind, Randomization,
+    TrainingEvent,
+};
+use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +48,21 @@ struct BoundsArgs {
     /// Confidence parameter δ of every bound.
     #[arg(long, default_value_t = memlab_server::bound_jobs::DEFAULT_DELTA)]
     delta: f64,
+    /// Also optimize and certify a PAC-Bayes posterior (Dziugaite & Roy).
+    #[arg(long)]
+    pac_bayes: bool,
+    /// Gradient steps of the PAC-Bayes posterior.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Monte-Carlo draws of the PAC-Bayes certificate.
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Adam step size of the PAC-Bayes posterior.
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Centre the PAC-Bayes prior on a network trained on the first half of the training set.
+    #[arg(long)]
+    data_dependent_prior: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -120,6 +138,23 @@ struct TrainArgs {
     /// Optimizer.
     #[arg(long, value_enum, default_value = "adam")]
     optimizer: OptimizerArg,
+    /// Randomization test: probability that a training label is replaced by a random class.
+    #[arg(long, default_value_t = 0.0)]
+    label_corruption: f64,
+    /// Randomization test on the inputs.
+    #[arg(long, value_enum, default_value = "none")]
+    inputs: InputsArg,
+    /// Stop after the first epoch reaching this training accuracy (epochs is then a cap).
+    #[arg(long)]
+    stop_at_train_accuracy: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum InputsArg {
+    None,
+    ShuffledPixels,
+    RandomPixels,
+    Gaussian,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -209,6 +244,16 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
             OptimizerArg::Adam => OptimizerKind::Adam,
             OptimizerArg::Sgd => OptimizerKind::Sgd,
         },
+        randomization: Randomization {
+            label_corruption: args.label_corruption,
+            inputs: match args.inputs {
+                InputsArg::None => InputRandomization::None,
+                InputsArg::ShuffledPixels => InputRandomization::ShuffledPixels,
+                InputsArg::RandomPixels => InputRandomization::RandomPixels,
+                InputsArg::Gaussian => InputRandomization::Gaussian,
+            },
+        },
+        stop_at_train_accuracy: args.stop_at_train_accuracy,
     };
     let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
     let dataset = catalog.get(&config.dataset)?;
@@ -284,8 +329,17 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
     let (device, device_name) = choose_device(args.common.device)?;
     let request = BoundRequest {
         delta: Some(args.delta),
+        pac_bayes: args.pac_bayes.then_some(PacBayesRequest {
+            steps: args.steps,
+            samples: args.samples,
+            learning_rate: args.learning_rate,
+            prior: Some(if args.data_dependent_prior {
+                PacBayesPrior::DataDependent
+            } else {
+                PacBayesPrior::Initialization
+            }),
+        }),
     };
-    let delta = bound_jobs::delta(&request).map_err(anyhow::Error::msg)?;
     let pool = db::connect(&args.common.data_dir).await?;
     let Some(experiment) = db::get(&pool, args.experiment).await? else {
         bail!(
@@ -310,7 +364,7 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
         &args.common.data_dir,
         &catalog,
         &experiment,
-        delta,
+        bound_jobs::settings(&request, experiment.config.seed).map_err(anyhow::Error::msg)?,
         &device,
         &device_name,
         &mut |fraction, stage| {
@@ -358,6 +412,14 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
             ),
             (None, Some(why)) => println!("  {:<68} n/a: {why}", bound.name),
             (None, None) => println!("  {:<68} n/a", bound.name),
+        }
+    }
+    for bound in panel.bounds.iter().filter(|b| b.key.starts_with("dr")) {
+        for input in &bound.inputs {
+            println!(
+                "    {:<18} {:>14.6}  {}",
+                input.symbol, input.value, input.name
+            );
         }
     }
     for (stage, seconds) in &panel.timings {

@@ -93,6 +93,19 @@ pub fn validate(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), Trai
             dataset.info.name
         ));
     }
+    let p = config.randomization.label_corruption;
+    if !(0.0..=1.0).contains(&p) {
+        return invalid(format!(
+            "randomization.label_corruption must be in [0, 1], got {p}"
+        ));
+    }
+    if let Some(target) = config.stop_at_train_accuracy
+        && !(target > 0.0 && target <= 1.0)
+    {
+        return invalid(format!(
+            "stop_at_train_accuracy must be in (0, 1], got {target}"
+        ));
+    }
     let input = &dataset.info.input;
     if config.model == ModelKind::Lenet && (input.height < 12 || input.width < 12) {
         return invalid(format!(
@@ -224,6 +237,7 @@ pub fn train(
 ) -> Result<TrainOutcome, TrainError> {
     validate(config, dataset)?;
     let started = Instant::now();
+    let dataset = &*crate::data::randomize::for_run(dataset, config);
     let spec = &dataset.info.input;
     let model_config = model_config(config.model, spec, dataset.info.class_names.len());
     let autodiff = device.clone().autodiff();
@@ -243,6 +257,8 @@ pub fn train(
     let mut shuffler = SplitMix64::new(config.seed);
     let mut curves = Vec::with_capacity(config.epochs);
 
+    let mut fitted_at_step = None;
+    let mut epochs_run = 0;
     for epoch in 1..=config.epochs {
         shuffler.shuffle(&mut order);
         let epoch_start = Instant::now();
@@ -286,9 +302,18 @@ pub fn train(
             test_loss,
             test_accuracy,
             images_per_second,
+            steps: epoch * steps_per_epoch,
         };
         on_event(TrainingEvent::Epoch(metrics.clone()));
+        epochs_run = epoch;
+        let reached = config
+            .stop_at_train_accuracy
+            .is_some_and(|target| metrics.train_accuracy >= target);
         curves.push(metrics);
+        if reached {
+            fitted_at_step = Some(epoch * steps_per_epoch);
+            break;
+        }
     }
 
     let model = model.valid();
@@ -302,6 +327,8 @@ pub fn train(
         test_accuracy,
         n_parameters: model.num_params(),
         train_seconds: started.elapsed().as_secs_f64(),
+        epochs_run,
+        fitted_at_step,
     };
     Ok(TrainOutcome {
         initial,
@@ -365,6 +392,8 @@ mod tests {
             learning_rate: 0.1,
             batch_size: 2,
             optimizer: OptimizerKind::Sgd,
+            randomization: Default::default(),
+            stop_at_train_accuracy: None,
         };
         assert!(validate(&good, &dataset).is_ok());
         let check = |config: ExperimentConfig, needle: &str| {
@@ -398,6 +427,23 @@ mod tests {
                 ..good.clone()
             },
             "batch_size",
+        );
+        check(
+            ExperimentConfig {
+                randomization: memlab_shared::api::Randomization {
+                    label_corruption: 1.5,
+                    ..Default::default()
+                },
+                ..good.clone()
+            },
+            "label_corruption",
+        );
+        check(
+            ExperimentConfig {
+                stop_at_train_accuracy: Some(0.0),
+                ..good.clone()
+            },
+            "stop_at_train_accuracy",
         );
         let small = Dataset::new(
             "small",

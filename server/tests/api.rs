@@ -12,6 +12,7 @@ use memlab_server::state::AppState;
 use memlab_shared::api::{DatasetInfo, ErrorBody, Experiment, Health, JobStatus, Prediction};
 use memlab_shared::bounds::BoundJob;
 use memlab_shared::preprocess::png_header_only;
+use memlab_shared::studies::Study;
 use tower::ServiceExt;
 
 use common::{bright_png, toy_config, toy_state};
@@ -550,6 +551,209 @@ async fn bound_panel_lifecycle_and_bad_input() {
     let read_only = toy_state(dir.path(), true).await;
     check_error(
         send(&read_only, post_json(&url, "{}")).await,
+        StatusCode::FORBIDDEN,
+        "read_only",
+    );
+}
+
+async fn wait_for_panel(state: &AppState, url: &str) -> BoundJob {
+    for _ in 0..1200 {
+        let job: BoundJob = serde_json::from_slice(&get(state, url).await.1).expect("job");
+        if !matches!(job.status, JobStatus::Queued | JobStatus::Running) {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the bound job did not finish in 120 s")
+}
+
+/// The optimized PAC-Bayes certificate runs as part of the panel when asked, with either prior;
+/// its options are validated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimized_pac_bayes_on_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let id = create_and_train(&state).await.id;
+    let url = format!("/api/experiments/{id}/bounds");
+    for bad in [
+        r#"{"pac_bayes": {"steps": 0}}"#,
+        r#"{"pac_bayes": {"samples": 10}}"#,
+        r#"{"pac_bayes": {"learning_rate": 1.5}}"#,
+        r#"{"pac_bayes": {"prior": "posterior"}}"#,
+        r#"{"pac_bayes": {"epochs": 3}}"#,
+    ] {
+        check_error(
+            send(&state, post_json(&url, bad)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+    }
+    for (prior, key, m) in [
+        ("initialization", "dr", 40.0),
+        ("data_dependent", "dr_data", 20.0),
+    ] {
+        let body =
+            format!(r#"{{"pac_bayes": {{"steps": 30, "samples": 400, "prior": "{prior}"}}}}"#);
+        let (status, answer) = send(&state, post_json(&url, &body)).await;
+        assert_eq!(
+            status,
+            StatusCode::ACCEPTED,
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        let job = wait_for_panel(&state, &url).await;
+        assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
+        let panel = job.panel.expect("panel");
+        let bound = panel.bounds.last().expect("bounds");
+        assert_eq!(bound.key, key);
+        let input = |symbol: &str| {
+            bound
+                .inputs
+                .iter()
+                .find(|q| q.symbol == symbol)
+                .unwrap_or_else(|| panic!("{symbol} missing"))
+                .value
+        };
+        assert_eq!(input("m"), m);
+        assert_eq!(input("n"), 400.0);
+        let value = bound.value.expect("value");
+        // The certificate sits above the Monte-Carlo upper bound and is a probability.
+        assert!(input("kl⁻¹(ê_n)") <= value && value <= 1.0, "{value}");
+        assert!(input("KL") > 0.0 && input("λ") < 0.1);
+    }
+}
+
+/// Studies: a randomization grid is validated, queued, trained to the accuracy target and each
+/// member gets its bound panel; a sample-size grid is checked against the data set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn studies_queue_train_and_bound_their_members() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let mut base = toy_config(3);
+    base.epochs = 60;
+    base.stop_at_train_accuracy = Some(1.0);
+    let request = |extra: &str| {
+        format!(
+            r#"{{"kind": "randomization", "base": {}{extra}}}"#,
+            serde_json::to_string(&base).expect("json")
+        )
+    };
+    for (bad, needle) in [
+        (
+            request(r#", "label_corruptions": [0, 2]"#),
+            "label corruption",
+        ),
+        (request(r#", "label_corruptions": [0.5, 0.5]"#), "twice"),
+        (request(r#", "sizes": [10]"#), "sample_size"),
+        (request(r#", "input_variants": ["none"]"#), "input_variants"),
+        (
+            request(
+                r#", "label_corruptions": [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 1]"#,
+            ),
+            "at most",
+        ),
+        (
+            format!(
+                r#"{{"kind": "sample_size", "base": {}, "sizes": [10, 41]}}"#,
+                serde_json::to_string(&base).expect("json")
+            ),
+            "between 1 and 40",
+        ),
+    ] {
+        let error = check_error(
+            send(&state, post_json("/api/studies", &bad)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert!(error.detail.contains(needle), "{needle}: {}", error.detail);
+    }
+    check_error(
+        send(
+            &state,
+            post_json("/api/studies", r#"{"kind": "randomization"}"#),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    check_error(
+        get(&state, "/api/studies/77").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    let worker = memlab_server::jobs::spawn_worker(state.clone());
+    let body = request(r#", "label_corruptions": [0, 1], "input_variants": ["shuffled_pixels"]"#);
+    let (status, answer) = send(&state, post_json("/api/studies", &body)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let study: Study = serde_json::from_slice(&answer).expect("study");
+    assert_eq!(study.members.len(), 3);
+    assert!(matches!(
+        study.status,
+        JobStatus::Queued | JobStatus::Running
+    ));
+    let url = format!("/api/studies/{}", study.id);
+    let mut study = study;
+    for _ in 0..1800 {
+        study = serde_json::from_slice(&get(&state, &url).await.1).expect("study");
+        if matches!(study.status, JobStatus::Done | JobStatus::Failed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.abort();
+    assert_eq!(study.status, JobStatus::Done, "{study:#?}");
+    assert_eq!(study.progress, 1.0);
+    let labels: Vec<&str> = study.members.iter().map(|m| m.label.as_str()).collect();
+    assert_eq!(labels, ["p = 0", "p = 1", "shuffled pixels"]);
+    assert_eq!(
+        study.members.iter().map(|m| m.on_grid).collect::<Vec<_>>(),
+        [true, true, false]
+    );
+    for member in &study.members {
+        assert_eq!(member.experiment.study_id, Some(study.id));
+        let metrics = member.experiment.metrics.as_ref().expect("metrics");
+        // The 40-example toy set is memorized at every p within the cap.
+        // Training stops at the end of the first epoch that reaches the target, else at the cap.
+        match metrics.fitted_at_step {
+            Some(fitted) => {
+                assert_eq!(fitted, metrics.epochs_run * 5, "5 steps of 8 per epoch");
+                assert_eq!(
+                    member.experiment.curves.last().map(|c| c.steps),
+                    Some(fitted)
+                );
+                assert!(
+                    member
+                        .experiment
+                        .curves
+                        .last()
+                        .is_some_and(|c| c.train_accuracy >= 1.0)
+                );
+            }
+            None => assert_eq!(metrics.epochs_run, 60, "{}", member.label),
+        }
+        if member.label == "p = 0" {
+            assert!(metrics.fitted_at_step.is_some(), "true labels are fitted");
+        }
+        let panel = member
+            .bounds
+            .as_ref()
+            .and_then(|job| job.panel.as_ref())
+            .expect("bound panel");
+        assert_eq!(panel.n_train, 40);
+    }
+    let listed: Vec<Study> =
+        serde_json::from_slice(&get(&state, "/api/studies").await.1).expect("list");
+    assert_eq!(listed.len(), 1);
+
+    let read_only = toy_state(dir.path(), true).await;
+    check_error(
+        send(&read_only, post_json("/api/studies", &body)).await,
         StatusCode::FORBIDDEN,
         "read_only",
     );

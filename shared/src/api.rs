@@ -81,6 +81,49 @@ pub struct ExperimentConfig {
     pub batch_size: usize,
     /// Optimizer.
     pub optimizer: OptimizerKind,
+    /// Randomization test applied to the data (Zhang et al. 2017); none by default.
+    #[serde(default)]
+    pub randomization: Randomization,
+    /// Stop after the first epoch whose training accuracy reaches this value (`epochs` is then
+    /// a cap); train all epochs when absent.
+    #[serde(default)]
+    pub stop_at_train_accuracy: Option<f64>,
+}
+
+/// What a randomization test does to the inputs (Zhang, Bengio, Hardt, Recht & Vinyals 2017).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InputRandomization {
+    /// The real images.
+    #[default]
+    None,
+    /// One random permutation of pixel positions, the same for every image (train and test).
+    ShuffledPixels,
+    /// A different random permutation of pixel positions for each image.
+    RandomPixels,
+    /// Gaussian noise with the training images' per-channel mean and standard deviation
+    /// (clipped to the pixel range and stored as 8-bit values).
+    Gaussian,
+}
+
+/// A randomization test: corrupted labels and/or randomized inputs, drawn from the run's seed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Randomization {
+    /// Probability p that a training label is replaced by a uniformly random class (which may
+    /// equal the true one); 1 gives fully random labels. Test labels stay true.
+    #[serde(default)]
+    pub label_corruption: f64,
+    /// What happens to the inputs (training and test).
+    #[serde(default)]
+    pub inputs: InputRandomization,
+}
+
+impl Randomization {
+    /// Whether the data are left as they are.
+    pub fn is_none(&self) -> bool {
+        self.label_corruption == 0.0 && self.inputs == InputRandomization::None
+    }
 }
 
 /// Life cycle of a training job.
@@ -114,6 +157,9 @@ pub struct EpochMetrics {
     pub test_accuracy: f64,
     /// Training throughput over the epoch.
     pub images_per_second: f64,
+    /// Optimizer steps taken since the start of the run, at the end of this epoch.
+    #[serde(default)]
+    pub steps: usize,
 }
 
 /// Final numbers of a finished run.
@@ -131,6 +177,13 @@ pub struct FinalMetrics {
     pub n_parameters: usize,
     /// Wall time of training, in seconds.
     pub train_seconds: f64,
+    /// Epochs actually run (fewer than asked when `stop_at_train_accuracy` was reached).
+    #[serde(default)]
+    pub epochs_run: usize,
+    /// Optimizer steps after which the training accuracy target was reached (the end of the
+    /// first epoch reaching it), if it was.
+    #[serde(default)]
+    pub fitted_at_step: Option<usize>,
 }
 
 /// Live progress of a running job, as streamed over SSE.
@@ -181,6 +234,9 @@ pub struct Experiment {
     pub input: Option<InputSpec>,
     /// Class names, index = label.
     pub class_names: Vec<String>,
+    /// The study this run belongs to, if any.
+    #[serde(default)]
+    pub study_id: Option<i64>,
 }
 
 /// A server-sent event on `GET /api/experiments/{id}/events`.

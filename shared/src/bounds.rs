@@ -13,6 +13,39 @@ pub struct BoundRequest {
     /// 0.05 when absent.
     #[serde(default)]
     pub delta: Option<f64>,
+    /// Also optimize a PAC-Bayes posterior and certify it (minutes of work); skipped when absent.
+    #[serde(default)]
+    pub pac_bayes: Option<PacBayesRequest>,
+}
+
+/// Where the PAC-Bayes prior is centred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PacBayesPrior {
+    /// At the run's random initialization (data-free; Dziugaite & Roy 2017).
+    #[default]
+    Initialization,
+    /// At a network trained on the first half of the training set; the bound is then about the
+    /// second half only (Pérez-Ortiz et al. 2021).
+    DataDependent,
+}
+
+/// Options of the optimized PAC-Bayes bound (defaults when absent).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PacBayesRequest {
+    /// Gradient steps on the posterior (default 3000, at most 200 000).
+    #[serde(default)]
+    pub steps: Option<usize>,
+    /// Monte-Carlo draws for the certificate (default 20 000, at most 1 000 000).
+    #[serde(default)]
+    pub samples: Option<usize>,
+    /// Where the prior is centred (default: the initialization).
+    #[serde(default)]
+    pub prior: Option<PacBayesPrior>,
+    /// Adam step size of the posterior (default 1e-3, in (0, 0.1]).
+    #[serde(default)]
+    pub learning_rate: Option<f64>,
 }
 
 /// A named input of a bound (a norm, a margin, a count), with its value.

@@ -432,6 +432,12 @@ async fn check_bound_panel(app: &TestApp, client: &Client, id: i64) -> anyhow::R
         .at_most(Duration::from_secs(300))
         .for_element(Locator::Id("bounds-table"))
         .await?;
+    client
+        .execute(
+            "document.getElementById('bounds').scrollIntoView();",
+            vec![],
+        )
+        .await?;
     screenshot(client, "bounds.png").await?;
     let job: BoundJob = app
         .get_json(&format!("/api/experiments/{id}/bounds"))

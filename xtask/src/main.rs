@@ -171,5 +171,6 @@ fn test() -> anyhow::Result<()> {
 }
 
 fn bench() -> anyhow::Result<()> {
-    run(command("bash").arg("bench/training_throughput.sh"))
+    run(command("bash").arg("bench/training_throughput.sh"))?;
+    run(command("bash").arg("bench/bound_panel.sh"))
 }

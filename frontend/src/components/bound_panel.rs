@@ -7,7 +7,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
-use memlab_shared::bounds::{Bound, BoundJob, BoundPanel, BoundRequest};
+use memlab_shared::bounds::{
+    Bound, BoundJob, BoundPanel, BoundRequest, PacBayesPrior, PacBayesRequest,
+};
 
 use super::{BoundChart, ProgressBar};
 use crate::api;
@@ -50,15 +52,41 @@ pub fn BoundSection(id: i64) -> impl IntoView {
         on_cleanup(move || handle.clear());
     }
     let delta = RwSignal::new("0.05".to_owned());
+    let optimize = RwSignal::new(false);
+    let steps = RwSignal::new("3000".to_owned());
+    let samples = RwSignal::new("20000".to_owned());
+    let prior = RwSignal::new("initialization".to_owned());
     let message = RwSignal::new(None::<String>);
     let start = move |_| {
         message.set(None);
-        let request = match delta.get_untracked().trim().parse::<f64>() {
-            Ok(value) => BoundRequest { delta: Some(value) },
-            Err(_) => {
-                message.set(Some("δ must be a number, e.g. 0.05".into()));
+        let Ok(delta) = delta.get_untracked().trim().parse::<f64>() else {
+            message.set(Some("δ must be a number, e.g. 0.05".into()));
+            return;
+        };
+        let pac_bayes = if optimize.get_untracked() {
+            let (Ok(steps), Ok(samples)) = (
+                steps.get_untracked().trim().parse::<usize>(),
+                samples.get_untracked().trim().parse::<usize>(),
+            ) else {
+                message.set(Some("steps and samples must be whole numbers".into()));
                 return;
-            }
+            };
+            Some(PacBayesRequest {
+                steps: Some(steps),
+                samples: Some(samples),
+                prior: Some(if prior.get_untracked() == "data_dependent" {
+                    PacBayesPrior::DataDependent
+                } else {
+                    PacBayesPrior::Initialization
+                }),
+                learning_rate: None,
+            })
+        } else {
+            None
+        };
+        let request = BoundRequest {
+            delta: Some(delta),
+            pac_bayes,
         };
         spawn_local(async move {
             let url = format!("/api/experiments/{id}/bounds");
@@ -80,6 +108,22 @@ pub fn BoundSection(id: i64) -> impl IntoView {
                 <input id="delta" type="text" size="6" prop:value=move || delta.get()
                     on:input=move |event| delta.set(event_target_value(&event)) />
                 <button id="compute-bounds" on:click=start disabled=busy>"Compute bounds"</button>
+            </div>
+            <div class="inline-form">
+                <input id="pac-bayes" type="checkbox" prop:checked=move || optimize.get()
+                    on:change=move |event| optimize.set(event_target_checked(&event)) />
+                <label for="pac-bayes">"also optimize a PAC-Bayes posterior (Dziugaite–Roy; minutes):"</label>
+                <label for="pb-steps">"steps"</label>
+                <input id="pb-steps" type="text" size="6" prop:value=move || steps.get()
+                    on:input=move |event| steps.set(event_target_value(&event)) />
+                <label for="pb-samples">"Monte-Carlo draws"</label>
+                <input id="pb-samples" type="text" size="7" prop:value=move || samples.get()
+                    on:input=move |event| samples.set(event_target_value(&event)) />
+                <label for="pb-prior">"prior centred at"</label>
+                <select id="pb-prior" on:change=move |event| prior.set(event_target_value(&event))>
+                    <option value="initialization">"the initialization (data-free)"</option>
+                    <option value="data_dependent">"a network trained on a held-out half"</option>
+                </select>
             </div>
             {move || message.get().map(|text| view! { <p class="error">{text}</p> })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -1,7 +1,10 @@
 //! The form that queues a training run.
 
 use leptos::prelude::*;
-use memlab_shared::api::{DatasetInfo, Experiment, ExperimentConfig, ModelKind, OptimizerKind};
+use memlab_shared::api::{
+    DatasetInfo, Experiment, ExperimentConfig, InputRandomization, ModelKind, OptimizerKind,
+    Randomization,
+};
 
 use crate::api;
 
@@ -20,51 +23,74 @@ fn NumberField(
     }
 }
 
-/// Reads the form into a config, or says which field is not a number.
-#[allow(clippy::too_many_arguments)]
-fn config_from(
+/// The form's fields as typed.
+#[derive(Debug, Clone, Default)]
+struct Form {
     dataset: String,
-    model: &str,
-    n_train: &str,
-    epochs: &str,
-    batch_size: &str,
-    learning_rate: &str,
-    optimizer: &str,
-    seed: &str,
-) -> Result<ExperimentConfig, String> {
+    model: String,
+    n_train: String,
+    epochs: String,
+    batch_size: String,
+    learning_rate: String,
+    optimizer: String,
+    seed: String,
+    label_corruption: String,
+    inputs: String,
+    stop_at: String,
+}
+
+/// Reads the form into a config, or says which field is not a number.
+fn config_from(form: Form) -> Result<ExperimentConfig, String> {
     let whole = |name: &str, text: &str| {
         text.trim()
             .parse::<usize>()
             .map_err(|_| format!("{name} must be a whole number, got '{text}'"))
     };
+    let number = |name: &str, text: &str| {
+        text.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("{name} must be a number, got '{text}'"))
+    };
     Ok(ExperimentConfig {
         name: None,
-        dataset,
-        model: if model == "mlp" {
+        model: if form.model == "mlp" {
             ModelKind::Mlp
         } else {
             ModelKind::Lenet
         },
-        n_train: if n_train.trim().is_empty() {
+        n_train: if form.n_train.trim().is_empty() {
             None
         } else {
-            Some(whole("training examples", n_train)?)
+            Some(whole("training examples", &form.n_train)?)
         },
-        epochs: whole("epochs", epochs)?,
-        seed: seed
+        epochs: whole("epochs", &form.epochs)?,
+        seed: form
+            .seed
             .trim()
             .parse()
-            .map_err(|_| format!("seed must be a whole number, got '{seed}'"))?,
-        learning_rate: learning_rate
-            .trim()
-            .parse()
-            .map_err(|_| format!("learning rate must be a number, got '{learning_rate}'"))?,
-        batch_size: whole("batch size", batch_size)?,
-        optimizer: if optimizer == "sgd" {
+            .map_err(|_| format!("seed must be a whole number, got '{}'", form.seed))?,
+        learning_rate: number("learning rate", &form.learning_rate)?,
+        batch_size: whole("batch size", &form.batch_size)?,
+        optimizer: if form.optimizer == "sgd" {
             OptimizerKind::Sgd
         } else {
             OptimizerKind::Adam
         },
+        randomization: Randomization {
+            label_corruption: number("label corruption", &form.label_corruption)?,
+            inputs: match form.inputs.as_str() {
+                "shuffled_pixels" => InputRandomization::ShuffledPixels,
+                "random_pixels" => InputRandomization::RandomPixels,
+                "gaussian" => InputRandomization::Gaussian,
+                _ => InputRandomization::None,
+            },
+        },
+        stop_at_train_accuracy: if form.stop_at.trim().is_empty() {
+            None
+        } else {
+            Some(number("stop at training accuracy", &form.stop_at)?)
+        },
+        dataset: form.dataset,
     })
 }
 
@@ -79,22 +105,28 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
     let batch_size = RwSignal::new("64".to_owned());
     let learning_rate = RwSignal::new("0.002".to_owned());
     let seed = RwSignal::new("1".to_owned());
+    let label_corruption = RwSignal::new("0".to_owned());
+    let inputs = RwSignal::new("none".to_owned());
+    let stop_at = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     // Taken while the component is built: the router's context is not reachable from a task.
     let navigate = leptos_router::hooks::use_navigate();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let config = config_from(
-            dataset.get_untracked(),
-            &model.get_untracked(),
-            &n_train.get_untracked(),
-            &epochs.get_untracked(),
-            &batch_size.get_untracked(),
-            &learning_rate.get_untracked(),
-            &optimizer.get_untracked(),
-            &seed.get_untracked(),
-        );
+        let config = config_from(Form {
+            dataset: dataset.get_untracked(),
+            model: model.get_untracked(),
+            n_train: n_train.get_untracked(),
+            epochs: epochs.get_untracked(),
+            batch_size: batch_size.get_untracked(),
+            learning_rate: learning_rate.get_untracked(),
+            optimizer: optimizer.get_untracked(),
+            seed: seed.get_untracked(),
+            label_corruption: label_corruption.get_untracked(),
+            inputs: inputs.get_untracked(),
+            stop_at: stop_at.get_untracked(),
+        });
         let config = match config {
             Ok(config) => config,
             Err(message) => return error.set(Some(message)),
@@ -139,6 +171,18 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
             <NumberField id="batch_size" label="Batch size" value=batch_size step="1" />
             <NumberField id="learning_rate" label="Learning rate" value=learning_rate step="any" />
             <NumberField id="seed" label="Seed" value=seed step="1" />
+            <details>
+                <summary>"Randomization test (Zhang et al. 2017)"</summary>
+                <NumberField id="label_corruption" label="Label corruption p (0 to 1)" value=label_corruption step="any" />
+                <label for="inputs">"Inputs"</label>
+                <select id="inputs" on:change=move |event| inputs.set(event_target_value(&event))>
+                    <option value="none">"real images"</option>
+                    <option value="shuffled_pixels">"shuffled pixels (one permutation)"</option>
+                    <option value="random_pixels">"random pixels (a permutation per image)"</option>
+                    <option value="gaussian">"Gaussian noise"</option>
+                </select>
+                <NumberField id="stop_at" label="Stop at training accuracy (empty: run all epochs)" value=stop_at step="any" />
+            </details>
             {move || error.get().map(|message| view! { <p class="error" id="form-error">{message}</p> })}
             <p><button type="submit" prop:disabled=move || busy.get()>"Train"</button></p>
         </form>

@@ -4,8 +4,12 @@ mod experiment;
 mod gallery;
 mod not_found;
 mod probe;
+mod studies;
+mod study;
 
 pub use experiment::ExperimentPage;
 pub use gallery::GalleryPage;
 pub use not_found::NotFoundPage;
 pub use probe::ProbePage;
+pub use studies::StudiesPage;
+pub use study::StudyPage;

@@ -10,6 +10,7 @@
 //! - [`grid`]: the finite grids that union bounds run over.
 //! - [`facts`]: the numbers the formulas read; [`vc`], [`rademacher`], [`bft`], [`nbs`]: the
 //!   bounds, each a pure function of the facts.
+//! - [`pac_bayes`]: the arithmetic of the optimized PAC-Bayes certificate (λ grid, kl steps).
 //! - [`panel`]: computes the facts of a trained network and every bound.
 
 pub mod bft;
@@ -20,6 +21,7 @@ pub mod kl;
 pub mod margin;
 pub mod nbs;
 pub mod network;
+pub mod pac_bayes;
 pub mod panel;
 pub mod rademacher;
 pub mod spectral;

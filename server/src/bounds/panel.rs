@@ -16,6 +16,7 @@ use super::network::{Activation, Network};
 use super::rademacher::{NormBound, norm_bound};
 use super::vc::vc_bound;
 use crate::data::{Dataset, Split};
+use crate::posterior::{PacBayesSettings, optimize_and_certify};
 use crate::training::batch;
 
 /// Examples per forward pass.
@@ -33,6 +34,8 @@ pub struct PanelInput<'a> {
     pub n_train: usize,
     /// Confidence parameter.
     pub delta: f64,
+    /// Also optimize and certify a PAC-Bayes posterior.
+    pub pac_bayes: Option<PacBayesSettings>,
     /// Where forward passes and power iterations run.
     pub device: &'a Device,
     /// A name for `device`.
@@ -132,6 +135,7 @@ pub fn compute(
     progress: &mut dyn FnMut(f64, &str),
 ) -> Result<BoundPanel, String> {
     let started = Instant::now();
+    let share = if input.pac_bayes.is_some() { 0.1 } else { 1.0 };
     let spec = &input.dataset.info.input;
     let classes = input.dataset.info.class_names.len();
     let n_test = input.dataset.test.len();
@@ -146,7 +150,7 @@ pub fn compute(
         input.n_train,
         classes,
         input.device,
-        &mut |f| progress(0.5 * f, "margins on the training set"),
+        &mut |f| progress(share * 0.5 * f, "margins on the training set"),
     );
     let mut timings = vec![(
         "training-set forward pass".to_owned(),
@@ -160,7 +164,7 @@ pub fn compute(
         n_test,
         classes,
         input.device,
-        &mut |f| progress(0.5 + 0.2 * f, "errors on the test set"),
+        &mut |f| progress(share * (0.5 + 0.2 * f), "errors on the test set"),
     );
     timings.push(("test-set forward pass".into(), lap.elapsed().as_secs_f64()));
     lap = Instant::now();
@@ -174,7 +178,7 @@ pub fn compute(
     let count = network.layers.len();
     for (index, layer) in network.layers.iter().enumerate() {
         progress(
-            0.7 + 0.3 * index as f64 / count as f64,
+            share * (0.7 + 0.3 * index as f64 / count as f64),
             &format!("spectral norm of {}", layer.name),
         );
         let with_bias = layer.spectral(true, input.device);
@@ -220,7 +224,7 @@ pub fn compute(
             activation: layer.activation.label(),
         });
     }
-    progress(0.99, "bounds");
+    progress(share * 0.99, "bounds");
     let m = input.n_train as f64;
     let train_error = fraction_non_positive(&train_margins);
     let facts = Facts {
@@ -242,7 +246,7 @@ pub fn compute(
     };
     timings.push(("other layer norms".into(), lap.elapsed().as_secs_f64()));
     lap = Instant::now();
-    let bounds = vec![
+    let mut bounds = vec![
         vc_bound(&facts),
         norm_bound(NormBound::Nts, &facts),
         norm_bound(NormBound::Grs, &facts),
@@ -251,6 +255,20 @@ pub fn compute(
         nbs_bound(&facts),
     ];
     timings.push(("bound formulas".into(), lap.elapsed().as_secs_f64()));
+    if let Some(settings) = &input.pac_bayes {
+        lap = Instant::now();
+        let certified = optimize_and_certify(
+            input.dataset,
+            input.model,
+            input.initial,
+            input.n_train,
+            settings,
+            input.device,
+            &mut |f, stage| progress(share + (1.0 - share) * f, stage),
+        )?;
+        bounds.push(certified.bound);
+        timings.push(("optimized PAC-Bayes".into(), lap.elapsed().as_secs_f64()));
+    }
     Ok(BoundPanel {
         delta: input.delta,
         n_train: input.n_train,

@@ -6,6 +6,7 @@ mod catalog;
 mod cifar;
 mod folder;
 pub mod idx;
+pub mod randomize;
 
 use std::path::{Path, PathBuf};
 

@@ -31,14 +31,16 @@ pub async fn bounds_create(
         serde_json::from_slice(&body)
             .map_err(|error| AppError::Invalid(format!("bound request: {error}")))?
     };
-    let delta = bound_jobs::delta(&request).map_err(AppError::Invalid)?;
+    bound_jobs::delta(&request).map_err(AppError::Invalid)?;
     let experiment = finished(&state, id).await?;
+    let settings =
+        bound_jobs::settings(&request, experiment.config.seed).map_err(AppError::Invalid)?;
     if !db::queue_bound_job(&state.pool, id, &request).await? {
         return Err(AppError::Conflict(format!(
             "the bound panel of experiment {id} is already being computed"
         )));
     }
-    bound_jobs::spawn(state.clone(), experiment, delta);
+    bound_jobs::spawn(state.clone(), experiment, settings);
     Ok((StatusCode::ACCEPTED, Json(stored(&state, id).await?)))
 }
 

@@ -6,3 +6,4 @@ pub mod events;
 pub mod experiments;
 pub mod health;
 pub mod predict;
+pub mod studies;

@@ -49,6 +49,8 @@ pub fn toy_config(seed: u64) -> ExperimentConfig {
         learning_rate: 1e-2,
         batch_size: 8,
         optimizer: OptimizerKind::Adam,
+        randomization: Default::default(),
+        stop_at_train_accuracy: None,
     }
 }
 

@@ -1,0 +1,76 @@
+//! Studies: list, create (queue every member run), read with members and their bound panels.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use memlab_shared::studies::{Study, StudyRequest};
+
+use crate::error::AppError;
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+use crate::{db, studies};
+
+/// `GET /api/studies`: newest first.
+pub async fn studies_list(State(state): State<AppState>) -> Result<Json<Vec<Study>>, AppError> {
+    let mut list = Vec::new();
+    for row in db::list_studies(&state.pool).await? {
+        list.push(studies::view(&state, row).await?);
+    }
+    Ok(Json(list))
+}
+
+async fn find(state: &AppState, id: i64) -> Result<Study, AppError> {
+    let row = db::get_study(&state.pool, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no study with id {id}")))?;
+    Ok(studies::view(state, row).await?)
+}
+
+/// `GET /api/studies/{id}`.
+pub async fn study_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Study>, AppError> {
+    Ok(Json(find(&state, id).await?))
+}
+
+/// `POST /api/studies`: validates the grid and queues every member; answers 201 with the study.
+pub async fn study_create(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<StudyRequest>,
+) -> Result<(StatusCode, Json<Study>), AppError> {
+    if state.read_only {
+        return Err(AppError::Forbidden(
+            "this server is a read-only demo: studies are disabled".into(),
+        ));
+    }
+    if let Some(name) = &request.name
+        && (name.trim().is_empty() || name.len() > 200)
+    {
+        return Err(AppError::Invalid(
+            "name must have 1 to 200 characters".into(),
+        ));
+    }
+    let catalog_state = state.clone();
+    let dataset_name = request.base.dataset.clone();
+    let dataset = tokio::task::spawn_blocking(move || catalog_state.catalog.get(&dataset_name))
+        .await?
+        .map_err(|error| match error {
+            crate::data::DataError::Unknown(_) | crate::data::DataError::Missing { .. } => {
+                AppError::Invalid(format!("{error}; see GET /api/datasets"))
+            }
+            other => other.into(),
+        })?;
+    let members = studies::plan(&request, &dataset).map_err(AppError::Invalid)?;
+    let name = request
+        .name
+        .clone()
+        .unwrap_or_else(|| studies::default_name(&request));
+    let named: Vec<(String, _)> = members
+        .into_iter()
+        .map(|(label, config)| (format!("{name}: {label}"), config))
+        .collect();
+    let id = db::insert_study(&state.pool, &name, &request, &named).await?;
+    state.wake.notify_one();
+    Ok((StatusCode::CREATED, Json(find(&state, id).await?)))
+}

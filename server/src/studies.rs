@@ -1,0 +1,279 @@
+//! Studies: turn a [`StudyRequest`] into its member runs (validated like single runs), assemble
+//! the study's view with each member's bound panel, and queue a member's panel when it finishes.
+
+use memlab_shared::api::{
+    Experiment, ExperimentConfig, InputRandomization, JobStatus, Randomization,
+};
+use memlab_shared::bounds::{BoundJob, BoundRequest};
+use memlab_shared::studies::{Study, StudyKind, StudyMember, StudyRequest};
+
+use crate::data::Dataset;
+use crate::db::{self, DbError, StudyRow};
+use crate::state::AppState;
+use crate::training;
+
+/// Most runs one study may queue.
+pub const MAX_MEMBERS: usize = 16;
+
+/// The default label-corruption grid.
+pub const DEFAULT_CORRUPTIONS: [f64; 3] = [0.0, 0.5, 1.0];
+
+/// The default sample sizes (capped at the training split; "all" is added).
+pub const DEFAULT_SIZES: [usize; 5] = [500, 1000, 2000, 5000, 10_000];
+
+fn input_label(inputs: InputRandomization) -> &'static str {
+    match inputs {
+        InputRandomization::None => "real images",
+        InputRandomization::ShuffledPixels => "shuffled pixels",
+        InputRandomization::RandomPixels => "random pixels",
+        InputRandomization::Gaussian => "Gaussian inputs",
+    }
+}
+
+/// The name a study gets when the request names none.
+pub fn default_name(request: &StudyRequest) -> String {
+    let model = request.base.model.label();
+    match request.kind {
+        StudyKind::Randomization => {
+            format!("Randomization study: {model} on {}", request.base.dataset)
+        }
+        StudyKind::SampleSize => format!("Sample-size study: {model} on {}", request.base.dataset),
+    }
+}
+
+/// The member runs of `request` on `dataset`, each validated; or why the request is refused.
+pub fn plan(
+    request: &StudyRequest,
+    dataset: &Dataset,
+) -> Result<Vec<(String, ExperimentConfig)>, String> {
+    let base = ExperimentConfig {
+        name: None,
+        ..request.base.clone()
+    };
+    let mut members = Vec::new();
+    match request.kind {
+        StudyKind::Randomization => {
+            if !request.sizes.is_empty() {
+                return Err("sizes belong to sample_size studies".into());
+            }
+            let grid: Vec<f64> = if request.label_corruptions.is_empty() {
+                DEFAULT_CORRUPTIONS.to_vec()
+            } else {
+                request.label_corruptions.clone()
+            };
+            for (index, &p) in grid.iter().enumerate() {
+                if !(0.0..=1.0).contains(&p) {
+                    return Err(format!("label corruption must be in [0, 1], got {p}"));
+                }
+                if grid[..index].contains(&p) {
+                    return Err(format!("label corruption {p} is listed twice"));
+                }
+                let config = ExperimentConfig {
+                    randomization: Randomization {
+                        label_corruption: p,
+                        inputs: InputRandomization::None,
+                    },
+                    ..base.clone()
+                };
+                members.push((format!("p = {p}"), config));
+            }
+            for (index, &inputs) in request.input_variants.iter().enumerate() {
+                if inputs == InputRandomization::None
+                    || request.input_variants[..index].contains(&inputs)
+                {
+                    return Err(
+                        "input_variants must be distinct randomizations (not \"none\")".into(),
+                    );
+                }
+                let config = ExperimentConfig {
+                    randomization: Randomization {
+                        label_corruption: 0.0,
+                        inputs,
+                    },
+                    ..base.clone()
+                };
+                members.push((input_label(inputs).to_owned(), config));
+            }
+        }
+        StudyKind::SampleSize => {
+            if !request.label_corruptions.is_empty() || !request.input_variants.is_empty() {
+                return Err(
+                    "label_corruptions and input_variants belong to randomization studies".into(),
+                );
+            }
+            let available = dataset.train.len();
+            let grid: Vec<usize> = if request.sizes.is_empty() {
+                DEFAULT_SIZES
+                    .iter()
+                    .copied()
+                    .filter(|&n| n < available)
+                    .chain([available])
+                    .collect()
+            } else {
+                request.sizes.clone()
+            };
+            for (index, &n) in grid.iter().enumerate() {
+                if n == 0 || n > available {
+                    return Err(format!(
+                        "sizes must be between 1 and {available} for '{}', got {n}",
+                        dataset.info.name
+                    ));
+                }
+                if grid[..index].contains(&n) {
+                    return Err(format!("size {n} is listed twice"));
+                }
+                let config = ExperimentConfig {
+                    n_train: Some(n),
+                    ..base.clone()
+                };
+                members.push((format!("n = {n}"), config));
+            }
+        }
+    }
+    if members.len() > MAX_MEMBERS {
+        return Err(format!(
+            "a study may have at most {MAX_MEMBERS} runs, this one has {}",
+            members.len()
+        ));
+    }
+    for (label, config) in &members {
+        training::validate(config, dataset).map_err(|error| format!("{label}: {error}"))?;
+    }
+    let bounds = BoundRequest {
+        delta: None,
+        pac_bayes: request.pac_bayes.clone(),
+    };
+    crate::bound_jobs::pac_bayes(&bounds, 0)?;
+    Ok(members)
+}
+
+/// The member view of one run of a study of `kind`.
+fn member(kind: StudyKind, experiment: Experiment, bounds: Option<BoundJob>) -> StudyMember {
+    let config = &experiment.config;
+    let (value, label, on_grid) = match kind {
+        StudyKind::Randomization => {
+            let p = config.randomization.label_corruption;
+            match config.randomization.inputs {
+                InputRandomization::None => (p, format!("p = {p}"), true),
+                other => (p, input_label(other).to_owned(), false),
+            }
+        }
+        StudyKind::SampleSize => {
+            let n = config.n_train.unwrap_or(0);
+            (n as f64, format!("n = {n}"), true)
+        }
+    };
+    StudyMember {
+        value,
+        label,
+        on_grid,
+        experiment,
+        bounds,
+    }
+}
+
+/// Progress of one member in [0, 1]: training, then (when asked) its bound panel.
+fn member_progress(member: &StudyMember, with_bounds: bool) -> f64 {
+    let training = match member.experiment.status {
+        JobStatus::Done => 1.0,
+        JobStatus::Running => member
+            .experiment
+            .progress
+            .as_ref()
+            .map_or(0.0, |progress| progress.fraction),
+        _ => 0.0,
+    };
+    if !with_bounds {
+        return training;
+    }
+    let bounds = member.bounds.as_ref().map_or(0.0, |job| match job.status {
+        JobStatus::Done => 1.0,
+        _ => job.progress,
+    });
+    0.5 * (training + bounds)
+}
+
+/// Assembles the view of a stored study.
+pub async fn view(state: &AppState, row: StudyRow) -> Result<Study, DbError> {
+    let experiments = db::study_experiments(&state.pool, row.id).await?;
+    let with_bounds = row.request.bounds.unwrap_or(true);
+    let mut members = Vec::with_capacity(experiments.len());
+    for mut experiment in experiments {
+        if experiment.status == JobStatus::Running {
+            experiment.progress = state.hub.progress(experiment.id);
+        }
+        let bounds = db::bound_job(&state.pool, experiment.id).await?;
+        members.push(member(row.kind, experiment, bounds));
+    }
+    let failed = members.iter().any(|m| {
+        matches!(
+            m.experiment.status,
+            JobStatus::Failed | JobStatus::Interrupted
+        ) || m
+            .bounds
+            .as_ref()
+            .is_some_and(|job| matches!(job.status, JobStatus::Failed | JobStatus::Interrupted))
+    });
+    let progress = if members.is_empty() {
+        1.0
+    } else {
+        members
+            .iter()
+            .map(|m| member_progress(m, with_bounds))
+            .sum::<f64>()
+            / members.len() as f64
+    };
+    let started = members
+        .iter()
+        .any(|m| m.experiment.status != JobStatus::Queued);
+    let status = if failed {
+        JobStatus::Failed
+    } else if progress >= 1.0 {
+        JobStatus::Done
+    } else if started {
+        JobStatus::Running
+    } else {
+        JobStatus::Queued
+    };
+    Ok(Study {
+        id: row.id,
+        name: row.name,
+        kind: row.kind,
+        request: row.request,
+        created_at: row.created_at,
+        status,
+        progress,
+        members,
+    })
+}
+
+/// After a run finished training: when it belongs to a study that wants bounds, queue its panel.
+pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
+    let Some(experiment) = db::get(&state.pool, id).await? else {
+        return Ok(());
+    };
+    let Some(study_id) = experiment.study_id else {
+        return Ok(());
+    };
+    let Some(study) = db::get_study(&state.pool, study_id).await? else {
+        return Ok(());
+    };
+    let request = BoundRequest {
+        delta: None,
+        pac_bayes: study.request.pac_bayes.clone(),
+    };
+    // Validated when the study was created.
+    let settings = crate::bound_jobs::settings(&request, experiment.config.seed).unwrap_or(
+        crate::bound_jobs::JobSettings {
+            delta: crate::bound_jobs::DEFAULT_DELTA,
+            pac_bayes: None,
+        },
+    );
+    if study.request.bounds.unwrap_or(true)
+        && experiment.status == JobStatus::Done
+        && db::queue_bound_job(&state.pool, id, &request).await?
+    {
+        crate::bound_jobs::spawn(state.clone(), experiment, settings);
+    }
+    Ok(())
+}

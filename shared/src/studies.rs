@@ -1,0 +1,84 @@
+//! Types of studies (`/api/studies`): a grid of training runs that differ in one variable
+//! (label corruption for randomization tests, training-set size for N-sweeps), each followed by
+//! its bound panel, so test error and every bound can be plotted against that variable.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Experiment, ExperimentConfig, InputRandomization, JobStatus};
+use crate::bounds::BoundJob;
+
+/// What varies across the runs of a study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudyKind {
+    /// Zhang et al. (2017): label corruption p over a grid, plus optional input randomizations.
+    Randomization,
+    /// The same architecture on n training examples, over a grid of n.
+    SampleSize,
+}
+
+/// What `POST /api/studies` accepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyRequest {
+    /// A name for people; defaults to a description of the grid.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What varies.
+    pub kind: StudyKind,
+    /// The run every member starts from (its `n_train`, `randomization` and `name` are set by
+    /// the study for each member).
+    pub base: ExperimentConfig,
+    /// Randomization studies: the label-corruption grid (default 0, 0.5, 1).
+    #[serde(default)]
+    pub label_corruptions: Vec<f64>,
+    /// Randomization studies: extra members with true labels and these input randomizations.
+    #[serde(default)]
+    pub input_variants: Vec<InputRandomization>,
+    /// Sample-size studies: the grid of n (default 500, 1000, 2000, 5000, 10 000, all).
+    #[serde(default)]
+    pub sizes: Vec<usize>,
+    /// Compute each member's bound panel when it finishes training (default true).
+    #[serde(default)]
+    pub bounds: Option<bool>,
+    /// Also optimize a PAC-Bayes posterior in each member's panel (slow); none when absent.
+    #[serde(default)]
+    pub pac_bayes: Option<crate::bounds::PacBayesRequest>,
+}
+
+/// One run of a study.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StudyMember {
+    /// The value of the varied variable (p, or n).
+    pub value: f64,
+    /// How people read this member, e.g. `p = 0.5`, `n = 2000`, `shuffled pixels`.
+    pub label: String,
+    /// Whether the member is on the study's main curve (input variants are extra points).
+    pub on_grid: bool,
+    /// The training run.
+    pub experiment: Experiment,
+    /// Its bound panel job, once requested.
+    pub bounds: Option<BoundJob>,
+}
+
+/// A study as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Study {
+    /// Identifier.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// What varies.
+    pub kind: StudyKind,
+    /// What was asked.
+    pub request: StudyRequest,
+    /// Creation time, seconds since the Unix epoch.
+    pub created_at: i64,
+    /// Queued or running while any member trains or computes bounds; done when all did; failed
+    /// when a member failed.
+    pub status: JobStatus,
+    /// Fraction of the work done, in `[0, 1]`.
+    pub progress: f64,
+    /// The runs, in grid order.
+    pub members: Vec<StudyMember>,
+}
