@@ -15,6 +15,7 @@ use memlab_server::demo::DemoSettings;
 use memlab_shared::api::{ErrorBody, Experiment, JobStatus, Prediction};
 use memlab_shared::bounds::BoundJob;
 use memlab_shared::preprocess::{decode_image, png_header_only};
+use memlab_shared::studies::Study;
 use memlab_shared::transform::rotate;
 
 const TOLERANCE: f32 = 1e-4;
@@ -479,6 +480,77 @@ async fn check_bound_panel(app: &TestApp, client: &Client, id: i64) -> anyhow::R
     Ok(())
 }
 
+/// A randomization study from the studies page: the form queues it, the page follows it to the
+/// end, every run fits its (random) labels, and the plots render.
+async fn check_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
+    client.goto(&app.url("/studies")).await?;
+    wait_for(client, Locator::Id("new-study")).await?;
+    fill(client, "study-n", "500").await?;
+    fill(client, "study-grid", "0, 1").await?;
+    fill(client, "study-epochs", "300").await?;
+    client
+        .find(Locator::Css("#new-study button"))
+        .await?
+        .click()
+        .await?;
+    let mut address = client.current_url().await?;
+    for _ in 0..100 {
+        if address.path().starts_with("/studies/") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        address = client.current_url().await?;
+    }
+    let id: i64 = address
+        .path()
+        .trim_start_matches("/studies/")
+        .parse()
+        .with_context(|| format!("moved to {address}"))?;
+    let mut study: Study = app.get_json(&format!("/api/studies/{id}")).await?;
+    for _ in 0..600 {
+        if !matches!(study.status, JobStatus::Queued | JobStatus::Running) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        study = app.get_json(&format!("/api/studies/{id}")).await?;
+    }
+    assert_eq!(study.status, JobStatus::Done, "{study:?}");
+    for member in &study.members {
+        let metrics = member.experiment.metrics.as_ref().context("metrics")?;
+        assert!(
+            metrics.fitted_at_step.is_some(),
+            "{} did not reach 100 % training accuracy: {metrics:?}",
+            member.label
+        );
+    }
+    let random = study
+        .members
+        .iter()
+        .find(|m| m.label == "p = 1")
+        .context("p = 1")?;
+    let chance = random
+        .experiment
+        .metrics
+        .as_ref()
+        .context("metrics")?
+        .test_accuracy;
+    assert!(
+        chance < 0.2,
+        "random labels generalize at chance, got {chance}"
+    );
+    // The page polls while the study runs; a fresh load shows the finished study.
+    client.goto(&app.url(&format!("/studies/{id}"))).await?;
+    for plot in ["plot-training", "plot-errors", "plot-bounds", "plot-fit"] {
+        client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(&format!("#{plot} svg")))
+            .await
+            .with_context(|| format!("{plot} not drawn"))?;
+    }
+    screenshot(client, "study.png").await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
@@ -520,6 +592,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         wait_for(&client, Locator::Css("#metrics")).await?;
         screenshot(&client, "experiment.png").await?;
         check_bound_panel(&app, &client, id).await?;
+        check_study(&app, &client).await?;
         anyhow::Ok((default_backend, cpu_backend))
     }
     .await;
@@ -536,7 +609,11 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     ))
     .await?;
     let list: Vec<Experiment> = again.get_json("/api/experiments").await?;
-    assert_eq!(list.len(), 2, "the demo and the run queued from the form");
+    assert_eq!(
+        list.len(),
+        4,
+        "the demo, the run queued from the form and the study's two runs"
+    );
     let demo = list
         .iter()
         .find(|experiment| experiment.id == id)
