@@ -145,14 +145,29 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<Experiment>, DbErr
     row.as_ref().map(experiment_from_row).transpose()
 }
 
-/// The id of the hosted demo experiment, if one was created.
-pub async fn demo_id(pool: &SqlitePool) -> Result<Option<i64>, DbError> {
-    let row = sqlx::query("SELECT id FROM experiments WHERE is_demo = 1 ORDER BY id LIMIT 1")
-        .fetch_optional(pool)
-        .await?;
+/// The id of the hosted demo experiment named `name`, if one was created.
+pub async fn demo_id(pool: &SqlitePool, name: &str) -> Result<Option<i64>, DbError> {
+    let row = sqlx::query(
+        "SELECT id FROM experiments WHERE is_demo = 1 AND name = ? ORDER BY id LIMIT 1",
+    )
+    .bind(name)
+    .fetch_optional(pool)
+    .await?;
     Ok(match row {
         Some(row) => Some(row.try_get("id")?),
         None => None,
+    })
+}
+
+/// Whether experiment `id` is one of the hosted demos.
+pub async fn is_demo(pool: &SqlitePool, id: i64) -> Result<bool, DbError> {
+    let row = sqlx::query("SELECT is_demo FROM experiments WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get::<bool, _>("is_demo")?,
+        None => false,
     })
 }
 

@@ -1,4 +1,5 @@
-//! The hosted-demo default: on first start with an empty store, queue LeNet on MNIST.
+//! The hosted-demo defaults: on first start with an empty store, queue LeNet and an MLP on
+//! MNIST; when each finishes, its bound panel is computed (so a read-only demo shows bounds).
 
 use memlab_shared::api::{ExperimentConfig, JobStatus, ModelKind, OptimizerKind};
 use sqlx::SqlitePool;
@@ -23,7 +24,7 @@ impl Default for DemoSettings {
     }
 }
 
-/// The demo experiment's configuration.
+/// The demo experiment's configuration (LeNet, the one the probe page opens on).
 pub fn demo_config(settings: &DemoSettings) -> ExperimentConfig {
     ExperimentConfig {
         name: Some("Demo: LeNet on MNIST".into()),
@@ -40,14 +41,34 @@ pub fn demo_config(settings: &DemoSettings) -> ExperimentConfig {
     }
 }
 
-/// Queues the demo unless one exists already; a demo that failed or was interrupted (say, the
-/// data sets were missing, or the server stopped mid-run) is queued again. Returns its id.
-pub async fn ensure_demo(pool: &SqlitePool, settings: &DemoSettings) -> Result<i64, DbError> {
-    if let Some(id) = db::demo_id(pool).await? {
-        db::requeue_unfinished(pool, id).await?;
-        return Ok(id);
+/// The second demo: a fully connected network trained by plain SGD (so it stays near its
+/// initialization), which every bound of the panel applies to.
+pub fn mlp_demo_config(settings: &DemoSettings) -> ExperimentConfig {
+    ExperimentConfig {
+        name: Some("Demo: MLP on MNIST (SGD)".into()),
+        model: ModelKind::Mlp,
+        epochs: 5,
+        learning_rate: 0.05,
+        optimizer: OptimizerKind::Sgd,
+        ..demo_config(settings)
     }
-    let config = demo_config(settings);
-    let name = config.name.clone().unwrap_or_default();
-    db::insert(pool, &name, &config, JobStatus::Queued, true).await
+}
+
+/// Queues each demo unless it exists already; a demo that failed or was interrupted (say, the
+/// data sets were missing, or the server stopped mid-run) is queued again. Returns their ids,
+/// LeNet first.
+pub async fn ensure_demos(pool: &SqlitePool, settings: &DemoSettings) -> Result<Vec<i64>, DbError> {
+    let mut ids = Vec::new();
+    for config in [demo_config(settings), mlp_demo_config(settings)] {
+        let name = config.name.clone().unwrap_or_default();
+        let id = match db::demo_id(pool, &name).await? {
+            Some(id) => {
+                db::requeue_unfinished(pool, id).await?;
+                id
+            }
+            None => db::insert(pool, &name, &config, JobStatus::Queued, true).await?,
+        };
+        ids.push(id);
+    }
+    Ok(ids)
 }

@@ -94,8 +94,8 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         tracing::warn!(panels, "bound panels were interrupted by the last stop");
     }
     if let Some(settings) = &options.demo {
-        let id = demo::ensure_demo(&pool, settings).await?;
-        tracing::info!(id, "demo experiment");
+        let ids = demo::ensure_demos(&pool, settings).await?;
+        tracing::info!(?ids, "demo experiments");
     }
     Ok(AppState::new(Inner {
         pool,

@@ -247,11 +247,27 @@ pub async fn view(state: &AppState, row: StudyRow) -> Result<Study, DbError> {
     })
 }
 
-/// After a run finished training: when it belongs to a study that wants bounds, queue its panel.
+/// After a run finished training: when it is a demo, or belongs to a study that wants bounds,
+/// queue its bound panel.
 pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
     let Some(experiment) = db::get(&state.pool, id).await? else {
         return Ok(());
     };
+    if experiment.status != JobStatus::Done {
+        return Ok(());
+    }
+    if db::is_demo(&state.pool, id).await? {
+        // The hosted demo shows its panel without anyone being allowed to start jobs.
+        let request = BoundRequest::default();
+        if db::queue_bound_job(&state.pool, id, &request).await? {
+            let settings = crate::bound_jobs::JobSettings {
+                delta: crate::bound_jobs::DEFAULT_DELTA,
+                pac_bayes: None,
+            };
+            crate::bound_jobs::spawn(state.clone(), experiment, settings);
+        }
+        return Ok(());
+    }
     let Some(study_id) = experiment.study_id else {
         return Ok(());
     };

@@ -381,21 +381,34 @@ async fn restarts_mark_interrupted_runs_and_requeue_the_demo() {
         memlab_server::db::insert(&state.pool, "orphan", &config, JobStatus::Running, false)
             .await
             .expect("insert");
-    let demo = memlab_server::db::insert(&state.pool, "demo", &config, JobStatus::Running, true)
-        .await
-        .expect("insert");
+    let settings = memlab_server::demo::DemoSettings::default();
+    let lenet = memlab_server::demo::demo_config(&settings);
+    let demo = memlab_server::db::insert(
+        &state.pool,
+        lenet.name.as_deref().expect("named"),
+        &lenet,
+        JobStatus::Running,
+        true,
+    )
+    .await
+    .expect("insert");
     drop(state);
     let state = toy_state(dir.path(), false).await;
     let (_, body) = get(&state, &format!("/api/experiments/{orphan}")).await;
     let experiment: Experiment = serde_json::from_slice(&body).expect("experiment");
     assert_eq!(experiment.status, JobStatus::Interrupted);
     assert!(experiment.error.expect("error").contains("stopped"));
-    let settings = memlab_server::demo::DemoSettings::default();
+    let ids = memlab_server::demo::ensure_demos(&state.pool, &settings)
+        .await
+        .expect("demos");
+    assert_eq!(ids.len(), 2, "LeNet and the MLP");
+    assert_eq!(ids[0], demo, "the interrupted LeNet demo is reused");
     assert_eq!(
-        memlab_server::demo::ensure_demo(&state.pool, &settings)
+        memlab_server::demo::ensure_demos(&state.pool, &settings)
             .await
-            .expect("demo"),
-        demo
+            .expect("demos"),
+        ids,
+        "nothing new is queued twice"
     );
     let (_, body) = get(&state, &format!("/api/experiments/{demo}")).await;
     assert_eq!(

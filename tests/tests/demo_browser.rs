@@ -13,7 +13,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use memlab_e2e::{TestApp, options};
 use memlab_server::demo::DemoSettings;
 use memlab_shared::api::{ErrorBody, Experiment, JobStatus, Prediction};
-use memlab_shared::bounds::BoundJob;
+use memlab_shared::bounds::{BoundJob, BoundPanel};
 use memlab_shared::preprocess::{decode_image, png_header_only};
 use memlab_shared::studies::Study;
 use memlab_shared::transform::rotate;
@@ -420,30 +420,25 @@ async fn check_new_experiment(app: &TestApp, client: &Client) -> anyhow::Result<
     screenshot(client, "new-experiment-done.png").await
 }
 
-/// The bound panel from the experiment page: the button starts the server job, the page follows
-/// it, and every number shown is the stored one.
-async fn check_bound_panel(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
-    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
-    wait_for(client, Locator::Id("compute-bounds"))
-        .await?
-        .click()
-        .await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(300))
-        .for_element(Locator::Id("bounds-table"))
-        .await?;
-    client
-        .execute(
-            "document.getElementById('bounds').scrollIntoView();",
-            vec![],
-        )
-        .await?;
-    screenshot(client, "bounds.png").await?;
-    let job: BoundJob = app
-        .get_json(&format!("/api/experiments/{id}/bounds"))
-        .await?;
-    let panel = job.panel.context("done without a panel")?;
+/// Waits until the stored bound job of `id` is finished and returns its panel.
+async fn stored_panel(app: &TestApp, id: i64) -> anyhow::Result<BoundPanel> {
+    for _ in 0..600 {
+        if let Ok(job) = app
+            .get_json::<BoundJob>(&format!("/api/experiments/{id}/bounds"))
+            .await
+            && !matches!(job.status, JobStatus::Queued | JobStatus::Running)
+        {
+            return job
+                .panel
+                .with_context(|| format!("no panel: {:?}", job.error));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    bail!("the bound panel of {id} did not finish within 5 min")
+}
+
+/// Every bound value the page shows equals the stored one (to the digits shown).
+async fn check_shown_bounds(client: &Client, panel: &BoundPanel) -> anyhow::Result<()> {
     let script = "return Array.from(document.querySelectorAll('#bounds-table .bound-row')).map(row => \
         [row.dataset.key, (row.querySelector('.bound') || {textContent: ''}).textContent]);";
     let shown: Vec<(String, String)> =
@@ -464,12 +459,85 @@ async fn check_bound_panel(app: &TestApp, client: &Client, id: i64) -> anyhow::R
     }
     let summary = wait_text(client, "#bounds-summary").await?;
     assert!(
-        summary.contains(&format!("test error {:.4}", panel.test_error)),
+        summary.contains(&format!("test error {:.4}", panel.test_error))
+            && summary.contains(&format!("δ = {}", panel.delta)),
         "{summary}"
     );
-    assert!(panel.bounds.iter().any(|bound| bound.value.is_some()));
+    Ok(())
+}
+
+/// The bound panels: each demo's is computed when it finishes training and shown on its page
+/// with the stored numbers; the button recomputes it with another δ.
+async fn check_bound_panels(
+    app: &TestApp,
+    client: &Client,
+    lenet: i64,
+    mlp: i64,
+) -> anyhow::Result<()> {
+    let panel = stored_panel(app, lenet).await?;
+    client
+        .goto(&app.url(&format!("/experiments/{lenet}")))
+        .await?;
+    wait_for(client, Locator::Id("bounds-table")).await?;
+    check_shown_bounds(client, &panel).await?;
+    fill(client, "delta", "0.01").await?;
+    client
+        .find(Locator::Id("compute-bounds"))
+        .await?
+        .click()
+        .await?;
+    let mut panel = stored_panel(app, lenet).await?;
+    for _ in 0..100 {
+        if panel.delta == 0.01 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        panel = stored_panel(app, lenet).await?;
+    }
+    assert_eq!(panel.delta, 0.01);
+    client
+        .goto(&app.url(&format!("/experiments/{lenet}")))
+        .await?;
+    wait_for(client, Locator::Id("bounds-table")).await?;
+    check_shown_bounds(client, &panel).await?;
+    client
+        .execute(
+            "document.getElementById('bounds').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "bounds.png").await?;
     eprintln!(
-        "bound panel of the demo in {:.2} s: {:?}",
+        "bound panel of the LeNet demo in {:.2} s: {:?}",
+        panel.seconds,
+        panel
+            .bounds
+            .iter()
+            .map(|bound| (bound.key.as_str(), bound.value))
+            .collect::<Vec<_>>()
+    );
+
+    // Every bound applies to the fully connected demo.
+    let panel = stored_panel(app, mlp).await?;
+    assert!(
+        panel.bounds.iter().all(|bound| bound.value.is_some()),
+        "{:?}",
+        panel.bounds
+    );
+    client
+        .goto(&app.url(&format!("/experiments/{mlp}")))
+        .await?;
+    wait_for(client, Locator::Id("bounds-table")).await?;
+    check_shown_bounds(client, &panel).await?;
+    client
+        .execute(
+            "document.getElementById('bounds').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "bounds-mlp.png").await?;
+    eprintln!(
+        "bound panel of the MLP demo in {:.2} s: {:?}",
         panel.seconds,
         panel
             .bounds
@@ -560,8 +628,15 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     ))
     .await?;
     let list: Vec<Experiment> = app.get_json("/api/experiments").await?;
-    assert_eq!(list.len(), 1, "an empty store queues exactly the demo");
-    let id = list[0].id;
+    assert_eq!(list.len(), 2, "an empty store queues the two demos");
+    let demo_named = |name: &str| {
+        list.iter()
+            .find(|experiment| experiment.name == name)
+            .map(|experiment| experiment.id)
+            .with_context(|| format!("no demo named {name}"))
+    };
+    let id = demo_named("Demo: LeNet on MNIST")?;
+    let mlp = demo_named("Demo: MLP on MNIST (SGD)")?;
 
     let driver = start_driver()?;
     let client = browser(&driver).await?;
@@ -591,7 +666,8 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         client.goto(&app.url(&format!("/experiments/{id}"))).await?;
         wait_for(&client, Locator::Css("#metrics")).await?;
         screenshot(&client, "experiment.png").await?;
-        check_bound_panel(&app, &client, id).await?;
+        app.wait_done(mlp, Duration::from_secs(600)).await?;
+        check_bound_panels(&app, &client, id, mlp).await?;
         check_study(&app, &client).await?;
         anyhow::Ok((default_backend, cpu_backend))
     }
@@ -611,8 +687,8 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     let list: Vec<Experiment> = again.get_json("/api/experiments").await?;
     assert_eq!(
         list.len(),
-        4,
-        "the demo, the run queued from the form and the study's two runs"
+        5,
+        "the two demos, the run queued from the form and the study's two runs"
     );
     let demo = list
         .iter()
