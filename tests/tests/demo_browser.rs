@@ -529,6 +529,40 @@ async fn check_bound_panels(
         .await?;
     wait_for(client, Locator::Id("bounds-table")).await?;
     check_shown_bounds(client, &panel).await?;
+
+    // The optimized PAC-Bayes certificate from the page, briefly trained.
+    client.find(Locator::Id("pac-bayes")).await?.click().await?;
+    fill(client, "pb-steps", "100").await?;
+    fill(client, "pb-samples", "1000").await?;
+    client
+        .find(Locator::Id("compute-bounds"))
+        .await?
+        .click()
+        .await?;
+    let mut panel = stored_panel(app, mlp).await?;
+    for _ in 0..600 {
+        if panel.bounds.iter().any(|bound| bound.key == "dr") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        panel = stored_panel(app, mlp).await?;
+    }
+    let certificate = panel
+        .bounds
+        .iter()
+        .find(|bound| bound.key == "dr")
+        .context("no PAC-Bayes certificate")?;
+    let value = certificate.value.context("certificate value")?;
+    assert!((0.0..=1.0).contains(&value), "{value}");
+    client
+        .goto(&app.url(&format!("/experiments/{mlp}")))
+        .await?;
+    wait_for(
+        client,
+        Locator::Css("#bounds-table .bound-row[data-key='dr']"),
+    )
+    .await?;
+    check_shown_bounds(client, &panel).await?;
     client
         .execute(
             "document.getElementById('bounds').scrollIntoView();",
