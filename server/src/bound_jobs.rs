@@ -61,8 +61,9 @@ pub fn pac_bayes(request: &BoundRequest, seed: u64) -> Result<Option<PacBayesSet
         steps,
         batch_size: 128,
         learning_rate,
-        initial_std: 0.01,
-        initial_prior_variance: 0.003,
+        // Posterior and prior start with equal variances: the variance part of KL starts at 0.
+        initial_std: 0.001f64.sqrt(),
+        initial_prior_variance: 0.001,
         samples,
         delta: delta(request)?,
         delta_mc: 0.01,

@@ -21,7 +21,7 @@ use memlab_shared::model::Classifier;
 use crate::bounds::facts::{computed, quantity};
 use crate::bounds::pac_bayes::{DR_GRID, certificate, monte_carlo_upper, numerator, pinsker_gap};
 use crate::data::{Dataset, Split};
-use crate::training::{SplitMix64, batch};
+use crate::training::{SplitMix64, batch, with_rng};
 
 /// The stochastic classifier being trained: means, log standard deviations (one per
 /// parameter, same layout as the network) and ln λ.
@@ -91,10 +91,15 @@ impl Posterior {
         }
     }
 
-    /// One network drawn from Q.
+    /// One network drawn from Q (holding the generator lock: see [`with_rng`]).
     pub fn sample(&self) -> Classifier {
         let log_std: VecDeque<Tensor<1>> = parameters(&self.log_std).into();
-        self.mean.clone().map(&mut Sample(log_std))
+        with_rng(|| {
+            let network = self.mean.clone().map(&mut Sample(log_std));
+            // Draw the noise now, inside the lock.
+            let _ = parameters(&network);
+            network
+        })
     }
 
     /// KL(Q ‖ N(w₀, λI)) as a differentiable scalar, with λ = exp(`log_lambda`).
@@ -244,7 +249,7 @@ pub fn optimize_and_certify(
     }
     let m = parts.bound.len();
     let mut generator = SplitMix64::new(settings.seed);
-    device.seed(settings.seed);
+    with_rng(|| device.seed(settings.seed));
 
     // The prior's centre: the initialization, or a network trained from it on the prior half.
     progress(0.0, "prior");
@@ -288,6 +293,7 @@ pub fn optimize_and_certify(
         0.0
     };
     let mut step = 0usize;
+    let mut skipped = 0usize;
     while step < settings.steps {
         generator.shuffle(&mut order);
         for chunk in order.chunks(settings.batch_size) {
@@ -306,10 +312,16 @@ pub fn optimize_and_certify(
             let j = (log_lambda.clone().neg() + c.ln()) * b;
             let kl = posterior.kl(&prior_mean, log_lambda);
             let numerator = kl + j.log() * 2.0 + constant;
-            let objective = surrogate + (numerator / (2.0 * m as f64)).sqrt();
+            let objective = surrogate + (numerator.clamp_min(1e-6) / (2.0 * m as f64)).sqrt();
+            step += 1;
+            // A draw whose loss overflows teaches nothing: skip it rather than let NaN in.
+            let value: f32 = objective.clone().into_scalar();
+            if !value.is_finite() {
+                skipped += 1;
+                continue;
+            }
             let gradients = GradientsParams::from_grads(objective.backward(), &posterior);
             posterior = optimizer.step(settings.learning_rate, posterior, gradients);
-            step += 1;
             if step.is_multiple_of(10) {
                 progress(
                     share + (0.75 - share) * step as f64 / settings.steps as f64,
@@ -382,7 +394,7 @@ pub fn optimize_and_certify(
     let (key, name, source) = match settings.prior {
         PacBayesPrior::Initialization => (
             "dr",
-            "Optimized PAC-Bayes (Dziugaite–Roy), prior at initialization",
+            "Optimized PAC-Bayes (Dziugaite–Roy), prior at initialization; bounds the stochastic network Q",
             "Dziugaite & Roy (UAI 2017, arXiv 1703.11008): posterior N(w, diag σ²) trained on the \
              surrogate CE/ln2 + √(numerator/(2m)), prior N(w₀, λ), λ on c·e^(−j/b) (c = 0.1, b = 100) \
              with a 6/(π²j²) union bound; PAC-Bayes-kl (Maurer 2004); Monte Carlo by Langford & \
@@ -390,7 +402,7 @@ pub fn optimize_and_certify(
         ),
         PacBayesPrior::DataDependent => (
             "dr_data",
-            "Optimized PAC-Bayes, data-dependent prior (Pérez-Ortiz et al.)",
+            "Optimized PAC-Bayes, data-dependent prior (Pérez-Ortiz et al.); bounds the stochastic network Q",
             "Pérez-Ortiz, Rivasplata, Shawe-Taylor & Szepesvári (JMLR 2021): prior mean trained from \
              the initialization on the first half of the training set only; the bound is about the \
              second half (m = n/2), with Dziugaite & Roy's λ grid, PAC-Bayes-kl and Monte Carlo",
@@ -448,6 +460,11 @@ pub fn optimize_and_certify(
                 "steps",
                 "gradient steps on the posterior",
                 settings.steps as f64,
+            ),
+            quantity(
+                "skipped steps",
+                "draws whose surrogate overflowed (no update)",
+                skipped as f64,
             ),
             quantity("δ", "confidence of the PAC-Bayes step", settings.delta),
             quantity(

@@ -212,18 +212,36 @@ pub fn evaluate(
     (loss_sum / total, correct as f64 / total)
 }
 
-/// Serializes seeded initializations: a backend's generator may be shared by the process, so
-/// two models initialized at once would interleave their draws.
-static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Serializes every use of the backend's random generator (seeded initializations, posterior
+/// sampling): it may be shared by the process, so two users at once would interleave draws.
+static RNG_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Initializes `config` on `device` with weights drawn from a generator seeded with `seed`:
-/// the same seed gives the same weights.
-pub fn seeded_init(config: &ClassifierConfig, device: &Device, seed: u64) -> Classifier {
-    let _guard = INIT_LOCK
+/// Runs `draw` while no other part of memlab draws from the backend's generator.
+pub fn with_rng<T>(draw: impl FnOnce() -> T) -> T {
+    let _guard = RNG_LOCK
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    device.seed(seed);
-    config.init(device)
+    draw()
+}
+
+/// Reads every parameter, so lazily initialized weights are drawn now.
+struct Materialize;
+
+impl burn::module::ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let _ = param.val();
+    }
+}
+
+/// Initializes `config` on `device` with weights drawn from a generator seeded with `seed`:
+/// the same seed gives the same weights (drawn inside the lock, not lazily later).
+pub fn seeded_init(config: &ClassifierConfig, device: &Device, seed: u64) -> Classifier {
+    with_rng(|| {
+        device.seed(seed);
+        let model = config.init(device);
+        model.visit(&mut Materialize);
+        model
+    })
 }
 
 /// Trains `config` on `dataset`, calling `on_event` with progress and per-epoch metrics.

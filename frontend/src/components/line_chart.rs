@@ -105,8 +105,10 @@ impl Axis {
 fn short(value: f64) -> String {
     if value != 0.0 && !(1e-2..1e5).contains(&value.abs()) {
         format!("{value:.1e}")
-    } else if value.fract() == 0.0 {
+    } else if value.fract() == 0.0 || value.abs() >= 100.0 {
         format!("{value:.0}")
+    } else if value.abs() >= 1.0 {
+        format!("{value:.2}")
     } else {
         format!("{value:.3}")
     }

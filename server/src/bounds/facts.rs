@@ -86,7 +86,8 @@ pub fn short_name(key: &str) -> &'static str {
         "bft_zero" => "BFT 2017 (ref 0)",
         "bft_init" => "BFT 2017 (ref init)",
         "nbs" => "NBS 2018 PAC-Bayes",
-        "dr" => "Dziugaite–Roy PAC-Bayes",
+        "dr" => "D&R PAC-Bayes (Q)",
+        "dr_data" => "PAC-Bayes, data prior (Q)",
         _ => "bound",
     }
 }

@@ -12,7 +12,7 @@ use super::bft::{Reference, bft_bound};
 use super::facts::{Facts, LayerFacts};
 use super::margin::margins;
 use super::nbs::nbs_bound;
-use super::network::{Activation, Network};
+use super::network::{Activation, Layer, LinearMap, Network};
 use super::rademacher::{NormBound, norm_bound};
 use super::vc::vc_bound;
 use crate::data::{Dataset, Split};
@@ -129,6 +129,29 @@ fn summary(margins: &[f64]) -> MarginSummary {
     }
 }
 
+/// What the formulas read of one layer, given ‖A'‖_σ (computed by the caller, which times it).
+pub fn facts_of(layer: &Layer, spectral_with_bias: f64) -> LayerFacts {
+    let [channels, height, width] = layer.output_shape();
+    let pooling = match layer.activation {
+        Activation::ReluMaxPool { size } => {
+            Some((channels * (height / size) * (width / size), size * size))
+        }
+        _ => None,
+    };
+    LayerFacts {
+        parameters: layer.parameters(),
+        inputs: layer.inputs(),
+        outputs: layer.outputs(),
+        pooling,
+        spectral: spectral_with_bias,
+        frobenius: layer.frobenius_with_bias(),
+        max_row_norm: layer.max_row_norm(),
+        two_one: layer.two_one(),
+        two_one_from_init: layer.two_one_from_init(),
+        is_last: layer.is_last(),
+    }
+}
+
 /// Computes the whole panel; `progress` receives (fraction done, stage).
 pub fn compute(
     input: &PanelInput<'_>,
@@ -188,25 +211,7 @@ pub fn compute(
             lap.elapsed().as_secs_f64(),
         ));
         lap = Instant::now();
-        let [channels, height, width] = layer.output_shape();
-        let pooling = match layer.activation {
-            Activation::ReluMaxPool { size } => {
-                Some((channels * (height / size) * (width / size), size * size))
-            }
-            _ => None,
-        };
-        layer_facts.push(LayerFacts {
-            parameters: layer.parameters(),
-            inputs: layer.inputs(),
-            outputs: layer.outputs(),
-            pooling,
-            spectral: with_bias.sigma,
-            frobenius: layer.frobenius_with_bias(),
-            max_row_norm: layer.max_row_norm(),
-            two_one: layer.two_one(),
-            two_one_from_init: layer.two_one_from_init(),
-            is_last: layer.is_last(),
-        });
+        layer_facts.push(facts_of(layer, with_bias.sigma));
         layers.push(LayerNorms {
             name: layer.name.clone(),
             description: layer.description(),
@@ -305,6 +310,75 @@ mod tests {
         // The farthest pixel value from the mean is 1: (1 − 0.1307)/0.3081 per pixel, 784 pixels.
         let expected = 28.0 * (1.0 - 0.1307f64) / 0.3081;
         assert!((domain_norm(&spec) - expected).abs() < 1e-4);
+    }
+
+    /// A 2 → 2 → 2 network written out by hand: A₁ = diag(2, 1), b₁ = 0; A₂ = I, b₂ = (0, 1),
+    /// initialized at zero. Its facts, and the BFT bound built on them, by hand.
+    #[test]
+    fn tiny_network_facts_and_bound_by_hand() {
+        let dense = |weight: Vec<f64>, bias: Vec<f64>, activation| Layer {
+            name: "d".into(),
+            map: LinearMap::Dense { rows: 2, cols: 2 },
+            weight,
+            bias,
+            init_weight: vec![0.0; 4],
+            init_bias: vec![0.0; 2],
+            activation,
+        };
+        let first = dense(vec![2.0, 0.0, 0.0, 1.0], vec![0.0, 0.0], Activation::Relu);
+        let last = dense(
+            vec![1.0, 0.0, 0.0, 1.0],
+            vec![0.0, 1.0],
+            Activation::Identity,
+        );
+        let device = Device::flex();
+        // A'₁ = diag(2, 1, 1): σ = 2, ‖·‖_F = √6, rows 2, 1 and the constant 1: ‖A'ᵀ‖₂,₁ = 4.
+        let one = facts_of(&first, first.spectral(true, &device).sigma);
+        assert!((one.spectral - 2.0).abs() < 1e-9);
+        assert!((one.frobenius - 6f64.sqrt()).abs() < 1e-12);
+        assert_eq!((one.two_one, one.two_one_from_init), (4.0, 3.0));
+        // A'₂ = [[1, 0, 0], [0, 1, 1]]: σ = √2, rows of norm 1 and √2, largest row √2.
+        let two = facts_of(&last, last.spectral(true, &device).sigma);
+        assert!((two.spectral - 2f64.sqrt()).abs() < 1e-9);
+        assert!((two.two_one - (1.0 + 2f64.sqrt())).abs() < 1e-12);
+        assert!((two.max_row_norm - 2f64.sqrt()).abs() < 1e-12);
+        // The network maps x = (1, 1) to (2, 2) and x = (0, 3) to (0, 4): margins by hand.
+        let network = Network {
+            input: [2, 1, 1],
+            layers: vec![first, last],
+        };
+        assert_eq!(network.forward(&[1.0, 1.0]), vec![2.0, 2.0]);
+        assert_eq!(network.forward(&[0.0, 3.0]), vec![0.0, 4.0]);
+        let facts = Facts {
+            m: 2,
+            classes: 2,
+            train_error: 0.5,
+            margins: vec![0.0, 4.0],
+            data_norm: (2.0f64 + 9.0 + 2.0).sqrt(),
+            domain_norm: 1.0,
+            parameter_norm_squared: 7.0,
+            layers: vec![one, two],
+            delta: 0.5,
+            elementwise_relu: true,
+            fully_connected: true,
+        };
+        // s = (2, 2^(2/4)), b = (4, 2^(5/4) ≥ 1 + √2 = 2.414: 2^(5/4) = 2.378 < 2.414, so 2^(6/4)).
+        let (s1, s2, b1, b2) = (2.0, 2f64.sqrt(), 4.0, 2f64.powf(1.5));
+        let r = s1 * s2 * ((b1 / s1).powf(2.0 / 3.0) + (b2 / s2).powf(2.0 / 3.0)).powf(1.5);
+        let spectral: Vec<f64> = facts.layers.iter().map(|l| l.spectral).collect();
+        let rounded: Vec<f64> = spectral
+            .iter()
+            .map(|&s| super::super::grid::NORMS.round_up(s).expect("grid"))
+            .collect();
+        assert!((rounded[0] - s1).abs() < 1e-12 && (rounded[1] - s2).abs() < 1e-9);
+        let bound = super::super::bft::bft_bound(super::super::bft::Reference::Zero, &facts);
+        let r_shown = bound
+            .inputs
+            .iter()
+            .find(|q| q.symbol == "R_A")
+            .expect("R_A")
+            .value;
+        assert!((r_shown - r).abs() < 1e-9 * r, "{r_shown} vs {r}");
     }
 
     #[test]
