@@ -12,7 +12,7 @@ use super::bft::{Reference, bft_bound};
 use super::facts::{Facts, LayerFacts};
 use super::margin::margins;
 use super::nbs::nbs_bound;
-use super::network::{Activation, Layer, LinearMap, Network};
+use super::network::{Activation, Layer, Network};
 use super::rademacher::{NormBound, norm_bound};
 use super::vc::vc_bound;
 use crate::data::{Dataset, Split};
@@ -316,6 +316,7 @@ mod tests {
     /// initialized at zero. Its facts, and the BFT bound built on them, by hand.
     #[test]
     fn tiny_network_facts_and_bound_by_hand() {
+        use super::super::network::LinearMap;
         let dense = |weight: Vec<f64>, bias: Vec<f64>, activation| Layer {
             name: "d".into(),
             map: LinearMap::Dense { rows: 2, cols: 2 },
