@@ -60,6 +60,9 @@ struct BoundsArgs {
     /// Adam step size of the PAC-Bayes posterior.
     #[arg(long)]
     learning_rate: Option<f64>,
+    /// Initial prior (and posterior) standard deviation of the PAC-Bayes posterior.
+    #[arg(long)]
+    initial_std: Option<f64>,
     /// Centre the PAC-Bayes prior on a network trained on the first half of the training set.
     #[arg(long)]
     data_dependent_prior: bool,
@@ -333,6 +336,7 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
             steps: args.steps,
             samples: args.samples,
             learning_rate: args.learning_rate,
+            initial_std: args.initial_std,
             prior: Some(if args.data_dependent_prior {
                 PacBayesPrior::DataDependent
             } else {

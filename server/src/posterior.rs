@@ -485,8 +485,8 @@ pub fn optimize_and_certify(
     })
 }
 
-/// Trains a copy of `initial` on `indices` (one pass per 1000 steps of the settings' batch size,
-/// Adam at 1e-3): the data-dependent prior's centre.
+/// Trains a copy of `initial` on `indices` only (5 epochs of the settings' batch size, Adam at
+/// 1e-3): the data-dependent prior's centre.
 fn train_prior(
     dataset: &Dataset,
     initial: &Classifier,
@@ -500,7 +500,7 @@ fn train_prior(
     let mut optimizer = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(autodiff);
     let mut order = indices.to_vec();
-    let epochs = 2;
+    let epochs = 5;
     for epoch in 0..epochs {
         generator.shuffle(&mut order);
         let chunks = order.len().div_ceil(settings.batch_size);

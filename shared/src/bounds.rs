@@ -43,9 +43,14 @@ pub struct PacBayesRequest {
     /// Where the prior is centred (default: the initialization).
     #[serde(default)]
     pub prior: Option<PacBayesPrior>,
-    /// Adam step size of the posterior (default 1e-3, in (0, 0.1]).
+    /// Adam step size of the posterior (default 1e-3 for the data-free prior, 1e-4 for the
+    /// data-dependent one; in (0, 0.1]).
     #[serde(default)]
     pub learning_rate: Option<f64>,
+    /// Initial prior standard deviation √λ, which the posterior's deviations also start at
+    /// (default 0.0316 for the data-free prior, 0.01 for the data-dependent one; in (0, 0.3]).
+    #[serde(default)]
+    pub initial_std: Option<f64>,
 }
 
 /// A named input of a bound (a norm, a margin, a count), with its value.

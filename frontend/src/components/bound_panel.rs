@@ -80,6 +80,7 @@ pub fn BoundSection(id: i64) -> impl IntoView {
                     PacBayesPrior::Initialization
                 }),
                 learning_rate: None,
+                initial_std: None,
             })
         } else {
             None
