@@ -592,6 +592,7 @@ async fn optimized_pac_bayes_on_request() {
         r#"{"pac_bayes": {"steps": 0}}"#,
         r#"{"pac_bayes": {"samples": 10}}"#,
         r#"{"pac_bayes": {"learning_rate": 1.5}}"#,
+        r#"{"pac_bayes": {"initial_std": 0.5}}"#,
         r#"{"pac_bayes": {"prior": "posterior"}}"#,
         r#"{"pac_bayes": {"epochs": 3}}"#,
     ] {
