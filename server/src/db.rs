@@ -159,6 +159,14 @@ pub async fn demo_id(pool: &SqlitePool, name: &str) -> Result<Option<i64>, DbErr
     })
 }
 
+/// The ids of every hosted demo experiment.
+pub async fn demo_ids(pool: &SqlitePool) -> Result<Vec<i64>, DbError> {
+    let rows = sqlx::query("SELECT id FROM experiments WHERE is_demo = 1 ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+}
+
 /// Whether experiment `id` is one of the hosted demos.
 pub async fn is_demo(pool: &SqlitePool, id: i64) -> Result<bool, DbError> {
     let row = sqlx::query("SELECT is_demo FROM experiments WHERE id = ?")

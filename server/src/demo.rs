@@ -72,3 +72,19 @@ pub async fn ensure_demos(pool: &SqlitePool, settings: &DemoSettings) -> Result<
     }
     Ok(ids)
 }
+
+/// At start-up: a demo that finished training but whose bound panel is missing or was
+/// interrupted gets it computed (a read-only demo cannot ask for it).
+pub async fn resume_demo_panels(state: &crate::state::AppState) -> Result<(), DbError> {
+    for id in db::demo_ids(&state.pool).await? {
+        let done = db::get(&state.pool, id)
+            .await?
+            .is_some_and(|experiment| experiment.status == JobStatus::Done);
+        let panel = db::bound_job(&state.pool, id).await?;
+        let needed = panel.is_none_or(|job| job.status == JobStatus::Interrupted);
+        if done && needed {
+            crate::studies::after_training(state, id).await?;
+        }
+    }
+    Ok(())
+}

@@ -119,6 +119,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let worker = jobs::spawn_worker(state.clone());
+    if let Err(error) = demo::resume_demo_panels(&state).await {
+        tracing::error!(%error, "could not resume the demos' bound panels");
+    }
     let result = axum::serve(listener, app::app(state))
         .with_graceful_shutdown(shutdown)
         .await;

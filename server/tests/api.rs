@@ -560,6 +560,17 @@ async fn bound_panel_lifecycle_and_bad_input() {
     let state = toy_state(dir.path(), false).await;
     let job: BoundJob = serde_json::from_slice(&get(&state, &url).await.1).expect("job");
     assert_eq!(job.status, JobStatus::Interrupted);
+    // Were it a demo, its panel would be computed again at start-up (read-only demos cannot ask).
+    sqlx::query("UPDATE experiments SET is_demo = 1 WHERE id = ?")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .expect("flag");
+    memlab_server::demo::resume_demo_panels(&state)
+        .await
+        .expect("resume");
+    let job = wait_for_panel(&state, &url).await;
+    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
 
     let read_only = toy_state(dir.path(), true).await;
     check_error(
