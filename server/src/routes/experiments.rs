@@ -83,8 +83,10 @@ pub async fn experiment_create(
         .clone()
         .unwrap_or_else(|| format!("{model} on {}", config.dataset));
     let id = db::insert(&state.pool, &name, &config, JobStatus::Queued, false).await?;
+    // Read before waking the worker: the answer is the run as queued.
+    let experiment = find(&state, id).await?;
     state.wake.notify_one();
-    Ok((StatusCode::CREATED, Json(find(&state, id).await?)))
+    Ok((StatusCode::CREATED, Json(experiment)))
 }
 
 /// The finished experiment `id`, or 409 while it has no weights.

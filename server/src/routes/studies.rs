@@ -71,6 +71,8 @@ pub async fn study_create(
         .map(|(label, config)| (format!("{name}: {label}"), config))
         .collect();
     let id = db::insert_study(&state.pool, &name, &request, &named).await?;
+    // Read before waking the worker: the answer is the study as queued.
+    let study = find(&state, id).await?;
     state.wake.notify_one();
-    Ok((StatusCode::CREATED, Json(find(&state, id).await?)))
+    Ok((StatusCode::CREATED, Json(study)))
 }
