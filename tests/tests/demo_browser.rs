@@ -480,6 +480,7 @@ async fn check_bound_panels(
         .await?;
     wait_for(client, Locator::Id("bounds-table")).await?;
     check_shown_bounds(client, &panel).await?;
+    wait_for(client, Locator::Id("delta")).await?;
     fill(client, "delta", "0.01").await?;
     client
         .find(Locator::Id("compute-bounds"))
@@ -531,7 +532,10 @@ async fn check_bound_panels(
     check_shown_bounds(client, &panel).await?;
 
     // The optimized PAC-Bayes certificate from the page, briefly trained.
-    client.find(Locator::Id("pac-bayes")).await?.click().await?;
+    wait_for(client, Locator::Id("pac-bayes"))
+        .await?
+        .click()
+        .await?;
     fill(client, "pb-steps", "100").await?;
     fill(client, "pb-samples", "1000").await?;
     client

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use memlab_shared::api::JobStatus;
+use memlab_shared::api::{Health, JobStatus};
 use memlab_shared::bounds::{
     Bound, BoundJob, BoundPanel, BoundRequest, PacBayesPrior, PacBayesRequest,
 };
@@ -51,6 +51,12 @@ pub fn BoundSection(id: i64) -> impl IntoView {
     ) {
         on_cleanup(move || handle.clear());
     }
+    let read_only = LocalResource::new(|| async {
+        api::get_json::<Health>("/api/health")
+            .await
+            .is_ok_and(|health| health.read_only)
+    });
+    let writable = move || read_only.get() == Some(false);
     let delta = RwSignal::new("0.05".to_owned());
     let optimize = RwSignal::new(false);
     let steps = RwSignal::new("3000".to_owned());
@@ -104,28 +110,36 @@ pub fn BoundSection(id: i64) -> impl IntoView {
                 "Every classical bound on this network's test error, computed on the server from its weights, \
                  its initialization and its training set. A bound above 1 says nothing (vacuous)."
             </p>
+            {move || if writable() {
+                view! {
             <div class="inline-form">
-                <label for="delta">"confidence δ"</label>
-                <input id="delta" type="text" size="6" prop:value=move || delta.get()
-                    on:input=move |event| delta.set(event_target_value(&event)) />
-                <button id="compute-bounds" on:click=start disabled=busy>"Compute bounds"</button>
-            </div>
-            <div class="inline-form">
-                <input id="pac-bayes" type="checkbox" prop:checked=move || optimize.get()
-                    on:change=move |event| optimize.set(event_target_checked(&event)) />
-                <label for="pac-bayes">"also optimize a PAC-Bayes posterior (Dziugaite–Roy; minutes):"</label>
-                <label for="pb-steps">"steps"</label>
-                <input id="pb-steps" type="text" size="6" prop:value=move || steps.get()
-                    on:input=move |event| steps.set(event_target_value(&event)) />
-                <label for="pb-samples">"Monte-Carlo draws"</label>
-                <input id="pb-samples" type="text" size="7" prop:value=move || samples.get()
-                    on:input=move |event| samples.set(event_target_value(&event)) />
-                <label for="pb-prior">"prior centred at"</label>
-                <select id="pb-prior" on:change=move |event| prior.set(event_target_value(&event))>
-                    <option value="initialization">"the initialization (data-free)"</option>
-                    <option value="data_dependent">"a network trained on a held-out half"</option>
-                </select>
-            </div>
+                        <label for="delta">"confidence δ"</label>
+                        <input id="delta" type="text" size="6" prop:value=move || delta.get()
+                            on:input=move |event| delta.set(event_target_value(&event)) />
+                        <button id="compute-bounds" on:click=start disabled=busy>"Compute bounds"</button>
+                    </div>
+                    <div class="inline-form">
+                        <input id="pac-bayes" type="checkbox" prop:checked=move || optimize.get()
+                            on:change=move |event| optimize.set(event_target_checked(&event)) />
+                        <label for="pac-bayes">"also optimize a PAC-Bayes posterior (Dziugaite–Roy; minutes):"</label>
+                        <label for="pb-steps">"steps"</label>
+                        <input id="pb-steps" type="text" size="6" prop:value=move || steps.get()
+                            on:input=move |event| steps.set(event_target_value(&event)) />
+                        <label for="pb-samples">"Monte-Carlo draws"</label>
+                        <input id="pb-samples" type="text" size="7" prop:value=move || samples.get()
+                            on:input=move |event| samples.set(event_target_value(&event)) />
+                        <label for="pb-prior">"prior centred at"</label>
+                        <select id="pb-prior" on:change=move |event| prior.set(event_target_value(&event))>
+                            <option value="initialization">"the initialization (data-free)"</option>
+                            <option value="data_dependent">"a network trained on a held-out half"</option>
+                        </select>
+                    </div>
+                        }.into_any()
+            } else {
+                view! {
+                    <p class="muted">"This read-only demo shows the panel computed when the run finished."</p>
+                }.into_any()
+            }}
             {move || message.get().map(|text| view! { <p class="error">{text}</p> })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || job.get().map(|result| match result {

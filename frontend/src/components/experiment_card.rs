@@ -23,6 +23,7 @@ pub fn ExperimentCard(experiment: Experiment) -> impl IntoView {
                 " "
                 <span class="muted">
                     {format!("{} · {} · {} epochs", experiment.config.model.label(), experiment.config.dataset, experiment.config.epochs)}
+                    {(!experiment.config.randomization.is_none()).then_some(" · randomization test")}
                 </span>
             </p>
             {progress.map(|progress| view! {
@@ -33,6 +34,9 @@ pub fn ExperimentCard(experiment: Experiment) -> impl IntoView {
                 )}</p>
             })}
             {accuracy.map(|text| view! { <p class="accuracy">{text}</p> })}
+            {experiment.study_id.map(|study| view! {
+                <p class="muted">"part of "<a href=format!("/studies/{study}")>{format!("study {study}")}</a></p>
+            })}
             {experiment.error.clone().map(|error| view! { <p class="error">{error}</p> })}
             {done.then(|| view! { <a href=format!("/experiments/{id}/probe")>"Probe in the browser →"</a> })}
         </div>

@@ -142,6 +142,15 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
                     <tr><td>"batch size"</td><td>{config.batch_size}</td></tr>
                     <tr><td>"optimizer"</td><td>{format!("{:?}, lr {}", config.optimizer, config.learning_rate)}</td></tr>
                     <tr><td>"seed"</td><td>{config.seed}</td></tr>
+                    {(!config.randomization.is_none()).then(|| view! {
+                        <tr><td>"randomization"</td><td>{format!(
+                            "labels corrupted with p = {}, inputs: {:?}",
+                            config.randomization.label_corruption, config.randomization.inputs
+                        )}</td></tr>
+                    })}
+                    {config.stop_at_train_accuracy.map(|target| view! {
+                        <tr><td>"stop at training accuracy"</td><td>{target}</td></tr>
+                    })}
                 </table>
             </div>
             {experiment.metrics.clone().map(|m| view! {
@@ -154,6 +163,10 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
                         <tr><td>"train loss"</td><td>{format!("{:.4}", m.train_loss)}</td></tr>
                         <tr><td>"parameters"</td><td>{m.n_parameters}</td></tr>
                         <tr><td>"training time"</td><td>{format!("{:.1} s", m.train_seconds)}</td></tr>
+                        <tr><td>"epochs run"</td><td>{m.epochs_run}</td></tr>
+                        {m.fitted_at_step.map(|steps| view! {
+                            <tr><td>"reached the accuracy target at step"</td><td>{steps}</td></tr>
+                        })}
                     </table>
                     <p>
                         <a href=format!("/experiments/{id}/probe")>"Probe in the browser"</a>" · "
