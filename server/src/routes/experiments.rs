@@ -49,6 +49,34 @@ pub async fn experiment_get(
     Ok(Json(find(&state, id).await?))
 }
 
+/// Refuses a user-given name that is blank or longer than 200 characters.
+pub fn check_name(name: Option<&str>) -> Result<(), AppError> {
+    match name {
+        Some(name) if name.trim().is_empty() || name.len() > 200 => Err(AppError::Invalid(
+            "name must have 1 to 200 characters".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Loads the data set a request names (off the async runtime); an unknown or missing one is
+/// the user's error.
+pub async fn load_dataset(
+    state: &AppState,
+    name: &str,
+) -> Result<std::sync::Arc<crate::data::Dataset>, AppError> {
+    let catalog_state = state.clone();
+    let name = name.to_owned();
+    tokio::task::spawn_blocking(move || catalog_state.catalog.get(&name))
+        .await?
+        .map_err(|error| match error {
+            crate::data::DataError::Unknown(_) | crate::data::DataError::Missing { .. } => {
+                AppError::Invalid(format!("{error}; see GET /api/datasets"))
+            }
+            other => other.into(),
+        })
+}
+
 /// `POST /api/experiments`: validates and queues a run; answers 201 with the experiment.
 pub async fn experiment_create(
     State(state): State<AppState>,
@@ -59,23 +87,8 @@ pub async fn experiment_create(
             "this server is a read-only demo: training is disabled".into(),
         ));
     }
-    if let Some(name) = &config.name
-        && (name.trim().is_empty() || name.len() > 200)
-    {
-        return Err(AppError::Invalid(
-            "name must have 1 to 200 characters".into(),
-        ));
-    }
-    let catalog_state = state.clone();
-    let dataset_name = config.dataset.clone();
-    let dataset = tokio::task::spawn_blocking(move || catalog_state.catalog.get(&dataset_name))
-        .await?
-        .map_err(|error| match error {
-            crate::data::DataError::Unknown(_) | crate::data::DataError::Missing { .. } => {
-                AppError::Invalid(format!("{error}; see GET /api/datasets"))
-            }
-            other => other.into(),
-        })?;
+    check_name(config.name.as_deref())?;
+    let dataset = load_dataset(&state, &config.dataset).await?;
     training::validate(&config, &dataset).map_err(|error| AppError::Invalid(error.to_string()))?;
     let model = config.model.label();
     let name = config

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use memlab_shared::studies::{Study, StudyRequest};
 
+use super::experiments::{check_name, load_dataset};
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -44,23 +45,8 @@ pub async fn study_create(
             "this server is a read-only demo: studies are disabled".into(),
         ));
     }
-    if let Some(name) = &request.name
-        && (name.trim().is_empty() || name.len() > 200)
-    {
-        return Err(AppError::Invalid(
-            "name must have 1 to 200 characters".into(),
-        ));
-    }
-    let catalog_state = state.clone();
-    let dataset_name = request.base.dataset.clone();
-    let dataset = tokio::task::spawn_blocking(move || catalog_state.catalog.get(&dataset_name))
-        .await?
-        .map_err(|error| match error {
-            crate::data::DataError::Unknown(_) | crate::data::DataError::Missing { .. } => {
-                AppError::Invalid(format!("{error}; see GET /api/datasets"))
-            }
-            other => other.into(),
-        })?;
+    check_name(request.name.as_deref())?;
+    let dataset = load_dataset(&state, &request.base.dataset).await?;
     let members = studies::plan(&request, &dataset).map_err(AppError::Invalid)?;
     let name = request
         .name
