@@ -437,6 +437,49 @@ async fn stored_panel(app: &TestApp, id: i64) -> anyhow::Result<BoundPanel> {
     bail!("the bound panel of {id} did not finish within 5 min")
 }
 
+/// The first finished panel of `id` that satisfies `wanted` (the button's request may land
+/// after an older panel is read), within 5 min.
+async fn panel_where(
+    app: &TestApp,
+    id: i64,
+    wanted: impl Fn(&BoundPanel) -> bool,
+) -> anyhow::Result<BoundPanel> {
+    for _ in 0..600 {
+        let panel = stored_panel(app, id).await?;
+        if wanted(&panel) {
+            return Ok(panel);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    bail!("no panel of {id} as wanted within 5 min")
+}
+
+/// Scrolls to the panel, takes a screenshot and logs the bounds of the `label` demo.
+async fn record_panel(
+    client: &Client,
+    panel: &BoundPanel,
+    file: &str,
+    label: &str,
+) -> anyhow::Result<()> {
+    client
+        .execute(
+            "document.getElementById('bounds').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, file).await?;
+    let values: Vec<_> = panel
+        .bounds
+        .iter()
+        .map(|bound| (bound.key.as_str(), bound.value))
+        .collect();
+    eprintln!(
+        "bound panel of the {label} demo in {:.2} s: {values:?}",
+        panel.seconds
+    );
+    Ok(())
+}
+
 /// Every bound value the page shows equals the stored one (to the digits shown).
 async fn check_shown_bounds(client: &Client, panel: &BoundPanel) -> anyhow::Result<()> {
     let script = "return Array.from(document.querySelectorAll('#bounds-table .bound-row')).map(row => \
@@ -487,36 +530,14 @@ async fn check_bound_panels(
         .await?
         .click()
         .await?;
-    let mut panel = stored_panel(app, lenet).await?;
-    for _ in 0..100 {
-        if panel.delta == 0.01 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        panel = stored_panel(app, lenet).await?;
-    }
+    let panel = panel_where(app, lenet, |panel| panel.delta == 0.01).await?;
     assert_eq!(panel.delta, 0.01);
     client
         .goto(&app.url(&format!("/experiments/{lenet}")))
         .await?;
     wait_for(client, Locator::Id("bounds-table")).await?;
     check_shown_bounds(client, &panel).await?;
-    client
-        .execute(
-            "document.getElementById('bounds').scrollIntoView();",
-            vec![],
-        )
-        .await?;
-    screenshot(client, "bounds.png").await?;
-    eprintln!(
-        "bound panel of the LeNet demo in {:.2} s: {:?}",
-        panel.seconds,
-        panel
-            .bounds
-            .iter()
-            .map(|bound| (bound.key.as_str(), bound.value))
-            .collect::<Vec<_>>()
-    );
+    record_panel(client, &panel, "bounds.png", "LeNet").await?;
 
     // Every bound applies to the fully connected demo.
     let panel = stored_panel(app, mlp).await?;
@@ -543,14 +564,10 @@ async fn check_bound_panels(
         .await?
         .click()
         .await?;
-    let mut panel = stored_panel(app, mlp).await?;
-    for _ in 0..600 {
-        if panel.bounds.iter().any(|bound| bound.key == "dr") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        panel = stored_panel(app, mlp).await?;
-    }
+    let panel = panel_where(app, mlp, |panel| {
+        panel.bounds.iter().any(|bound| bound.key == "dr")
+    })
+    .await?;
     let certificate = panel
         .bounds
         .iter()
@@ -567,22 +584,7 @@ async fn check_bound_panels(
     )
     .await?;
     check_shown_bounds(client, &panel).await?;
-    client
-        .execute(
-            "document.getElementById('bounds').scrollIntoView();",
-            vec![],
-        )
-        .await?;
-    screenshot(client, "bounds-mlp.png").await?;
-    eprintln!(
-        "bound panel of the MLP demo in {:.2} s: {:?}",
-        panel.seconds,
-        panel
-            .bounds
-            .iter()
-            .map(|bound| (bound.key.as_str(), bound.value))
-            .collect::<Vec<_>>()
-    );
+    record_panel(client, &panel, "bounds-mlp.png", "MLP").await?;
     Ok(())
 }
 
