@@ -8,7 +8,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::routes::{bounds, datasets, events, experiments, health, predict, studies};
+use crate::routes::{bounds, datasets, events, experiments, health, predict, probes, studies};
 use crate::state::AppState;
 
 /// Largest request body accepted (uploads included).
@@ -41,6 +41,11 @@ pub fn app(state: AppState) -> Router {
             "/experiments/{id}/bounds/layers.csv",
             get(bounds::layers_csv_get),
         )
+        .route(
+            "/experiments/{id}/probes",
+            get(probes::probes_get).post(probes::probes_create),
+        )
+        .route("/experiments/{id}/probes.csv", get(probes::probes_csv_get))
         .route(
             "/studies",
             get(studies::studies_list).post(studies::study_create),

@@ -1,17 +1,16 @@
 //! Bound-panel jobs: load a finished experiment's weights, initialization and data, compute the
-//! panel on a blocking thread (one at a time), and store it with its progress in SQLite.
+//! panel as a background analysis (`analysis.rs`).
 
 use std::path::Path;
-use std::time::Instant;
 
 use burn::prelude::Device;
 use memlab_shared::api::{Experiment, JobStatus};
 use memlab_shared::bounds::{BoundPanel, BoundRequest};
 
+use crate::analysis::{self, AnalysisKind};
 use crate::artifacts;
 use crate::bounds::panel::{self, PanelInput};
 use crate::data::Catalog;
-use crate::db;
 use crate::posterior::PacBayesSettings;
 use crate::state::AppState;
 use memlab_shared::bounds::PacBayesPrior;
@@ -152,46 +151,20 @@ pub fn compute_for_experiment(
 
 /// Runs the queued bound job of `experiment` in the background.
 pub fn spawn(state: AppState, experiment: Experiment, settings: JobSettings) {
-    tokio::spawn(async move {
-        let id = experiment.id;
-        let Ok(_permit) = state.bound_slots.acquire().await else {
-            return;
-        };
-        let worker = state.clone();
-        let runtime = tokio::runtime::Handle::current();
-        let task = tokio::task::spawn_blocking(move || {
-            let mut last = Instant::now();
-            let mut progress = |fraction: f64, stage: &str| {
-                if last.elapsed().as_secs_f64() >= 0.25 || fraction == 0.0 {
-                    last = Instant::now();
-                    let update = db::set_bound_progress(&worker.pool, id, fraction, stage);
-                    if let Err(error) = runtime.block_on(update) {
-                        tracing::warn!(id, %error, "could not store bound progress");
-                    }
-                }
-            };
+    analysis::spawn(
+        state,
+        experiment.id,
+        AnalysisKind::Bounds,
+        move |state, progress| {
             compute_for_experiment(
-                &worker.data_dir,
-                &worker.catalog,
+                &state.data_dir,
+                &state.catalog,
                 &experiment,
                 settings,
-                &worker.device,
-                &worker.device_name,
-                &mut progress,
+                &state.device,
+                &state.device_name,
+                progress,
             )
-        });
-        let outcome = match task.await {
-            Ok(result) => result,
-            Err(error) => Err(format!("the bound job crashed: {error}")),
-        };
-        let stored = match &outcome {
-            Ok(panel) => db::set_bound_done(&state.pool, id, panel).await,
-            Err(message) => db::set_bound_failed(&state.pool, id, message).await,
-        };
-        match (outcome, stored) {
-            (Ok(panel), Ok(())) => tracing::info!(id, seconds = panel.seconds, "bound panel done"),
-            (Err(message), Ok(())) => tracing::warn!(id, %message, "bound panel failed"),
-            (_, Err(error)) => tracing::error!(id, %error, "could not store the bound panel"),
-        }
-    });
+        },
+    );
 }

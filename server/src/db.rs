@@ -1,17 +1,19 @@
-//! The SQLite store (sqlx): experiments and their job status, and bound panels, created by
-//! embedded migrations.
+//! The SQLite store (sqlx): experiments and their job status, analyses of finished runs (bound
+//! panels, probes, …) and studies, created by embedded migrations.
 
 use std::path::Path;
 use std::str::FromStr;
 
+use memlab_shared::analysis::AnalysisJob;
 use memlab_shared::api::{EpochMetrics, Experiment, ExperimentConfig, FinalMetrics, JobStatus};
-use memlab_shared::bounds::{BoundJob, BoundPanel, BoundRequest};
+use memlab_shared::bounds::BoundJob;
 use memlab_shared::studies::{StudyKind, StudyRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, SqlitePool};
 
+use crate::analysis::AnalysisKind;
 use crate::artifacts::ModelCard;
 
 /// The migrations in `server/migrations`, compiled into the binary.
@@ -266,44 +268,59 @@ pub async fn requeue_unfinished(pool: &SqlitePool, id: i64) -> Result<bool, DbEr
     Ok(result.rows_affected() > 0)
 }
 
-fn bound_job_from_row(row: &SqliteRow) -> Result<BoundJob, DbError> {
-    Ok(BoundJob {
+fn analysis_from_row<R: DeserializeOwned, T: DeserializeOwned>(
+    row: &SqliteRow,
+) -> Result<AnalysisJob<R, T>, DbError> {
+    Ok(AnalysisJob {
         experiment_id: row.try_get("experiment_id")?,
         status: parse_status(row.try_get("status")?),
         request: serde_json::from_str(row.try_get("request")?)?,
         progress: row.try_get("progress")?,
         stage: row.try_get("stage")?,
         error: row.try_get("error")?,
-        panel: from_json(row.try_get("panel")?)?,
+        result: from_json(row.try_get("result")?)?,
         requested_at: row.try_get("requested_at")?,
     })
 }
 
-/// The bound job of experiment `id`, if one was ever requested.
-pub async fn bound_job(pool: &SqlitePool, id: i64) -> Result<Option<BoundJob>, DbError> {
-    let row = sqlx::query("SELECT * FROM bound_jobs WHERE experiment_id = ?")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.as_ref().map(bound_job_from_row).transpose()
-}
-
-/// Queues a bound job for experiment `id`, replacing a finished one; returns `false` (and
-/// changes nothing) while one is queued or running.
-pub async fn queue_bound_job(
+/// The `kind` analysis of experiment `id`, if one was ever requested.
+pub async fn analysis<R: DeserializeOwned, T: DeserializeOwned>(
     pool: &SqlitePool,
     id: i64,
-    request: &BoundRequest,
+    kind: AnalysisKind,
+) -> Result<Option<AnalysisJob<R, T>>, DbError> {
+    let row = sqlx::query("SELECT * FROM analysis_jobs WHERE experiment_id = ? AND kind = ?")
+        .bind(id)
+        .bind(kind.as_str())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(analysis_from_row).transpose()
+}
+
+/// The bound job of experiment `id`, if one was ever requested.
+pub async fn bound_job(pool: &SqlitePool, id: i64) -> Result<Option<BoundJob>, DbError> {
+    analysis(pool, id, AnalysisKind::Bounds).await
+}
+
+/// Queues a `kind` analysis of experiment `id`, replacing a finished one; returns `false` (and
+/// changes nothing) while one is queued or running.
+pub async fn queue_analysis(
+    pool: &SqlitePool,
+    id: i64,
+    kind: AnalysisKind,
+    request: &impl Serialize,
 ) -> Result<bool, DbError> {
     let result = sqlx::query(
-        "INSERT INTO bound_jobs (experiment_id, status, request, progress, stage, requested_at)
-         VALUES (?, 'queued', ?, 0, 'queued', ?)
-         ON CONFLICT (experiment_id) DO UPDATE SET status = 'queued', request = excluded.request,
-           progress = 0, stage = 'queued', error = NULL, panel = NULL,
-           requested_at = excluded.requested_at, finished_at = NULL
-         WHERE bound_jobs.status NOT IN ('queued', 'running')",
+        "INSERT INTO analysis_jobs (experiment_id, kind, status, request, progress, stage,
+           requested_at)
+         VALUES (?, ?, 'queued', ?, 0, 'queued', ?)
+         ON CONFLICT (experiment_id, kind) DO UPDATE SET status = 'queued',
+           request = excluded.request, progress = 0, stage = 'queued', error = NULL,
+           result = NULL, requested_at = excluded.requested_at, finished_at = NULL
+         WHERE analysis_jobs.status NOT IN ('queued', 'running')",
     )
     .bind(id)
+    .bind(kind.as_str())
     .bind(json(request)?)
     .bind(now())
     .execute(pool)
@@ -311,57 +328,72 @@ pub async fn queue_bound_job(
     Ok(result.rows_affected() > 0)
 }
 
-/// Records the progress of a running bound job.
-pub async fn set_bound_progress(
+/// Records the progress of a running analysis.
+pub async fn set_analysis_progress(
     pool: &SqlitePool,
     id: i64,
+    kind: AnalysisKind,
     progress: f64,
     stage: &str,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE bound_jobs SET status = 'running', progress = ?, stage = ? WHERE experiment_id = ?",
+        "UPDATE analysis_jobs SET status = 'running', progress = ?, stage = ?
+         WHERE experiment_id = ? AND kind = ?",
     )
     .bind(progress)
     .bind(stage)
     .bind(id)
+    .bind(kind.as_str())
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// Stores a finished panel.
-pub async fn set_bound_done(pool: &SqlitePool, id: i64, panel: &BoundPanel) -> Result<(), DbError> {
+/// Stores the result of a finished analysis.
+pub async fn set_analysis_done(
+    pool: &SqlitePool,
+    id: i64,
+    kind: AnalysisKind,
+    result: &impl Serialize,
+) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE bound_jobs SET status = 'done', progress = 1, stage = 'done', panel = ?,
-         finished_at = ? WHERE experiment_id = ?",
+        "UPDATE analysis_jobs SET status = 'done', progress = 1, stage = 'done', result = ?,
+         finished_at = ? WHERE experiment_id = ? AND kind = ?",
     )
-    .bind(json(panel)?)
+    .bind(json(result)?)
     .bind(now())
     .bind(id)
+    .bind(kind.as_str())
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// Records a failed bound job.
-pub async fn set_bound_failed(pool: &SqlitePool, id: i64, error: &str) -> Result<(), DbError> {
+/// Records a failed analysis.
+pub async fn set_analysis_failed(
+    pool: &SqlitePool,
+    id: i64,
+    kind: AnalysisKind,
+    error: &str,
+) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE bound_jobs SET status = 'failed', stage = 'failed', error = ?, finished_at = ?
-         WHERE experiment_id = ?",
+        "UPDATE analysis_jobs SET status = 'failed', stage = 'failed', error = ?, finished_at = ?
+         WHERE experiment_id = ? AND kind = ?",
     )
     .bind(error)
     .bind(now())
     .bind(id)
+    .bind(kind.as_str())
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// At start-up: bound jobs a stopped server left queued or running become `interrupted`.
-pub async fn mark_bound_jobs_interrupted(pool: &SqlitePool) -> Result<u64, DbError> {
+/// At start-up: analyses a stopped server left queued or running become `interrupted`.
+pub async fn mark_analyses_interrupted(pool: &SqlitePool) -> Result<u64, DbError> {
     let result = sqlx::query(
-        "UPDATE bound_jobs SET status = 'interrupted', stage = 'interrupted',
-         error = 'the server stopped before this panel was finished; request it again'
+        "UPDATE analysis_jobs SET status = 'interrupted', stage = 'interrupted',
+         error = 'the server stopped before this analysis was finished; request it again'
          WHERE status IN ('queued', 'running')",
     )
     .execute(pool)

@@ -1,10 +1,15 @@
 //! The hosted-demo defaults: on first start with an empty store, queue LeNet and an MLP on
-//! MNIST; when each finishes, its bound panel is computed (so a read-only demo shows bounds).
+//! MNIST; when each finishes, its bound panel and invariance probe are computed (so a read-only
+//! demo shows them).
 
-use memlab_shared::api::{ExperimentConfig, JobStatus, ModelKind, OptimizerKind};
+use memlab_shared::api::{Experiment, ExperimentConfig, JobStatus, ModelKind, OptimizerKind};
+use memlab_shared::bounds::BoundRequest;
+use memlab_shared::probes::{ProbeReport, ProbeRequest};
 use sqlx::SqlitePool;
 
+use crate::analysis::AnalysisKind;
 use crate::db::{self, DbError};
+use crate::state::AppState;
 
 /// Settings of the demo run (the CLI can shrink it, e.g. for tests).
 #[derive(Debug, Clone, PartialEq)]
@@ -73,18 +78,47 @@ pub async fn ensure_demos(pool: &SqlitePool, settings: &DemoSettings) -> Result<
     Ok(ids)
 }
 
-/// At start-up: a demo that finished training but whose bound panel is missing or was
+/// At start-up: a demo that finished training but whose bound panel or probe is missing or was
 /// interrupted gets it computed (a read-only demo cannot ask for it).
-pub async fn resume_demo_panels(state: &crate::state::AppState) -> Result<(), DbError> {
+pub async fn resume_demo_panels(state: &AppState) -> Result<(), DbError> {
     for id in db::demo_ids(&state.pool).await? {
-        let done = db::get(&state.pool, id)
-            .await?
-            .is_some_and(|experiment| experiment.status == JobStatus::Done);
-        let panel = db::bound_job(&state.pool, id).await?;
-        let needed = panel.is_none_or(|job| job.status == JobStatus::Interrupted);
-        if done && needed {
-            crate::studies::after_training(state, id).await?;
+        if let Some(experiment) = db::get(&state.pool, id).await?
+            && experiment.status == JobStatus::Done
+        {
+            queue_analyses(state, experiment, true).await?;
         }
+    }
+    Ok(())
+}
+
+/// Queues what the hosted demo shows for a finished demo run: its bound panel and its
+/// invariance probe (every kind, or with `only_missing` those never computed or interrupted).
+pub async fn queue_analyses(
+    state: &AppState,
+    experiment: Experiment,
+    only_missing: bool,
+) -> Result<(), DbError> {
+    let id = experiment.id;
+    let wanted = |status: Option<JobStatus>| {
+        !only_missing || status.is_none_or(|status| status == JobStatus::Interrupted)
+    };
+    let bounds = db::bound_job(&state.pool, id).await?.map(|job| job.status);
+    let request = BoundRequest::default();
+    if wanted(bounds) && db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await?
+    {
+        let settings = crate::bound_jobs::JobSettings {
+            delta: crate::bound_jobs::DEFAULT_DELTA,
+            pac_bayes: None,
+        };
+        crate::bound_jobs::spawn(state.clone(), experiment.clone(), settings);
+    }
+    let probes = db::analysis::<ProbeRequest, ProbeReport>(&state.pool, id, AnalysisKind::Probes)
+        .await?
+        .map(|job| job.status);
+    let request = ProbeRequest::default();
+    if wanted(probes) && db::queue_analysis(&state.pool, id, AnalysisKind::Probes, &request).await?
+    {
+        crate::probes::spawn(state.clone(), experiment, request);
     }
     Ok(())
 }

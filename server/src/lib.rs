@@ -5,15 +5,17 @@
 //! - [`state`]: what handlers share; [`hub`]: live progress per running job.
 //! - [`jobs`]: the queue worker; [`training`]: burn Autodiff training glue.
 //! - [`posterior`]: optimized PAC-Bayes (posterior training and Monte-Carlo certificate).
+//! - [`probes`]: invariance probes under classical transforms, and their jobs.
 //! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
 //! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
 //! - [`demo`]: the hosted-demo default experiment; [`studies`]: grids of runs.
 //! - [`bounds`]: the mathematics of generalization bounds and the panel; [`bound_jobs`]: panel
-//!   jobs in the background.
+//!   jobs; [`analysis`]: how analyses of finished runs run in the background.
 //!
 //! **Architecture Invariant:** this crate never names a backend; the binary (`main.rs`)
 //! chooses the device once and passes it in.
 
+pub mod analysis;
 pub mod app;
 pub mod artifacts;
 pub mod bound_jobs;
@@ -27,6 +29,7 @@ pub mod hub;
 pub mod inference;
 pub mod jobs;
 pub mod posterior;
+pub mod probes;
 pub mod routes;
 pub mod state;
 pub mod studies;
@@ -89,9 +92,9 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
     if interrupted > 0 {
         tracing::warn!(interrupted, "runs were interrupted by the last stop");
     }
-    let panels = db::mark_bound_jobs_interrupted(&pool).await?;
-    if panels > 0 {
-        tracing::warn!(panels, "bound panels were interrupted by the last stop");
+    let analyses = db::mark_analyses_interrupted(&pool).await?;
+    if analyses > 0 {
+        tracing::warn!(analyses, "analyses were interrupted by the last stop");
     }
     if let Some(settings) = &options.demo {
         let ids = demo::ensure_demos(&pool, settings).await?;
@@ -108,7 +111,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         wake: Notify::new(),
         models: inference::ModelCache::default(),
         read_only: options.read_only,
-        bound_slots: tokio::sync::Semaphore::new(1),
+        analysis_slots: Default::default(),
     }))
 }
 

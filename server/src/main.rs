@@ -9,13 +9,15 @@ use anyhow::{Context, bail};
 use burn::prelude::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use memlab_server::analysis::AnalysisKind;
 use memlab_server::demo::DemoSettings;
-use memlab_server::{ServeOptions, artifacts, bound_jobs, db, training};
+use memlab_server::{ServeOptions, artifacts, bound_jobs, db, probes, training};
 use memlab_shared::api::{
-    ExperimentConfig, InputRandomization, JobStatus, ModelKind, OptimizerKind, Randomization,
-    TrainingEvent,
+    Experiment, ExperimentConfig, InputRandomization, JobStatus, ModelKind, OptimizerKind,
+    Randomization, TrainingEvent,
 };
 use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
+use memlab_shared::probes::ProbeRequest;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +38,23 @@ enum Command {
     Train(TrainArgs),
     /// Compute the generalization-bound panel of a finished experiment and store it.
     Bounds(BoundsArgs),
+    /// Probe a finished experiment's invariance to the classical transforms and store it.
+    Probe(ProbeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ProbeArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The experiment's id.
+    #[arg(long)]
+    experiment: i64,
+    /// Test images probed.
+    #[arg(long, default_value_t = memlab_server::probes::N_IMAGES.0)]
+    images: usize,
+    /// Seed of the test subset.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +347,107 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs one analysis in this process with a progress bar, stored like one a server ran.
+async fn run_analysis<T: serde::Serialize>(
+    pool: &sqlx::SqlitePool,
+    experiment: &Experiment,
+    kind: AnalysisKind,
+    request: &impl serde::Serialize,
+    compute: impl FnOnce(&mut dyn FnMut(f64, &str)) -> Result<T, String>,
+) -> anyhow::Result<T> {
+    if !db::queue_analysis(pool, experiment.id, kind, request).await? {
+        bail!(
+            "the {} of experiment {} is being computed by a server",
+            kind.label(),
+            experiment.id
+        );
+    }
+    let bar = ProgressBar::new(1000);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:40} {percent:>3}% {msg}",
+    )?);
+    let outcome = compute(&mut |fraction, stage| {
+        bar.set_position((fraction * 1000.0) as u64);
+        bar.set_message(stage.to_owned());
+    });
+    bar.finish_and_clear();
+    match outcome {
+        Ok(result) => {
+            db::set_analysis_done(pool, experiment.id, kind, &result).await?;
+            Ok(result)
+        }
+        Err(message) => {
+            db::set_analysis_failed(pool, experiment.id, kind, &message).await?;
+            bail!(message)
+        }
+    }
+}
+
+/// The stored experiment `id`, or why not.
+async fn stored_experiment(
+    pool: &sqlx::SqlitePool,
+    common: &Common,
+    id: i64,
+) -> anyhow::Result<Experiment> {
+    match db::get(pool, id).await? {
+        Some(experiment) => Ok(experiment),
+        None => bail!("no experiment {id} in {}", common.data_dir.display()),
+    }
+}
+
+async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
+    let (device, device_name) = choose_device(args.common.device)?;
+    let request = ProbeRequest {
+        sweeps: None,
+        n_images: Some(args.images),
+        seed: Some(args.seed),
+    };
+    let pool = db::connect(&args.common.data_dir).await?;
+    let experiment = stored_experiment(&pool, &args.common, args.experiment).await?;
+    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let report = run_analysis(
+        &pool,
+        &experiment,
+        AnalysisKind::Probes,
+        &request,
+        |progress| {
+            probes::compute_for_experiment(
+                &args.common.data_dir,
+                &catalog,
+                &experiment,
+                &request,
+                &device,
+                &device_name,
+                progress,
+            )
+        },
+    )
+    .await?;
+    println!(
+        "experiment {}: {} test images, accuracy {:.4}, {:.1} s on {}",
+        experiment.id, report.n_images, report.accuracy, report.seconds, report.device
+    );
+    for curve in &report.curves {
+        println!(
+            "  {:<16} mean consistency {:.3}",
+            curve.sweep.transform.label(),
+            curve.mean_consistency()
+        );
+        for (index, t) in curve.parameters.iter().enumerate() {
+            let ratio = |value: Option<f64>| value.map_or("n/a".to_owned(), |v| format!("{v:.4}"));
+            println!(
+                "    {t:>8.2} {:<3} consistency {:.3}  accuracy {:.3}  S(logits) {:>7}  S(features) {:>7}",
+                curve.sweep.transform.unit().split(' ').next().unwrap_or(""),
+                curve.consistency[index],
+                curve.accuracy[index],
+                ratio(curve.sensitivity_logits[index]),
+                ratio(curve.sensitivity_features[index]),
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
     let (device, device_name) = choose_device(args.common.device)?;
     let request = BoundRequest {
@@ -345,46 +465,29 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
         }),
     };
     let pool = db::connect(&args.common.data_dir).await?;
-    let Some(experiment) = db::get(&pool, args.experiment).await? else {
-        bail!(
-            "no experiment {} in {}",
-            args.experiment,
-            args.common.data_dir.display()
-        );
-    };
+    let experiment = stored_experiment(&pool, &args.common, args.experiment).await?;
     let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
-    if !db::queue_bound_job(&pool, experiment.id, &request).await? {
-        bail!(
-            "the panel of experiment {} is being computed by a server",
-            experiment.id
-        );
-    }
-    let bar = ProgressBar::new(1000);
-    bar.set_style(ProgressStyle::with_template(
-        "{bar:40} {percent:>3}% {msg}",
-    )?);
+    let settings =
+        bound_jobs::settings(&request, experiment.config.seed).map_err(anyhow::Error::msg)?;
     let started = std::time::Instant::now();
-    let outcome = bound_jobs::compute_for_experiment(
-        &args.common.data_dir,
-        &catalog,
+    let panel = run_analysis(
+        &pool,
         &experiment,
-        bound_jobs::settings(&request, experiment.config.seed).map_err(anyhow::Error::msg)?,
-        &device,
-        &device_name,
-        &mut |fraction, stage| {
-            bar.set_position((fraction * 1000.0) as u64);
-            bar.set_message(stage.to_owned());
+        AnalysisKind::Bounds,
+        &request,
+        |progress| {
+            bound_jobs::compute_for_experiment(
+                &args.common.data_dir,
+                &catalog,
+                &experiment,
+                settings,
+                &device,
+                &device_name,
+                progress,
+            )
         },
-    );
-    bar.finish_and_clear();
-    let panel = match outcome {
-        Ok(panel) => panel,
-        Err(message) => {
-            db::set_bound_failed(&pool, experiment.id, &message).await?;
-            bail!(message);
-        }
-    };
-    db::set_bound_done(&pool, experiment.id, &panel).await?;
+    )
+    .await?;
     println!(
         "experiment {}: train error {:.4}, test error {:.4}, m = {}, δ = {}",
         experiment.id, panel.train_error, panel.test_error, panel.n_train, panel.delta
@@ -449,5 +552,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Train(args) => train(args).await,
         Command::Bounds(args) => bounds(args).await,
+        Command::Probe(args) => probe(args).await,
     }
 }

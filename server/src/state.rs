@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use burn::prelude::Device;
 use sqlx::SqlitePool;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
+
+use crate::analysis::Slots;
 
 use crate::data::Catalog;
 use crate::hub::Hub;
@@ -39,8 +41,8 @@ pub struct Inner {
     pub models: ModelCache,
     /// Refuse to create experiments (the hosted public demo).
     pub read_only: bool,
-    /// Bound-panel jobs run one at a time.
-    pub bound_slots: Semaphore,
+    /// Analyses of finished runs: each kind one at a time.
+    pub analysis_slots: Slots,
 }
 
 impl AppState {

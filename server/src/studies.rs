@@ -7,6 +7,7 @@ use memlab_shared::api::{
 use memlab_shared::bounds::{BoundJob, BoundRequest};
 use memlab_shared::studies::{Study, StudyKind, StudyMember, StudyRequest};
 
+use crate::analysis::AnalysisKind;
 use crate::data::Dataset;
 use crate::db::{self, DbError, StudyRow};
 use crate::state::AppState;
@@ -247,8 +248,8 @@ pub async fn view(state: &AppState, row: StudyRow) -> Result<Study, DbError> {
     })
 }
 
-/// After a run finished training: when it is a demo, or belongs to a study that wants bounds,
-/// queue its bound panel.
+/// After a run finished training: when it is a demo, queue the analyses the demo shows; when it
+/// belongs to a study that wants bounds, queue its bound panel.
 pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
     let Some(experiment) = db::get(&state.pool, id).await? else {
         return Ok(());
@@ -257,16 +258,7 @@ pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
         return Ok(());
     }
     if db::is_demo(&state.pool, id).await? {
-        // The hosted demo shows its panel without anyone being allowed to start jobs.
-        let request = BoundRequest::default();
-        if db::queue_bound_job(&state.pool, id, &request).await? {
-            let settings = crate::bound_jobs::JobSettings {
-                delta: crate::bound_jobs::DEFAULT_DELTA,
-                pac_bayes: None,
-            };
-            crate::bound_jobs::spawn(state.clone(), experiment, settings);
-        }
-        return Ok(());
+        return crate::demo::queue_analyses(state, experiment, false).await;
     }
     let Some(study_id) = experiment.study_id else {
         return Ok(());
@@ -287,7 +279,7 @@ pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
     );
     if study.request.bounds.unwrap_or(true)
         && experiment.status == JobStatus::Done
-        && db::queue_bound_job(&state.pool, id, &request).await?
+        && db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await?
     {
         crate::bound_jobs::spawn(state.clone(), experiment, settings);
     }

@@ -9,10 +9,13 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use memlab_server::app::app;
 use memlab_server::state::AppState;
+use memlab_shared::analysis::AnalysisJob;
 use memlab_shared::api::{DatasetInfo, ErrorBody, Experiment, Health, JobStatus, Prediction};
 use memlab_shared::bounds::BoundJob;
 use memlab_shared::preprocess::png_header_only;
+use memlab_shared::probes::ProbeJob;
 use memlab_shared::studies::Study;
+use serde::de::DeserializeOwned;
 use tower::ServiceExt;
 
 use common::{bright_png, toy_config, toy_state};
@@ -517,7 +520,7 @@ async fn bound_panel_lifecycle_and_bad_input() {
         job = serde_json::from_slice(&get(&state, &url).await.1).expect("job");
     }
     assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
-    let panel = job.panel.expect("panel");
+    let panel = job.result.expect("panel");
     assert_eq!(panel.delta, 0.05);
     assert_eq!((panel.n_train, panel.n_test), (40, 10));
     let metrics = experiment.metrics.expect("metrics");
@@ -553,9 +556,15 @@ async fn bound_panel_lifecycle_and_bad_input() {
     assert_eq!(String::from_utf8(layers).expect("utf-8").lines().count(), 4);
 
     // A restart turns an unfinished panel into an interrupted one.
-    memlab_server::db::set_bound_progress(&state.pool, id, 0.5, "halfway")
-        .await
-        .expect("progress");
+    memlab_server::db::set_analysis_progress(
+        &state.pool,
+        id,
+        memlab_server::analysis::AnalysisKind::Bounds,
+        0.5,
+        "halfway",
+    )
+    .await
+    .expect("progress");
     drop(state);
     let state = toy_state(dir.path(), false).await;
     let job: BoundJob = serde_json::from_slice(&get(&state, &url).await.1).expect("job");
@@ -581,14 +590,159 @@ async fn bound_panel_lifecycle_and_bad_input() {
 }
 
 async fn wait_for_panel(state: &AppState, url: &str) -> BoundJob {
+    wait_for(state, url).await
+}
+
+/// The stored analysis at `url` once it is neither queued nor running.
+async fn wait_for<R: DeserializeOwned, T: DeserializeOwned>(
+    state: &AppState,
+    url: &str,
+) -> AnalysisJob<R, T> {
     for _ in 0..1200 {
-        let job: BoundJob = serde_json::from_slice(&get(state, url).await.1).expect("job");
+        let job: AnalysisJob<R, T> = serde_json::from_slice(&get(state, url).await.1).expect("job");
         if !matches!(job.status, JobStatus::Queued | JobStatus::Running) {
             return job;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the bound job did not finish in 120 s")
+    panic!("the job at {url} did not finish in 120 s")
+}
+
+/// Invariance probes: refused before training and for bad sweeps, computed in the background,
+/// stored, served as JSON and CSV with the same numbers; identity points are exact; a demo gets
+/// its probe at start-up; a read-only server refuses to start one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_lifecycle_and_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let queued = memlab_server::db::insert(
+        &state.pool,
+        "queued",
+        &toy_config(2),
+        JobStatus::Queued,
+        false,
+    )
+    .await
+    .expect("insert");
+    check_error(
+        send(
+            &state,
+            post_json(&format!("/api/experiments/{queued}/probes"), "{}"),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "not_ready",
+    );
+    let experiment = create_and_train(&state).await;
+    let id = experiment.id;
+    let url = format!("/api/experiments/{id}/probes");
+    check_error(get(&state, &url).await, StatusCode::NOT_FOUND, "not_found");
+    check_error(
+        get(&state, &format!("{url}.csv")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    for bad in [
+        r#"{"n_images": 1}"#,
+        r#"{"n_images": 1000000}"#,
+        r#"{"sweeps": []}"#,
+        r#"{"sweeps": [{"transform": "rotation", "from": 0, "to": 90, "points": 0}]}"#,
+        r#"{"sweeps": [{"transform": "rotation", "from": 0, "to": 90, "points": 100000}]}"#,
+        r#"{"sweeps": [{"transform": "scale", "from": -1, "to": 2, "points": 3}]}"#,
+        r#"{"sweeps": [{"transform": "shear", "from": 0, "to": 1, "points": 3}]}"#,
+        r#"{"sweeps": [{"transform": "rotation", "from": 0, "to": 1e30, "points": 3}]}"#,
+        r#"{"colour": 1}"#,
+        "[",
+    ] {
+        check_error(
+            send(&state, post_json(&url, bad)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+    }
+    check_error(
+        send(&state, post_json("/api/experiments/999/probes", "{}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let request = r#"{"n_images": 10, "seed": 3, "sweeps": [
+        {"transform": "rotation", "from": -90, "to": 90, "points": 5},
+        {"transform": "horizontal_flip", "from": 0, "to": 1, "points": 2}]}"#;
+    let (status, body) = send(&state, post_json(&url, request)).await;
+    assert_eq!(
+        status,
+        StatusCode::ACCEPTED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let job: ProbeJob = wait_for(&state, &url).await;
+    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
+    let report = job.result.expect("report");
+    assert_eq!((report.n_images, report.seed), (10, 3));
+    assert_eq!(report.curves.len(), 2);
+    let rotation = &report.curves[0];
+    assert_eq!(rotation.parameters, vec![-90.0, -45.0, 0.0, 45.0, 90.0]);
+    // The identity point is exact: same predictions, zero sensitivity, the plain accuracy.
+    assert_eq!(rotation.consistency[2], 1.0);
+    assert_eq!(rotation.sensitivity_logits[2], Some(0.0));
+    assert_eq!(rotation.sensitivity_features[2], Some(0.0));
+    assert_eq!(rotation.accuracy[2], report.accuracy);
+    assert!(report.logit_spread > 0.0 && report.feature_spread > 0.0);
+    // The CSV carries the stored numbers.
+    let (status, csv) = get(&state, &format!("{url}.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).expect("utf-8");
+    let rows: Vec<Vec<String>> = csv.lines().skip(1).map(csv_fields).collect();
+    assert_eq!(rows.len(), 7);
+    for (row, index) in rows.iter().take(5).zip(0..) {
+        assert_eq!(row[0], "rotation");
+        assert_eq!(
+            row[2].parse::<f64>().expect("t"),
+            rotation.parameters[index]
+        );
+        assert_eq!(
+            row[3].parse::<f64>().expect("C"),
+            rotation.consistency[index]
+        );
+    }
+    // One at a time: a second request while it runs is a conflict, then it can be replaced.
+    let (status, _) = send(&state, post_json(&url, "")).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let again = send(&state, post_json(&url, "")).await;
+    if again.0 != StatusCode::ACCEPTED {
+        check_error(again, StatusCode::CONFLICT, "not_ready");
+    }
+    let job: ProbeJob = wait_for(&state, &url).await;
+    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
+    assert_eq!(job.result.expect("report").curves.len(), 7);
+
+    // A demo without a probe gets one at start-up (with its bound panel).
+    drop(state);
+    let state = toy_state(dir.path(), false).await;
+    sqlx::query("UPDATE experiments SET is_demo = 1 WHERE id = ?")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .expect("flag");
+    sqlx::query("DELETE FROM analysis_jobs WHERE experiment_id = ?")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .expect("forget");
+    memlab_server::demo::resume_demo_panels(&state)
+        .await
+        .expect("resume");
+    let job: ProbeJob = wait_for(&state, &url).await;
+    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
+    let job = wait_for_panel(&state, &format!("/api/experiments/{id}/bounds")).await;
+    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
+
+    let read_only = toy_state(dir.path(), true).await;
+    check_error(
+        send(&read_only, post_json(&url, "{}")).await,
+        StatusCode::FORBIDDEN,
+        "read_only",
+    );
 }
 
 /// The optimized PAC-Bayes certificate runs as part of the panel when asked, with either prior;
@@ -628,7 +782,7 @@ async fn optimized_pac_bayes_on_request() {
         );
         let job = wait_for_panel(&state, &url).await;
         assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
-        let panel = job.panel.expect("panel");
+        let panel = job.result.expect("panel");
         let bound = panel.bounds.last().expect("bounds");
         assert_eq!(bound.key, key);
         let input = |symbol: &str| {
@@ -769,7 +923,7 @@ async fn studies_queue_train_and_bound_their_members() {
         let panel = member
             .bounds
             .as_ref()
-            .and_then(|job| job.panel.as_ref())
+            .and_then(|job| job.result.as_ref())
             .expect("bound panel");
         assert_eq!(panel.n_train, 40);
     }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::JobStatus;
+use crate::analysis::AnalysisJob;
 
 /// What `POST /api/experiments/{id}/bounds` accepts (every field optional).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -170,22 +170,4 @@ pub struct BoundPanel {
 }
 
 /// `GET /api/experiments/{id}/bounds`: the job and, once done, its panel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BoundJob {
-    /// The experiment.
-    pub experiment_id: i64,
-    /// Where the job is.
-    pub status: JobStatus,
-    /// What was asked.
-    pub request: BoundRequest,
-    /// Fraction done, in `[0, 1]`.
-    pub progress: f64,
-    /// What it is doing now.
-    pub stage: String,
-    /// Set when failed or interrupted.
-    pub error: Option<String>,
-    /// Set when done.
-    pub panel: Option<BoundPanel>,
-    /// When it was requested, seconds since the Unix epoch.
-    pub requested_at: i64,
-}
+pub type BoundJob = AnalysisJob<BoundRequest, BoundPanel>;

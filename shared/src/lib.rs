@@ -3,16 +3,19 @@
 //!
 //! - [`model`]: burn modules (MLP, LeNet) with their configs; no backend is named here.
 //! - [`preprocess`]: image decoding, resizing and normalization exactly as training saw it.
-//! - [`transform`]: geometric transforms applied to preprocessed pixels (rotation).
-//! - [`api`]: the serde types of the JSON API; [`bounds`]: those of the bound panel;
-//!   [`studies`]: those of studies (grids of runs).
+//! - [`transform`]: image transforms (rotation, translation, scale, flip, brightness, contrast,
+//!   circular shifts) on preprocessed pixels; [`probes`]: the types of invariance probes.
+//! - [`api`]: the serde types of the JSON API; [`analysis`]: the job of an analysis of a run;
+//!   [`bounds`]: the bound panel's types; [`studies`]: those of studies (grids of runs).
 //!
 //! **Architecture Invariant:** this crate does no IO and chooses no device; callers pass a
 //! `burn::tensor::Device` in.
 
+pub mod analysis;
 pub mod api;
 pub mod bounds;
 pub mod model;
 pub mod preprocess;
+pub mod probes;
 pub mod studies;
 pub mod transform;

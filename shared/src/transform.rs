@@ -1,29 +1,229 @@
-//! Geometric transforms on [`Pixels`], shared by the browser sliders and server-side probes.
+//! Image transforms on [`Pixels`] (rotation, translation, scale, flip, brightness, contrast,
+//! circular shifts), shared by the browser sliders, server-side probes and training
+//! augmentation, so all three apply exactly the same arithmetic.
+//!
+//! Geometry is an affine map of the image plane about the image centre, in pixels, with y
+//! pointing down (screen coordinates): each output pixel reads the source at the inverse image
+//! of its position by bilinear interpolation; outside the image reads 0 (black) or wraps around.
+
+use serde::{Deserialize, Serialize};
 
 use crate::preprocess::Pixels;
 
-/// Rotates each channel by `degrees` (counter-clockwise on screen) about the image centre.
-///
-/// Bilinear interpolation; samples falling outside the image read as 0 (black background).
-/// The output has the input's size.
-pub fn rotate(pixels: &Pixels, degrees: f32) -> Pixels {
+/// A transform with one real parameter `t`; `identity()` is the value that changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformKind {
+    /// Rotation by `t` degrees, counter-clockwise on screen.
+    Rotation,
+    /// Translation by `t` pixels to the right (zero fill).
+    TranslateX,
+    /// Translation by `t` pixels down (zero fill).
+    TranslateY,
+    /// Zoom by the factor `t` about the centre (`t` > 1 enlarges).
+    Scale,
+    /// Mirror left–right when `t` ≥ 0.5.
+    HorizontalFlip,
+    /// Add `t` to every value, then clip to `[0, 1]`.
+    Brightness,
+    /// Scale each channel's deviation from its mean by `t`, then clip to `[0, 1]`.
+    Contrast,
+    /// Translation by `t` pixels to the right, wrapping around (a torus).
+    CircularShiftX,
+    /// Translation by `t` pixels down, wrapping around (a torus).
+    CircularShiftY,
+}
+
+impl TransformKind {
+    /// The classical probes, in display order.
+    pub const CLASSICAL: [Self; 7] = [
+        Self::Rotation,
+        Self::TranslateX,
+        Self::TranslateY,
+        Self::Scale,
+        Self::HorizontalFlip,
+        Self::Brightness,
+        Self::Contrast,
+    ];
+
+    /// Every transform.
+    pub const ALL: [Self; 9] = [
+        Self::Rotation,
+        Self::TranslateX,
+        Self::TranslateY,
+        Self::Scale,
+        Self::HorizontalFlip,
+        Self::Brightness,
+        Self::Contrast,
+        Self::CircularShiftX,
+        Self::CircularShiftY,
+    ];
+
+    /// The name people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Rotation => "rotation",
+            Self::TranslateX => "translation x",
+            Self::TranslateY => "translation y",
+            Self::Scale => "scale",
+            Self::HorizontalFlip => "horizontal flip",
+            Self::Brightness => "brightness",
+            Self::Contrast => "contrast",
+            Self::CircularShiftX => "circular shift x",
+            Self::CircularShiftY => "circular shift y",
+        }
+    }
+
+    /// The unit of the parameter.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Self::Rotation => "°",
+            Self::TranslateX | Self::TranslateY | Self::CircularShiftX | Self::CircularShiftY => {
+                "px"
+            }
+            Self::Scale | Self::Contrast => "×",
+            Self::HorizontalFlip => "on/off",
+            Self::Brightness => "Δ (of the [0, 1] range)",
+        }
+    }
+
+    /// The parameter value that leaves every image unchanged.
+    pub fn identity(self) -> f32 {
+        match self {
+            Self::Scale | Self::Contrast => 1.0,
+            _ => 0.0,
+        }
+    }
+
+    /// The default sweep `(from, to, points)` for an image `width` pixels wide.
+    pub fn default_sweep(self, width: usize) -> (f32, f32, usize) {
+        let quarter = (width / 4) as f32;
+        match self {
+            Self::Rotation => (-180.0, 180.0, 25),
+            Self::TranslateX | Self::TranslateY => (-quarter, quarter, 2 * quarter as usize + 1),
+            Self::Scale => (0.5, 1.5, 11),
+            Self::HorizontalFlip => (0.0, 1.0, 2),
+            Self::Brightness => (-0.5, 0.5, 11),
+            Self::Contrast => (0.0, 2.0, 11),
+            Self::CircularShiftX | Self::CircularShiftY => (0.0, (width - 1) as f32, width),
+        }
+    }
+}
+
+/// What a sample outside the image reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    /// Zero (black).
+    Zero,
+    /// The pixel at the position modulo the image size.
+    Wrap,
+}
+
+/// An affine map `p ↦ A p + b` of the plane, in pixels about the image centre (y down).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine {
+    /// The linear part, row-major: `[[a11, a12], [a21, a22]]` acting on `(x, y)`.
+    pub linear: [[f32; 2]; 2],
+    /// The translation `(bx, by)`.
+    pub shift: [f32; 2],
+}
+
+impl Affine {
+    /// The identity map.
+    pub const IDENTITY: Self = Self {
+        linear: [[1.0, 0.0], [0.0, 1.0]],
+        shift: [0.0, 0.0],
+    };
+
+    /// Rotation by `degrees`, counter-clockwise on screen (y points down).
+    pub fn rotation(degrees: f32) -> Self {
+        let (sin, cos) = degrees.to_radians().sin_cos();
+        Self {
+            linear: [[cos, sin], [-sin, cos]],
+            shift: [0.0, 0.0],
+        }
+    }
+
+    /// Zoom by `factor` about the centre.
+    pub fn scale(factor: f32) -> Self {
+        Self {
+            linear: [[factor, 0.0], [0.0, factor]],
+            shift: [0.0, 0.0],
+        }
+    }
+
+    /// Translation by `(x, y)` pixels (right, down).
+    pub fn translation(x: f32, y: f32) -> Self {
+        Self {
+            linear: [[1.0, 0.0], [0.0, 1.0]],
+            shift: [x, y],
+        }
+    }
+
+    /// `self` after `first`: the map `p ↦ self(first(p))`.
+    pub fn after(&self, first: &Self) -> Self {
+        let [[a, b], [c, d]] = self.linear;
+        let [[e, f], [g, h]] = first.linear;
+        let [u, v] = first.shift;
+        Self {
+            linear: [
+                [a * e + b * g, a * f + b * h],
+                [c * e + d * g, c * f + d * h],
+            ],
+            shift: [a * u + b * v + self.shift[0], c * u + d * v + self.shift[1]],
+        }
+    }
+
+    /// The inverse map, or `None` when the linear part is singular.
+    pub fn inverse(&self) -> Option<Self> {
+        let [[a, b], [c, d]] = self.linear;
+        let determinant = a * d - b * c;
+        if determinant.abs() < 1e-12 || !determinant.is_finite() {
+            return None;
+        }
+        let linear = [
+            [d / determinant, -b / determinant],
+            [-c / determinant, a / determinant],
+        ];
+        let [x, y] = self.shift;
+        Some(Self {
+            linear,
+            shift: [
+                -(linear[0][0] * x + linear[0][1] * y),
+                -(linear[1][0] * x + linear[1][1] * y),
+            ],
+        })
+    }
+
+    /// Where the map sends `(x, y)`.
+    pub fn apply(&self, x: f32, y: f32) -> (f32, f32) {
+        let [[a, b], [c, d]] = self.linear;
+        (a * x + b * y + self.shift[0], c * x + d * y + self.shift[1])
+    }
+}
+
+/// Moves the image content by `map` (about the centre): the output at `p` is the input at
+/// `map⁻¹(p)`, bilinearly interpolated. A singular map gives an all-`fill` (black) image.
+pub fn warp(pixels: &Pixels, map: &Affine, fill: Fill) -> Pixels {
     let (height, width) = (pixels.height, pixels.width);
-    let (sin, cos) = degrees.to_radians().sin_cos();
-    let center_y = (height as f32 - 1.0) / 2.0;
-    let center_x = (width as f32 - 1.0) / 2.0;
     let plane = height * width;
     let mut values = vec![0.0; pixels.values.len()];
+    let Some(inverse) = map.inverse() else {
+        return Pixels {
+            values,
+            ..pixels.clone()
+        };
+    };
+    let center_y = (height as f32 - 1.0) / 2.0;
+    let center_x = (width as f32 - 1.0) / 2.0;
     for channel in 0..pixels.channels {
         let source = &pixels.values[channel * plane..(channel + 1) * plane];
         let target = &mut values[channel * plane..(channel + 1) * plane];
         for row in 0..height {
             for col in 0..width {
-                // Inverse map: where in the source does this output pixel come from?
-                let dy = row as f32 - center_y;
-                let dx = col as f32 - center_x;
-                let source_x = cos * dx - sin * dy + center_x;
-                let source_y = sin * dx + cos * dy + center_y;
-                target[row * width + col] = bilinear(source, height, width, source_y, source_x);
+                let (x, y) = inverse.apply(col as f32 - center_x, row as f32 - center_y);
+                target[row * width + col] =
+                    bilinear(source, height, width, y + center_y, x + center_x, fill);
             }
         }
     }
@@ -35,19 +235,87 @@ pub fn rotate(pixels: &Pixels, degrees: f32) -> Pixels {
     }
 }
 
-/// Bilinear sample of a `height × width` plane at a fractional position, zero outside.
-fn bilinear(plane: &[f32], height: usize, width: usize, y: f32, x: f32) -> f32 {
+/// Rotates each channel by `degrees` (counter-clockwise on screen) about the image centre,
+/// zero fill.
+pub fn rotate(pixels: &Pixels, degrees: f32) -> Pixels {
+    warp(pixels, &Affine::rotation(degrees), Fill::Zero)
+}
+
+/// Mirrors each channel left–right (exact: no interpolation).
+pub fn flip_horizontal(pixels: &Pixels) -> Pixels {
+    let (height, width) = (pixels.height, pixels.width);
+    let mut values = pixels.values.clone();
+    for line in values.chunks_mut(width) {
+        line.reverse();
+    }
+    debug_assert_eq!(values.len(), pixels.channels * height * width);
+    Pixels {
+        values,
+        ..pixels.clone()
+    }
+}
+
+/// Applies `kind` with parameter `t`.
+pub fn apply(kind: TransformKind, t: f32, pixels: &Pixels) -> Pixels {
+    match kind {
+        TransformKind::Rotation => warp(pixels, &Affine::rotation(t), Fill::Zero),
+        TransformKind::TranslateX => warp(pixels, &Affine::translation(t, 0.0), Fill::Zero),
+        TransformKind::TranslateY => warp(pixels, &Affine::translation(0.0, t), Fill::Zero),
+        TransformKind::Scale => warp(pixels, &Affine::scale(t), Fill::Zero),
+        TransformKind::CircularShiftX => warp(pixels, &Affine::translation(t, 0.0), Fill::Wrap),
+        TransformKind::CircularShiftY => warp(pixels, &Affine::translation(0.0, t), Fill::Wrap),
+        TransformKind::HorizontalFlip if t >= 0.5 => flip_horizontal(pixels),
+        TransformKind::HorizontalFlip => pixels.clone(),
+        TransformKind::Brightness => map_values(pixels, |_, value| value + t),
+        TransformKind::Contrast => {
+            let plane = pixels.height * pixels.width;
+            let means: Vec<f32> = pixels
+                .values
+                .chunks(plane.max(1))
+                .map(|channel| channel.iter().sum::<f32>() / plane.max(1) as f32)
+                .collect();
+            // t v + (1 − t) m: exactly v at t = 1.
+            map_values(pixels, |channel, value| {
+                value * t + means[channel] * (1.0 - t)
+            })
+        }
+    }
+}
+
+/// `f(channel, value)` on every value, clipped to `[0, 1]`.
+fn map_values(pixels: &Pixels, f: impl Fn(usize, f32) -> f32) -> Pixels {
+    let plane = (pixels.height * pixels.width).max(1);
+    let values = pixels
+        .values
+        .iter()
+        .enumerate()
+        .map(|(index, &value)| f(index / plane, value).clamp(0.0, 1.0))
+        .collect();
+    Pixels {
+        values,
+        ..pixels.clone()
+    }
+}
+
+/// Bilinear sample of a `height × width` plane at a fractional position.
+fn bilinear(plane: &[f32], height: usize, width: usize, y: f32, x: f32, fill: Fill) -> f32 {
     let y0 = y.floor();
     let x0 = x.floor();
     let fy = y - y0;
     let fx = x - x0;
+    let (h, w) = (height as i64, width as i64);
     let at = |row: f32, col: f32| -> f32 {
-        if row < 0.0 || col < 0.0 || row >= height as f32 || col >= width as f32 {
-            0.0
-        } else {
-            plane[row as usize * width + col as usize]
+        let (row, col) = (row as i64, col as i64);
+        match fill {
+            Fill::Zero if row < 0 || col < 0 || row >= h || col >= w => 0.0,
+            Fill::Zero => plane[(row * w + col) as usize],
+            Fill::Wrap => plane[(row.rem_euclid(h) * w + col.rem_euclid(w)) as usize],
         }
     };
+    // Exact pixel positions read one value (no 0 × NaN-free but rounding-prone sums).
+    if fx == 0.0 && fy == 0.0 {
+        return at(y0, x0);
+    }
     let top = at(y0, x0) * (1.0 - fx) + at(y0, x0 + 1.0) * fx;
     let bottom = at(y0 + 1.0, x0) * (1.0 - fx) + at(y0 + 1.0, x0 + 1.0) * fx;
     top * (1.0 - fy) + bottom * fy
@@ -66,12 +334,29 @@ mod tests {
         }
     }
 
+    fn ramp(side: usize) -> Pixels {
+        image(
+            (0..side * side)
+                .map(|value| (value % 7) as f32 / 7.0)
+                .collect(),
+            side,
+        )
+    }
+
+    fn max_difference(a: &Pixels, b: &Pixels) -> f32 {
+        a.values
+            .iter()
+            .zip(&b.values)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
     #[test]
-    fn zero_degrees_is_identity() {
-        let input = image((0..25).map(|value| value as f32 / 25.0).collect(), 5);
-        let output = rotate(&input, 0.0);
-        for (a, b) in input.values.iter().zip(&output.values) {
-            assert!((a - b).abs() < 1e-6);
+    fn identity_parameters_change_nothing() {
+        let input = ramp(6);
+        for kind in TransformKind::ALL {
+            let output = apply(kind, kind.identity(), &input);
+            assert!(max_difference(&input, &output) < 1e-6, "{kind:?}");
         }
     }
 
@@ -90,16 +375,125 @@ mod tests {
 
     #[test]
     fn full_turn_is_identity_up_to_rounding() {
-        let input = image((0..49).map(|value| (value % 7) as f32 / 7.0).collect(), 7);
-        let output = rotate(&input, 360.0);
-        for (a, b) in input.values.iter().zip(&output.values) {
-            assert!((a - b).abs() < 1e-4);
+        let input = ramp(7);
+        assert!(max_difference(&input, &rotate(&input, 360.0)) < 1e-4);
+        // Four quarter turns compose to the identity too.
+        let mut turned = input.clone();
+        for _ in 0..4 {
+            turned = rotate(&turned, 90.0);
         }
+        assert!(max_difference(&input, &turned) < 1e-4);
+    }
+
+    #[test]
+    fn translation_moves_right_and_down() {
+        let mut values = vec![0.0; 16];
+        values[5] = 1.0; // row 1, col 1
+        let input = image(values, 4);
+        let right = apply(TransformKind::TranslateX, 2.0, &input);
+        assert_eq!(right.values[4 + 3], 1.0);
+        assert_eq!(right.values.iter().sum::<f32>(), 1.0);
+        let down = apply(TransformKind::TranslateY, 1.0, &input);
+        assert_eq!(down.values[8 + 1], 1.0);
+        // Moving by the whole width leaves a black image with zero fill, the same with wrap.
+        assert_eq!(
+            apply(TransformKind::TranslateX, 4.0, &input)
+                .values
+                .iter()
+                .sum::<f32>(),
+            0.0
+        );
+        let around = apply(TransformKind::CircularShiftX, 4.0, &input);
+        assert_eq!(around, input);
+        let wrapped = apply(TransformKind::CircularShiftX, 3.0, &input);
+        assert_eq!(wrapped.values[4], 1.0); // col 1 + 3 = 4 ≡ 0
     }
 
     #[test]
     fn half_pixel_shift_interpolates() {
-        assert!((bilinear(&[0.0, 1.0, 0.0, 1.0], 2, 2, 0.0, 0.5) - 0.5).abs() < 1e-6);
-        assert!((bilinear(&[1.0, 1.0, 1.0, 1.0], 2, 2, -1.0, 0.0)).abs() < 1e-6);
+        let plane = [0.0, 1.0, 0.0, 1.0];
+        assert!((bilinear(&plane, 2, 2, 0.0, 0.5, Fill::Zero) - 0.5).abs() < 1e-6);
+        assert!((bilinear(&[1.0; 4], 2, 2, -1.0, 0.0, Fill::Zero)).abs() < 1e-6);
+        // With wrap, x = 1.5 is halfway between column 1 and column 0.
+        assert!((bilinear(&plane, 2, 2, 0.0, 1.5, Fill::Wrap) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn scale_doubles_distances_from_the_centre() {
+        // 5×5, bright pixel one step right of the centre → two steps right after zoom ×2.
+        let mut values = vec![0.0; 25];
+        values[2 * 5 + 3] = 1.0;
+        let zoomed = apply(TransformKind::Scale, 2.0, &image(values, 5));
+        assert!(
+            (zoomed.values[2 * 5 + 4] - 1.0).abs() < 1e-6,
+            "{:?}",
+            zoomed.values
+        );
+        // Halfway pixels read half the value.
+        assert!((zoomed.values[2 * 5 + 3] - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn flip_is_an_exact_involution() {
+        let input = Pixels {
+            channels: 2,
+            height: 2,
+            width: 3,
+            values: vec![
+                1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0,
+            ],
+        };
+        let flipped = apply(TransformKind::HorizontalFlip, 1.0, &input);
+        assert_eq!(
+            flipped.values,
+            vec![
+                3.0, 2.0, 1.0, 6.0, 5.0, 4.0, 9.0, 8.0, 7.0, 12.0, 11.0, 10.0
+            ]
+        );
+        assert_eq!(apply(TransformKind::HorizontalFlip, 1.0, &flipped), input);
+    }
+
+    #[test]
+    fn brightness_and_contrast_by_hand() {
+        let input = image(vec![0.0, 0.2, 0.4, 0.6], 2);
+        let brighter = apply(TransformKind::Brightness, 0.5, &input);
+        let expected = [0.5, 0.7, 0.9, 1.0];
+        for (got, want) in brighter.values.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6);
+        }
+        // Mean 0.3; contrast 2 → 0.3 + 2 (v − 0.3), clipped.
+        let contrasted = apply(TransformKind::Contrast, 2.0, &input);
+        let expected = [0.0, 0.1, 0.5, 0.9];
+        for (got, want) in contrasted.values.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{:?}", contrasted.values);
+        }
+        // Contrast 0 gives the flat mean image.
+        let flat = apply(TransformKind::Contrast, 0.0, &input);
+        assert!(flat.values.iter().all(|value| (value - 0.3).abs() < 1e-6));
+    }
+
+    #[test]
+    fn affine_algebra_by_hand() {
+        let a = Affine::rotation(30.0);
+        let b = Affine::translation(2.0, -1.0).after(&Affine::scale(3.0));
+        let composed = a.after(&b);
+        let (x, y) = b.apply(0.5, 1.5);
+        let direct = a.apply(x, y);
+        let through = composed.apply(0.5, 1.5);
+        assert!((direct.0 - through.0).abs() < 1e-5 && (direct.1 - through.1).abs() < 1e-5);
+        let round_trip = composed.inverse().expect("invertible").after(&composed);
+        for (row, want) in round_trip.linear.iter().zip([[1.0, 0.0], [0.0, 1.0]]) {
+            for (got, want) in row.iter().zip(want) {
+                assert!((got - want).abs() < 1e-5);
+            }
+        }
+        assert!(round_trip.shift.iter().all(|value| value.abs() < 1e-5));
+        assert!(Affine::scale(0.0).inverse().is_none());
+        assert!(
+            warp(&ramp(3), &Affine::scale(0.0), Fill::Zero)
+                .values
+                .iter()
+                .all(|value| *value == 0.0)
+        );
     }
 }

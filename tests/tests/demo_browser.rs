@@ -429,7 +429,7 @@ async fn stored_panel(app: &TestApp, id: i64) -> anyhow::Result<BoundPanel> {
             && !matches!(job.status, JobStatus::Queued | JobStatus::Running)
         {
             return job
-                .panel
+                .result
                 .with_context(|| format!("no panel: {:?}", job.error));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

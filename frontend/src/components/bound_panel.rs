@@ -2,20 +2,16 @@
 //! progress, then the bars, every bound with its inputs and source, per-layer norms, margins and
 //! downloads. Every number shown is the stored one from `GET /api/experiments/{id}/bounds`.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use memlab_shared::api::{Health, JobStatus};
+use memlab_shared::api::JobStatus;
 use memlab_shared::bounds::{
     Bound, BoundJob, BoundPanel, BoundRequest, PacBayesPrior, PacBayesRequest,
 };
 
-use super::{BoundChart, ProgressBar};
+use super::BoundChart;
+use super::analysis_job::{JobState, Polled, writable};
 use crate::api;
-
-/// How often a running job is polled.
-const POLL: Duration = Duration::from_millis(800);
 
 /// A number as people read it: fixed for ordinary sizes, scientific for huge or tiny ones.
 pub fn number(value: f64) -> String {
@@ -31,32 +27,9 @@ pub fn number(value: f64) -> String {
 /// The section on the experiment page.
 #[component]
 pub fn BoundSection(id: i64) -> impl IntoView {
-    let tick = RwSignal::new(0u64);
-    let job = LocalResource::new(move || {
-        tick.track();
-        async move { api::get_json::<BoundJob>(&format!("/api/experiments/{id}/bounds")).await }
-    });
-    let busy = move || {
-        job.get().is_some_and(|result| {
-            result.is_ok_and(|job| matches!(job.status, JobStatus::Queued | JobStatus::Running))
-        })
-    };
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if busy() {
-                tick.update(|count| *count += 1);
-            }
-        },
-        POLL,
-    ) {
-        on_cleanup(move || handle.clear());
-    }
-    let read_only = LocalResource::new(|| async {
-        api::get_json::<Health>("/api/health")
-            .await
-            .is_ok_and(|health| health.read_only)
-    });
-    let writable = move || read_only.get() == Some(false);
+    let polled = Polled::<BoundRequest, BoundPanel>::new(format!("/api/experiments/{id}/bounds"));
+    let busy = move || polled.busy();
+    let writable = writable();
     let delta = RwSignal::new("0.05".to_owned());
     let optimize = RwSignal::new(false);
     let steps = RwSignal::new("3000".to_owned());
@@ -98,7 +71,7 @@ pub fn BoundSection(id: i64) -> impl IntoView {
         spawn_local(async move {
             let url = format!("/api/experiments/{id}/bounds");
             match api::post_json::<_, BoundJob>(&url, &request).await {
-                Ok(_) => tick.update(|count| *count += 1),
+                Ok(_) => polled.refresh(),
                 Err(error) => message.set(Some(error)),
             }
         });
@@ -142,7 +115,7 @@ pub fn BoundSection(id: i64) -> impl IntoView {
             }}
             {move || message.get().map(|text| view! { <p class="error">{text}</p> })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || job.get().map(|result| match result {
+                {move || polled.job.get().map(|result| match result {
                     Ok(job) => view! { <JobView job /> }.into_any(),
                     Err(text) => view! { <p class="muted" id="bounds-empty">{text}</p> }.into_any(),
                 })}
@@ -153,19 +126,12 @@ pub fn BoundSection(id: i64) -> impl IntoView {
 
 #[component]
 fn JobView(job: BoundJob) -> impl IntoView {
-    match (job.status, job.panel) {
+    match (job.status, job.result) {
         (JobStatus::Done, Some(panel)) => {
             view! { <PanelView id=job.experiment_id panel /> }.into_any()
         }
-        (JobStatus::Queued | JobStatus::Running, _) => view! {
-            <div id="bounds-progress">
-                <ProgressBar fraction=job.progress />
-                <p class="muted">{format!("{} ({:.0} %)", job.stage, job.progress * 100.0)}</p>
-            </div>
-        }
-        .into_any(),
-        _ => view! {
-            <p class="error">{job.error.unwrap_or_else(|| "the job stopped".into())}</p>
+        (status, _) => view! {
+            <JobState prefix="bounds" status progress=job.progress stage=job.stage error=job.error />
         }
         .into_any(),
     }

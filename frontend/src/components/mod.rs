@@ -1,5 +1,6 @@
 //! Reusable view pieces, one component a file.
 
+mod analysis_job;
 mod bound_chart;
 mod bound_panel;
 pub mod curves;
@@ -8,6 +9,7 @@ pub mod line_chart;
 mod new_experiment;
 mod preview;
 mod probabilities;
+mod probe_section;
 mod progress_bar;
 mod status_badge;
 
@@ -19,5 +21,6 @@ pub use line_chart::LineChart;
 pub use new_experiment::NewExperiment;
 pub use preview::Preview;
 pub use probabilities::Probabilities;
+pub use probe_section::ProbeSection;
 pub use progress_bar::ProgressBar;
 pub use status_badge::StatusBadge;

@@ -10,7 +10,7 @@ use wasm_bindgen::closure::Closure;
 
 use crate::api;
 use crate::components::curves::Series;
-use crate::components::{BoundSection, Curves, ProgressBar, StatusBadge};
+use crate::components::{BoundSection, Curves, ProbeSection, ProgressBar, StatusBadge};
 
 /// Opens the SSE stream of experiment `id`: progress goes to `progress`, other events bump
 /// `changed` (so the page refetches). Closed when the page goes away.
@@ -180,6 +180,6 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
             <div class="card"><Curves title="Accuracy per epoch" series=accuracy /></div>
             <div class="card"><Curves title="Cross-entropy per epoch" series=loss /></div>
         </div>
-        {(experiment.status == JobStatus::Done).then(|| view! { <BoundSection id /> })}
+        {(experiment.status == JobStatus::Done).then(|| view! { <BoundSection id /> <ProbeSection id /> })}
     }
 }

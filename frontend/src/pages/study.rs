@@ -81,7 +81,7 @@ fn train_error(member: &StudyMember) -> Option<f64> {
 fn bound_keys(members: &[StudyMember]) -> Vec<(String, String)> {
     let mut keys: Vec<(String, String)> = Vec::new();
     for member in members {
-        if let Some(panel) = member.bounds.as_ref().and_then(|job| job.panel.as_ref()) {
+        if let Some(panel) = member.bounds.as_ref().and_then(|job| job.result.as_ref()) {
             for bound in &panel.bounds {
                 if bound.value.is_some() && !keys.iter().any(|(key, _)| *key == bound.key) {
                     keys.push((bound.key.clone(), bound.short_name.clone()));
@@ -96,7 +96,7 @@ fn bound_value(member: &StudyMember, key: &str) -> Option<f64> {
     member
         .bounds
         .as_ref()
-        .and_then(|job| job.panel.as_ref())
+        .and_then(|job| job.result.as_ref())
         .and_then(|panel| panel.bounds.iter().find(|b| b.key == key))
         .and_then(|bound| bound.value)
 }

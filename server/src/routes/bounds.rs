@@ -3,11 +3,13 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use memlab_shared::bounds::{BoundJob, BoundPanel, BoundRequest};
 
 use super::experiments::{find, finished};
+use super::{csv_response, field};
+use crate::analysis::AnalysisKind;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
@@ -20,22 +22,13 @@ pub async fn bounds_create(
     ApiPath(id): ApiPath<i64>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<BoundJob>), AppError> {
-    if state.read_only {
-        return Err(AppError::Forbidden(
-            "this server is a read-only demo: computing bounds is disabled".into(),
-        ));
-    }
-    let request: BoundRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        BoundRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|error| AppError::Invalid(format!("bound request: {error}")))?
-    };
+    super::writable(&state, "computing bounds")?;
+    let request: BoundRequest = super::optional_body(&body, "bound request")?;
     bound_jobs::delta(&request).map_err(AppError::Invalid)?;
     let experiment = finished(&state, id).await?;
     let settings =
         bound_jobs::settings(&request, experiment.config.seed).map_err(AppError::Invalid)?;
-    if !db::queue_bound_job(&state.pool, id, &request).await? {
+    if !db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await? {
         return Err(AppError::Conflict(format!(
             "the bound panel of experiment {id} is already being computed"
         )));
@@ -54,7 +47,7 @@ async fn stored(state: &AppState, id: i64) -> Result<BoundJob, AppError> {
 }
 
 async fn panel(state: &AppState, id: i64) -> Result<BoundPanel, AppError> {
-    stored(state, id).await?.panel.ok_or_else(|| {
+    stored(state, id).await?.result.ok_or_else(|| {
         AppError::Conflict(format!(
             "the bound panel of experiment {id} is not finished"
         ))
@@ -67,15 +60,6 @@ pub async fn bounds_get(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BoundJob>, AppError> {
     Ok(Json(stored(&state, id).await?))
-}
-
-/// One CSV field, quoted when it holds a comma, quote or line break.
-fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }
 
 fn number(value: f64) -> String {
@@ -141,20 +125,6 @@ pub fn layers_csv(panel: &BoundPanel) -> String {
     out
 }
 
-fn csv_response(text: String, filename: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        text,
-    )
-        .into_response()
-}
-
 /// `GET /api/experiments/{id}/bounds.csv`.
 pub async fn bounds_csv_get(
     State(state): State<AppState>,
@@ -177,16 +147,4 @@ pub async fn layers_csv_get(
         layers_csv(&panel),
         format!("memlab-{id}-layers.csv"),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a, b"), "\"a, b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 }

@@ -82,11 +82,7 @@ pub async fn experiment_create(
     State(state): State<AppState>,
     ApiJson(config): ApiJson<ExperimentConfig>,
 ) -> Result<(StatusCode, Json<Experiment>), AppError> {
-    if state.read_only {
-        return Err(AppError::Forbidden(
-            "this server is a read-only demo: training is disabled".into(),
-        ));
-    }
+    super::writable(&state, "training")?;
     check_name(config.name.as_deref())?;
     let dataset = load_dataset(&state, &config.dataset).await?;
     training::validate(&config, &dataset).map_err(|error| AppError::Invalid(error.to_string()))?;

@@ -6,4 +6,70 @@ pub mod events;
 pub mod experiments;
 pub mod health;
 pub mod predict;
+pub mod probes;
 pub mod studies;
+
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Refuses work on a read-only (hosted demo) server: `what` says what is disabled.
+pub fn writable(state: &AppState, what: &str) -> Result<(), AppError> {
+    if state.read_only {
+        return Err(AppError::Forbidden(format!(
+            "this server is a read-only demo: {what} is disabled"
+        )));
+    }
+    Ok(())
+}
+
+/// An optional JSON body: empty (or blank) gives the default request.
+pub fn optional_body<T: DeserializeOwned + Default>(
+    body: &Bytes,
+    what: &str,
+) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|error| AppError::Invalid(format!("{what}: {error}")))
+}
+
+/// One CSV field, quoted when it holds a comma, quote or line break.
+pub fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A CSV download named `filename`.
+pub fn csv_response(text: String, filename: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a, b"), "\"a, b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

@@ -40,11 +40,7 @@ pub async fn study_create(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<StudyRequest>,
 ) -> Result<(StatusCode, Json<Study>), AppError> {
-    if state.read_only {
-        return Err(AppError::Forbidden(
-            "this server is a read-only demo: studies are disabled".into(),
-        ));
-    }
+    super::writable(&state, "creating studies")?;
     check_name(request.name.as_deref())?;
     let dataset = load_dataset(&state, &request.base.dataset).await?;
     let members = studies::plan(&request, &dataset).map_err(AppError::Invalid)?;

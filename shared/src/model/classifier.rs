@@ -57,6 +57,18 @@ impl Classifier {
         }
     }
 
+    /// Class logits of penultimate `features` (the last layer alone).
+    ///
+    /// # Shapes
+    /// - features: `[batch, features]`
+    /// - output: `[batch, num_classes]`
+    pub fn head(&self, features: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Mlp(model) => model.head.forward(features),
+            Self::LeNet(model) => model.head.forward(features),
+        }
+    }
+
     /// Class logits.
     ///
     /// # Shapes

@@ -1,0 +1,109 @@
+//! Analyses of finished experiments run in the background: each kind one at a time, on a
+//! blocking thread, with progress and result stored in SQLite (`analysis_jobs`).
+
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::db;
+use crate::state::AppState;
+
+/// What an analysis computes; one stored job per experiment and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalysisKind {
+    /// The generalization-bound panel.
+    Bounds,
+    /// Invariance probes under classical transforms.
+    Probes,
+}
+
+impl AnalysisKind {
+    /// The name stored in the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bounds => "bounds",
+            Self::Probes => "probes",
+        }
+    }
+
+    /// What people call it, in log lines and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Bounds => "bound panel",
+            Self::Probes => "invariance probe",
+        }
+    }
+}
+
+/// One permit per kind: analyses of a kind run one at a time (the CPU is shared with
+/// training), different kinds may overlap.
+pub struct Slots {
+    bounds: Semaphore,
+    probes: Semaphore,
+}
+
+impl Default for Slots {
+    fn default() -> Self {
+        Self {
+            bounds: Semaphore::new(1),
+            probes: Semaphore::new(1),
+        }
+    }
+}
+
+impl Slots {
+    fn of(&self, kind: AnalysisKind) -> &Semaphore {
+        match kind {
+            AnalysisKind::Bounds => &self.bounds,
+            AnalysisKind::Probes => &self.probes,
+        }
+    }
+}
+
+/// How a running analysis reports: the fraction done and the stage it is in.
+pub type Report<'a> = &'a mut dyn FnMut(f64, &str);
+
+/// Runs the queued `kind` analysis of experiment `id` in the background: `work` on a blocking
+/// thread once a slot is free, progress stored at most four times a second, then the result
+/// (or the error) stored.
+pub fn spawn<T, F>(state: AppState, id: i64, kind: AnalysisKind, work: F)
+where
+    T: Serialize + Send + Sync + 'static,
+    F: FnOnce(&AppState, Report) -> Result<T, String> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let Ok(_permit) = state.analysis_slots.of(kind).acquire().await else {
+            return;
+        };
+        let worker = state.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let task = tokio::task::spawn_blocking(move || {
+            let mut last = Instant::now();
+            let mut progress = |fraction: f64, stage: &str| {
+                if last.elapsed().as_secs_f64() >= 0.25 || fraction == 0.0 {
+                    last = Instant::now();
+                    let update = db::set_analysis_progress(&worker.pool, id, kind, fraction, stage);
+                    if let Err(error) = runtime.block_on(update) {
+                        tracing::warn!(id, %error, kind = kind.as_str(), "could not store progress");
+                    }
+                }
+            };
+            work(&worker, &mut progress)
+        });
+        let outcome = match task.await {
+            Ok(result) => result,
+            Err(error) => Err(format!("the {} crashed: {error}", kind.label())),
+        };
+        let stored = match &outcome {
+            Ok(result) => db::set_analysis_done(&state.pool, id, kind, result).await,
+            Err(message) => db::set_analysis_failed(&state.pool, id, kind, message).await,
+        };
+        let kind = kind.as_str();
+        match (outcome, stored) {
+            (Ok(_), Ok(())) => tracing::info!(id, kind, "analysis done"),
+            (Err(message), Ok(())) => tracing::warn!(id, kind, %message, "analysis failed"),
+            (_, Err(error)) => tracing::error!(id, kind, %error, "could not store the analysis"),
+        }
+    });
+}

@@ -1,0 +1,95 @@
+//! Invariance probes: start the job, read it, and export its curves as CSV.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
+
+use super::experiments::{find, finished};
+use super::{csv_response, field};
+use crate::analysis::AnalysisKind;
+use crate::error::AppError;
+use crate::extract::ApiPath;
+use crate::state::AppState;
+use crate::{db, probes};
+
+/// `POST /api/experiments/{id}/probes`: queues the probe of a finished experiment; the body
+/// (optional) is a [`ProbeRequest`]. Answers 202 with the job.
+pub async fn probes_create(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ProbeJob>), AppError> {
+    super::writable(&state, "probing")?;
+    let request: ProbeRequest = super::optional_body(&body, "probe request")?;
+    let experiment = finished(&state, id).await?;
+    let dataset = super::experiments::load_dataset(&state, &experiment.config.dataset).await?;
+    probes::settings(&request, dataset.info.input.width).map_err(AppError::Invalid)?;
+    if !db::queue_analysis(&state.pool, id, AnalysisKind::Probes, &request).await? {
+        return Err(AppError::Conflict(format!(
+            "experiment {id} is already being probed"
+        )));
+    }
+    probes::spawn(state.clone(), experiment, request);
+    Ok((StatusCode::ACCEPTED, Json(stored(&state, id).await?)))
+}
+
+async fn stored(state: &AppState, id: i64) -> Result<ProbeJob, AppError> {
+    find(state, id).await?;
+    db::analysis(&state.pool, id, AnalysisKind::Probes)
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "experiment {id} has not been probed yet: POST /api/experiments/{id}/probes starts it"
+            ))
+        })
+}
+
+/// `GET /api/experiments/{id}/probes`: the job and, once done, its curves.
+pub async fn probes_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ProbeJob>, AppError> {
+    Ok(Json(stored(&state, id).await?))
+}
+
+/// The curves as CSV: one row per transform and parameter value.
+pub fn probes_csv(report: &ProbeReport) -> String {
+    let mut out = String::from(
+        "transform,unit,parameter,consistency,accuracy,sensitivity_logits,sensitivity_features,n_images\n",
+    );
+    let optional = |value: Option<f64>| value.map(|v| format!("{v:e}")).unwrap_or_default();
+    for curve in &report.curves {
+        for (index, parameter) in curve.parameters.iter().enumerate() {
+            let row = [
+                field(curve.sweep.transform.label()),
+                field(curve.sweep.transform.unit()),
+                parameter.to_string(),
+                curve.consistency[index].to_string(),
+                curve.accuracy[index].to_string(),
+                optional(curve.sensitivity_logits[index]),
+                optional(curve.sensitivity_features[index]),
+                report.n_images.to_string(),
+            ];
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `GET /api/experiments/{id}/probes.csv`.
+pub async fn probes_csv_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, AppError> {
+    let report = stored(&state, id).await?.result.ok_or_else(|| {
+        AppError::Conflict(format!("the probe of experiment {id} is not finished"))
+    })?;
+    Ok(csv_response(
+        probes_csv(&report),
+        format!("memlab-{id}-probes.csv"),
+    ))
+}
