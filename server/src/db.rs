@@ -435,10 +435,7 @@ pub async fn insert_study(
     members: &[(String, ExperimentConfig)],
 ) -> Result<i64, DbError> {
     let mut transaction = pool.begin().await?;
-    let kind = match request.kind {
-        StudyKind::Randomization => "randomization",
-        StudyKind::SampleSize => "sample_size",
-    };
+    let kind = request.kind.as_str();
     let id =
         sqlx::query("INSERT INTO studies (name, kind, request, created_at) VALUES (?, ?, ?, ?)")
             .bind(name)

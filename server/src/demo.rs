@@ -43,6 +43,7 @@ pub fn demo_config(settings: &DemoSettings) -> ExperimentConfig {
         optimizer: OptimizerKind::Adam,
         randomization: Default::default(),
         stop_at_train_accuracy: None,
+        augmentation: Default::default(),
     }
 }
 

@@ -13,8 +13,8 @@ use memlab_server::analysis::AnalysisKind;
 use memlab_server::demo::DemoSettings;
 use memlab_server::{ServeOptions, artifacts, bound_jobs, db, probes, training};
 use memlab_shared::api::{
-    Experiment, ExperimentConfig, InputRandomization, JobStatus, ModelKind, OptimizerKind,
-    Randomization, TrainingEvent,
+    Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, ModelKind,
+    OptimizerKind, Randomization, TrainingEvent,
 };
 use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
 use memlab_shared::probes::ProbeRequest;
@@ -169,6 +169,18 @@ struct TrainArgs {
     /// Stop after the first epoch reaching this training accuracy (epochs is then a cap).
     #[arg(long)]
     stop_at_train_accuracy: Option<f64>,
+    /// Augmentation: rotate each training image by up to ± this many degrees.
+    #[arg(long, default_value_t = 0.0)]
+    augment_rotation: f64,
+    /// Augmentation: translate each training image by up to ± this many pixels on each axis.
+    #[arg(long, default_value_t = 0.0)]
+    augment_translation: f64,
+    /// Augmentation: zoom each training image by a factor in [1 − s, 1 + s].
+    #[arg(long, default_value_t = 0.0)]
+    augment_scale: f64,
+    /// Augmentation: mirror each training image left–right with probability 1/2.
+    #[arg(long)]
+    augment_flip: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -276,6 +288,12 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
             },
         },
         stop_at_train_accuracy: args.stop_at_train_accuracy,
+        augmentation: Augmentation {
+            rotation: args.augment_rotation,
+            translation: args.augment_translation,
+            scale: args.augment_scale,
+            horizontal_flip: args.augment_flip,
+        },
     };
     let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
     let dataset = catalog.get(&config.dataset)?;

@@ -1,11 +1,14 @@
 //! Studies: turn a [`StudyRequest`] into its member runs (validated like single runs), assemble
-//! the study's view with each member's bound panel, and queue a member's panel when it finishes.
+//! the study's view with each member's bound panel and probe (and, for augmentation studies,
+//! what augmentation did to invariance), and queue a member's analyses when it finishes.
 
 use memlab_shared::api::{
-    Experiment, ExperimentConfig, InputRandomization, JobStatus, Randomization,
+    Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, Randomization,
 };
 use memlab_shared::bounds::{BoundJob, BoundRequest};
-use memlab_shared::studies::{Study, StudyKind, StudyMember, StudyRequest};
+use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
+use memlab_shared::studies::{InvarianceComparison, Study, StudyKind, StudyMember, StudyRequest};
+use memlab_shared::transform::TransformKind;
 
 use crate::analysis::AnalysisKind;
 use crate::data::Dataset;
@@ -18,6 +21,14 @@ pub const MAX_MEMBERS: usize = 16;
 
 /// The default label-corruption grid.
 pub const DEFAULT_CORRUPTIONS: [f64; 3] = [0.0, 0.5, 1.0];
+
+/// The default augmentation of augmentation studies: rotations up to ±30°.
+pub const DEFAULT_AUGMENTATION: Augmentation = Augmentation {
+    rotation: 30.0,
+    translation: 0.0,
+    scale: 0.0,
+    horizontal_flip: false,
+};
 
 /// The default sample sizes (capped at the training split; "all" is added).
 pub const DEFAULT_SIZES: [usize; 5] = [500, 1000, 2000, 5000, 10_000];
@@ -39,6 +50,9 @@ pub fn default_name(request: &StudyRequest) -> String {
             format!("Randomization study: {model} on {}", request.base.dataset)
         }
         StudyKind::SampleSize => format!("Sample-size study: {model} on {}", request.base.dataset),
+        StudyKind::Augmentation => {
+            format!("Augmentation study: {model} on {}", request.base.dataset)
+        }
     }
 }
 
@@ -54,8 +68,10 @@ pub fn plan(
     let mut members = Vec::new();
     match request.kind {
         StudyKind::Randomization => {
-            if !request.sizes.is_empty() {
-                return Err("sizes belong to sample_size studies".into());
+            if !request.sizes.is_empty() || !request.augmentations.is_empty() {
+                return Err(
+                    "sizes and augmentations do not belong to randomization studies".into(),
+                );
             }
             let grid: Vec<f64> = if request.label_corruptions.is_empty() {
                 DEFAULT_CORRUPTIONS.to_vec()
@@ -96,10 +112,49 @@ pub fn plan(
                 members.push((input_label(inputs).to_owned(), config));
             }
         }
-        StudyKind::SampleSize => {
-            if !request.label_corruptions.is_empty() || !request.input_variants.is_empty() {
+        StudyKind::Augmentation => {
+            if !request.sizes.is_empty()
+                || !request.label_corruptions.is_empty()
+                || !request.input_variants.is_empty()
+            {
                 return Err(
-                    "label_corruptions and input_variants belong to randomization studies".into(),
+                    "sizes, label_corruptions and input_variants do not belong to augmentation studies"
+                        .into(),
+                );
+            }
+            let augmentations = if request.augmentations.is_empty() {
+                vec![DEFAULT_AUGMENTATION]
+            } else {
+                request.augmentations.clone()
+            };
+            members.push((
+                "no augmentation".to_owned(),
+                ExperimentConfig {
+                    augmentation: Augmentation::default(),
+                    ..base.clone()
+                },
+            ));
+            for (index, &augmentation) in augmentations.iter().enumerate() {
+                if augmentation.is_none() || augmentations[..index].contains(&augmentation) {
+                    return Err("augmentations must be distinct and not empty".into());
+                }
+                members.push((
+                    augmentation.describe(),
+                    ExperimentConfig {
+                        augmentation,
+                        ..base.clone()
+                    },
+                ));
+            }
+        }
+        StudyKind::SampleSize => {
+            if !request.label_corruptions.is_empty()
+                || !request.input_variants.is_empty()
+                || !request.augmentations.is_empty()
+            {
+                return Err(
+                    "label_corruptions, input_variants and augmentations do not belong to sample_size studies"
+                        .into(),
                 );
             }
             let available = dataset.train.len();
@@ -149,7 +204,12 @@ pub fn plan(
 }
 
 /// The member view of one run of a study of `kind`.
-fn member(kind: StudyKind, experiment: Experiment, bounds: Option<BoundJob>) -> StudyMember {
+fn member(
+    kind: StudyKind,
+    experiment: Experiment,
+    bounds: Option<BoundJob>,
+    probes: Option<ProbeJob>,
+) -> StudyMember {
     let config = &experiment.config;
     let (value, label, on_grid) = match kind {
         StudyKind::Randomization => {
@@ -163,6 +223,10 @@ fn member(kind: StudyKind, experiment: Experiment, bounds: Option<BoundJob>) -> 
             let n = config.n_train.unwrap_or(0);
             (n as f64, format!("n = {n}"), true)
         }
+        StudyKind::Augmentation if config.augmentation.is_none() => {
+            (0.0, "no augmentation".to_owned(), true)
+        }
+        StudyKind::Augmentation => (1.0, config.augmentation.describe(), true),
     };
     StudyMember {
         value,
@@ -170,11 +234,70 @@ fn member(kind: StudyKind, experiment: Experiment, bounds: Option<BoundJob>) -> 
         on_grid,
         experiment,
         bounds,
+        probes,
     }
 }
 
-/// Progress of one member in [0, 1]: training, then (when asked) its bound panel.
-fn member_progress(member: &StudyMember, with_bounds: bool) -> f64 {
+/// The transforms an augmentation makes a model see during training.
+pub fn augmented_transforms(augmentation: &Augmentation) -> Vec<TransformKind> {
+    let mut transforms = Vec::new();
+    if augmentation.rotation > 0.0 {
+        transforms.push(TransformKind::Rotation);
+    }
+    if augmentation.translation > 0.0 {
+        transforms.extend([TransformKind::TranslateX, TransformKind::TranslateY]);
+    }
+    if augmentation.scale > 0.0 {
+        transforms.push(TransformKind::Scale);
+    }
+    if augmentation.horizontal_flip {
+        transforms.push(TransformKind::HorizontalFlip);
+    }
+    transforms
+}
+
+/// Each augmented member against the plain one, for each transform its augmentation includes,
+/// where both have a finished probe with that transform.
+pub fn comparisons(members: &[StudyMember]) -> Vec<InvarianceComparison> {
+    let report = |member: &StudyMember| member.probes.as_ref().and_then(|job| job.result.clone());
+    let mean = |report: &ProbeReport, transform| {
+        report
+            .curves
+            .iter()
+            .find(|curve| curve.sweep.transform == transform)
+            .map(|curve| curve.mean_consistency())
+    };
+    let Some(plain) = members
+        .iter()
+        .find(|m| m.experiment.config.augmentation.is_none())
+        .and_then(report)
+    else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for member in members {
+        let augmentation = member.experiment.config.augmentation;
+        let Some(augmented) = report(member).filter(|_| !augmentation.is_none()) else {
+            continue;
+        };
+        for transform in augmented_transforms(&augmentation) {
+            if let (Some(with), Some(without)) =
+                (mean(&augmented, transform), mean(&plain, transform))
+            {
+                found.push(InvarianceComparison {
+                    member: member.label.clone(),
+                    transform,
+                    with_augmentation: with,
+                    without_augmentation: without,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// Progress of one member in [0, 1]: training, then (when asked) its bound panel and probe.
+fn member_progress(member: &StudyMember, with_bounds: bool, with_probes: bool) -> f64 {
     let training = match member.experiment.status {
         JobStatus::Done => 1.0,
         JobStatus::Running => member
@@ -184,14 +307,20 @@ fn member_progress(member: &StudyMember, with_bounds: bool) -> f64 {
             .map_or(0.0, |progress| progress.fraction),
         _ => 0.0,
     };
-    if !with_bounds {
-        return training;
+    let mut parts = vec![training];
+    if with_bounds {
+        parts.push(member.bounds.as_ref().map_or(0.0, |job| match job.status {
+            JobStatus::Done => 1.0,
+            _ => job.progress,
+        }));
     }
-    let bounds = member.bounds.as_ref().map_or(0.0, |job| match job.status {
-        JobStatus::Done => 1.0,
-        _ => job.progress,
-    });
-    0.5 * (training + bounds)
+    if with_probes {
+        parts.push(member.probes.as_ref().map_or(0.0, |job| match job.status {
+            JobStatus::Done => 1.0,
+            _ => job.progress,
+        }));
+    }
+    parts.iter().sum::<f64>() / parts.len() as f64
 }
 
 /// Assembles the view of a stored study.
@@ -204,23 +333,27 @@ pub async fn view(state: &AppState, row: StudyRow) -> Result<Study, DbError> {
             experiment.progress = state.hub.progress(experiment.id);
         }
         let bounds = db::bound_job(&state.pool, experiment.id).await?;
-        members.push(member(row.kind, experiment, bounds));
+        let probes = db::analysis(&state.pool, experiment.id, AnalysisKind::Probes).await?;
+        members.push(member(row.kind, experiment, bounds, probes));
     }
+    let with_probes = row.kind == StudyKind::Augmentation;
     let failed = members.iter().any(|m| {
         matches!(
             m.experiment.status,
             JobStatus::Failed | JobStatus::Interrupted
-        ) || m
-            .bounds
-            .as_ref()
-            .is_some_and(|job| matches!(job.status, JobStatus::Failed | JobStatus::Interrupted))
+        ) || [
+            m.bounds.as_ref().map(|job| job.status),
+            m.probes.as_ref().map(|job| job.status),
+        ]
+        .iter()
+        .any(|status| matches!(status, Some(JobStatus::Failed | JobStatus::Interrupted)))
     });
     let progress = if members.is_empty() {
         1.0
     } else {
         members
             .iter()
-            .map(|m| member_progress(m, with_bounds))
+            .map(|m| member_progress(m, with_bounds, with_probes))
             .sum::<f64>()
             / members.len() as f64
     };
@@ -244,6 +377,7 @@ pub async fn view(state: &AppState, row: StudyRow) -> Result<Study, DbError> {
         created_at: row.created_at,
         status,
         progress,
+        comparisons: comparisons(&members),
         members,
     })
 }
@@ -277,8 +411,13 @@ pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
             pac_bayes: None,
         },
     );
+    if study.kind == StudyKind::Augmentation {
+        let probe = ProbeRequest::default();
+        if db::queue_analysis(&state.pool, id, AnalysisKind::Probes, &probe).await? {
+            crate::probes::spawn(state.clone(), experiment.clone(), probe);
+        }
+    }
     if study.request.bounds.unwrap_or(true)
-        && experiment.status == JobStatus::Done
         && db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await?
     {
         crate::bound_jobs::spawn(state.clone(), experiment, settings);

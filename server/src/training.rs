@@ -13,8 +13,9 @@ use memlab_shared::api::{
     EpochMetrics, ExperimentConfig, FinalMetrics, ModelKind, OptimizerKind, Progress, TrainingEvent,
 };
 use memlab_shared::model::{Classifier, ClassifierConfig, LeNetConfig, MlpConfig};
-use memlab_shared::preprocess::InputSpec;
+use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 
+use crate::data::augment::Augmenter;
 use crate::data::{Dataset, Split};
 
 /// Examples per forward pass when evaluating.
@@ -107,6 +108,8 @@ pub fn validate(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), Trai
         ));
     }
     let input = &dataset.info.input;
+    crate::data::augment::validate(&config.augmentation, input.width.min(input.height))
+        .map_err(TrainError::Invalid)?;
     if config.model == ModelKind::Lenet && (input.height < 12 || input.width < 12) {
         return invalid(format!(
             "lenet needs images of at least 12×12, '{}' has {}×{}",
@@ -136,6 +139,11 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// A uniform draw from `[0, 1)` (53 random bits).
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// Fisher–Yates shuffle.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for index in (1..items.len()).rev() {
@@ -152,10 +160,27 @@ pub fn batch(
     indices: &[usize],
     device: &Device,
 ) -> (Tensor<4>, Tensor<1, Int>) {
+    augmented_batch(split, spec, indices, None, device)
+}
+
+/// [`batch`], each image first moved by `augmenter` when there is one.
+pub fn augmented_batch(
+    split: &Split,
+    spec: &InputSpec,
+    indices: &[usize],
+    mut augmenter: Option<&mut Augmenter>,
+    device: &Device,
+) -> (Tensor<4>, Tensor<1, Int>) {
     let plane = spec.height * spec.width;
     let mut values = Vec::with_capacity(indices.len() * spec.len());
     for &index in indices {
-        for (position, &byte) in split.image(index).iter().enumerate() {
+        let bytes = split.image(index);
+        if let Some(augmenter) = augmenter.as_deref_mut() {
+            let pixels = Pixels::from_u8(spec.channels, spec.height, spec.width, bytes);
+            values.extend(normalize(&augmenter.apply(&pixels), spec));
+            continue;
+        }
+        for (position, &byte) in bytes.iter().enumerate() {
             let channel = position / plane;
             values.push((f32::from(byte) / 255.0 - spec.mean[channel]) / spec.std[channel]);
         }
@@ -273,6 +298,8 @@ pub fn train(
     let steps_per_epoch = n_train.div_ceil(config.batch_size);
     let mut order: Vec<usize> = (0..n_train).collect();
     let mut shuffler = SplitMix64::new(config.seed);
+    let mut augmenter =
+        (!config.augmentation.is_none()).then(|| Augmenter::new(config.augmentation, config.seed));
     let mut curves = Vec::with_capacity(config.epochs);
 
     let mut fitted_at_step = None;
@@ -283,7 +310,8 @@ pub fn train(
         let mut last_report = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for (step, chunk) in order.chunks(config.batch_size).enumerate() {
-            let (images, targets) = batch(&dataset.train, spec, chunk, &autodiff);
+            let (images, targets) =
+                augmented_batch(&dataset.train, spec, chunk, augmenter.as_mut(), &autodiff);
             let logits = model.forward(images);
             let loss = loss_fn.forward(logits.clone(), targets.clone());
             let hits = count_correct(logits, targets);
@@ -412,6 +440,7 @@ mod tests {
             optimizer: OptimizerKind::Sgd,
             randomization: Default::default(),
             stop_at_train_accuracy: None,
+            augmentation: Default::default(),
         };
         assert!(validate(&good, &dataset).is_ok());
         let check = |config: ExperimentConfig, needle: &str| {

@@ -15,6 +15,7 @@ use memlab_shared::bounds::BoundJob;
 use memlab_shared::preprocess::png_header_only;
 use memlab_shared::probes::ProbeJob;
 use memlab_shared::studies::Study;
+use memlab_shared::transform::TransformKind;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
 
@@ -937,4 +938,123 @@ async fn studies_queue_train_and_bound_their_members() {
         StatusCode::FORBIDDEN,
         "read_only",
     );
+}
+
+/// Augmentation studies: validated, each member (none, and each augmentation) trained and
+/// probed, and the study compares the consistency of each augmented model on the transforms it
+/// was trained with against the plain model's, from the stored probes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn augmentation_study_probes_and_compares_its_members() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let base = serde_json::to_string(&toy_config(4)).expect("json");
+    let request = |extra: &str| {
+        format!(r#"{{"kind": "augmentation", "base": {base}, "bounds": false{extra}}}"#)
+    };
+    for (bad, needle) in [
+        (request(r#", "sizes": [10]"#), "augmentation studies"),
+        (
+            request(r#", "augmentations": [{"rotation": 10}, {"rotation": 10}]"#),
+            "distinct",
+        ),
+        (request(r#", "augmentations": [{}]"#), "not empty"),
+        (
+            request(r#", "augmentations": [{"rotation": 200}]"#),
+            "rotation",
+        ),
+        (
+            request(r#", "augmentations": [{"translation": 99}]"#),
+            "translation",
+        ),
+        (request(r#", "augmentations": [{"shear": 1}]"#), "shear"),
+    ] {
+        let error = check_error(
+            send(&state, post_json("/api/studies", &bad)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert!(error.detail.contains(needle), "{needle}: {}", error.detail);
+    }
+    let worker = memlab_server::jobs::spawn_worker(state.clone());
+    let body = request(
+        r#", "augmentations": [{"rotation": 30}, {"horizontal_flip": true, "translation": 1}]"#,
+    );
+    let (status, answer) = send(&state, post_json("/api/studies", &body)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let mut study: Study = serde_json::from_slice(&answer).expect("study");
+    let url = format!("/api/studies/{}", study.id);
+    for _ in 0..1800 {
+        study = serde_json::from_slice(&get(&state, &url).await.1).expect("study");
+        if matches!(study.status, JobStatus::Done | JobStatus::Failed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.abort();
+    assert_eq!(study.status, JobStatus::Done, "{study:#?}");
+    let labels: Vec<&str> = study.members.iter().map(|m| m.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "no augmentation",
+            "rotation ±30°",
+            "translation ±1 px, horizontal flips"
+        ]
+    );
+    let mean = |member: usize, transform: TransformKind| {
+        let report = study.members[member]
+            .probes
+            .as_ref()
+            .and_then(|job| job.result.as_ref())
+            .expect("probe");
+        report
+            .curves
+            .iter()
+            .find(|curve| curve.sweep.transform == transform)
+            .expect("curve")
+            .mean_consistency()
+    };
+    for member in &study.members {
+        assert!(member.bounds.is_none(), "bounds were not asked for");
+    }
+    let found: Vec<(String, TransformKind)> = study
+        .comparisons
+        .iter()
+        .map(|c| (c.member.clone(), c.transform))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("rotation ±30°".to_owned(), TransformKind::Rotation),
+            (
+                "translation ±1 px, horizontal flips".to_owned(),
+                TransformKind::TranslateX
+            ),
+            (
+                "translation ±1 px, horizontal flips".to_owned(),
+                TransformKind::TranslateY
+            ),
+            (
+                "translation ±1 px, horizontal flips".to_owned(),
+                TransformKind::HorizontalFlip
+            ),
+        ]
+    );
+    for comparison in &study.comparisons {
+        let member = usize::from(comparison.transform != TransformKind::Rotation) + 1;
+        assert_eq!(
+            comparison.with_augmentation,
+            mean(member, comparison.transform)
+        );
+        assert_eq!(
+            comparison.without_augmentation,
+            mean(0, comparison.transform)
+        );
+        assert!(comparison.sentence().contains(comparison.transform.label()));
+    }
 }

@@ -88,6 +88,62 @@ pub struct ExperimentConfig {
     /// a cap); train all epochs when absent.
     #[serde(default)]
     pub stop_at_train_accuracy: Option<f64>,
+    /// Random transforms of each training image each time it is drawn; none by default.
+    #[serde(default)]
+    pub augmentation: Augmentation,
+}
+
+/// Data augmentation: every time a training image is drawn, it is moved by a random affine map
+/// (rotation, zoom, translation, about the centre, zero fill) and possibly mirrored, with the
+/// transforms of [`crate::transform`]; test images are never augmented.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Augmentation {
+    /// Rotation by an angle uniform in `[−r, r]` degrees.
+    #[serde(default)]
+    pub rotation: f64,
+    /// Translation by offsets uniform in `[−t, t]` pixels on each axis.
+    #[serde(default)]
+    pub translation: f64,
+    /// Zoom by a factor uniform in `[1 − s, 1 + s]`.
+    #[serde(default)]
+    pub scale: f64,
+    /// Mirror left–right with probability 1/2.
+    #[serde(default)]
+    pub horizontal_flip: bool,
+}
+
+impl Augmentation {
+    /// Whether training images are used as they are.
+    pub fn is_none(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// A short description, e.g. `rotation ±30°, translation ±2 px`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.rotation > 0.0 {
+            parts.push(format!("rotation ±{}°", self.rotation));
+        }
+        if self.translation > 0.0 {
+            parts.push(format!("translation ±{} px", self.translation));
+        }
+        if self.scale > 0.0 {
+            parts.push(format!(
+                "scale ×[{}, {}]",
+                1.0 - self.scale,
+                1.0 + self.scale
+            ));
+        }
+        if self.horizontal_flip {
+            parts.push("horizontal flips".to_owned());
+        }
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
 }
 
 /// What a randomization test does to the inputs (Zhang, Bengio, Hardt, Recht & Vinyals 2017).

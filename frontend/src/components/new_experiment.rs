@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 use memlab_shared::api::{
-    DatasetInfo, Experiment, ExperimentConfig, InputRandomization, ModelKind, OptimizerKind,
-    Randomization,
+    Augmentation, DatasetInfo, Experiment, ExperimentConfig, InputRandomization, ModelKind,
+    OptimizerKind, Randomization,
 };
 
 use crate::api;
@@ -37,6 +37,10 @@ struct Form {
     label_corruption: String,
     inputs: String,
     stop_at: String,
+    rotation: String,
+    translation: String,
+    scale: String,
+    flip: bool,
 }
 
 /// Reads the form into a config, or says which field is not a number.
@@ -90,6 +94,12 @@ fn config_from(form: Form) -> Result<ExperimentConfig, String> {
         } else {
             Some(number("stop at training accuracy", &form.stop_at)?)
         },
+        augmentation: Augmentation {
+            rotation: number("augmentation rotation", &form.rotation)?,
+            translation: number("augmentation translation", &form.translation)?,
+            scale: number("augmentation scale", &form.scale)?,
+            horizontal_flip: form.flip,
+        },
         dataset: form.dataset,
     })
 }
@@ -108,6 +118,10 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
     let label_corruption = RwSignal::new("0".to_owned());
     let inputs = RwSignal::new("none".to_owned());
     let stop_at = RwSignal::new(String::new());
+    let rotation = RwSignal::new("0".to_owned());
+    let translation = RwSignal::new("0".to_owned());
+    let scale = RwSignal::new("0".to_owned());
+    let flip = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     // Taken while the component is built: the router's context is not reachable from a task.
@@ -126,6 +140,10 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
             label_corruption: label_corruption.get_untracked(),
             inputs: inputs.get_untracked(),
             stop_at: stop_at.get_untracked(),
+            rotation: rotation.get_untracked(),
+            translation: translation.get_untracked(),
+            scale: scale.get_untracked(),
+            flip: flip.get_untracked(),
         });
         let config = match config {
             Ok(config) => config,
@@ -182,6 +200,15 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
                     <option value="gaussian">"Gaussian noise"</option>
                 </select>
                 <NumberField id="stop_at" label="Stop at training accuracy (empty: run all epochs)" value=stop_at step="any" />
+            </details>
+            <details>
+                <summary>"Data augmentation (each training image, each time it is drawn)"</summary>
+                <NumberField id="aug_rotation" label="Rotation up to ± degrees" value=rotation step="any" />
+                <NumberField id="aug_translation" label="Translation up to ± pixels" value=translation step="any" />
+                <NumberField id="aug_scale" label="Zoom by a factor in [1 − s, 1 + s], s =" value=scale step="any" />
+                <label for="aug_flip">"Mirror left–right half of the time"</label>
+                <input id="aug_flip" type="checkbox" prop:checked=move || flip.get()
+                    on:change=move |event| flip.set(event_target_checked(&event)) />
             </details>
             {move || error.get().map(|message| view! { <p class="error" id="form-error">{message}</p> })}
             <p><button type="submit" prop:disabled=move || busy.get()>"Train"</button></p>

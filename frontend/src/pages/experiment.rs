@@ -148,6 +148,9 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
                             config.randomization.label_corruption, config.randomization.inputs
                         )}</td></tr>
                     })}
+                    {(!config.augmentation.is_none()).then(|| view! {
+                        <tr><td>"augmentation"</td><td id="augmentation">{config.augmentation.describe()}</td></tr>
+                    })}
                     {config.stop_at_train_accuracy.map(|target| view! {
                         <tr><td>"stop at training accuracy"</td><td>{target}</td></tr>
                     })}

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use memlab_shared::api::{
-    DatasetInfo, ExperimentConfig, Health, InputRandomization, ModelKind, OptimizerKind,
-    Randomization,
+    Augmentation, DatasetInfo, ExperimentConfig, Health, InputRandomization, ModelKind,
+    OptimizerKind, Randomization,
 };
 use memlab_shared::studies::{Study, StudyKind, StudyRequest};
 
@@ -108,6 +108,11 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
             grid.set("500, 1000, 2000, 5000, 10000, 60000".into());
             stop_at.set(String::new());
             epochs.set("5".into());
+        } else if value == "augmentation" {
+            grid.set("30".into());
+            stop_at.set(String::new());
+            epochs.set("3".into());
+            n_train.set("20000".into());
         } else {
             grid.set("0, 0.5, 1".into());
             stop_at.set("1".into());
@@ -124,6 +129,7 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                     .map_err(|_| format!("{name} must be a whole number"))
             };
             let randomization = kind.get_untracked() == "randomization";
+            let augmentation = kind.get_untracked() == "augmentation";
             let stop = stop_at.get_untracked();
             let base = ExperimentConfig {
                 name: None,
@@ -133,7 +139,7 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 } else {
                     ModelKind::Mlp
                 },
-                n_train: if randomization {
+                n_train: if randomization || augmentation {
                     Some(whole("training examples", n_train.get_untracked())?)
                 } else {
                     None
@@ -148,6 +154,7 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 batch_size: whole("batch size", batch_size.get_untracked())?,
                 optimizer: OptimizerKind::Adam,
                 randomization: Randomization::default(),
+                augmentation: Default::default(),
                 stop_at_train_accuracy: if stop.trim().is_empty() {
                     None
                 } else {
@@ -162,6 +169,8 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 name: None,
                 kind: if randomization {
                     StudyKind::Randomization
+                } else if augmentation {
+                    StudyKind::Augmentation
                 } else {
                     StudyKind::SampleSize
                 },
@@ -176,12 +185,23 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 } else {
                     Vec::new()
                 },
-                sizes: if randomization {
+                sizes: if randomization || augmentation {
                     Vec::new()
                 } else {
                     list("sizes", &grid.get_untracked())?
                 },
-                bounds: Some(true),
+                augmentations: if augmentation {
+                    list::<f64>("rotations", &grid.get_untracked())?
+                        .into_iter()
+                        .map(|rotation| Augmentation {
+                            rotation,
+                            ..Default::default()
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                bounds: Some(!augmentation),
                 pac_bayes: None,
             })
         })();
@@ -227,6 +247,7 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
             <select id="study-kind" on:change=on_kind>
                 <option value="randomization">"randomization test (grid of p)"</option>
                 <option value="sample_size">"sample size (grid of n)"</option>
+                <option value="augmentation">"rotation augmentation (probed for invariance)"</option>
             </select>
             <label for="study-dataset">"Data set"</label>
             <select id="study-dataset" on:change=move |event| dataset.set(event_target_value(&event))>
@@ -237,8 +258,8 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 <option value="mlp">"MLP (2 × 256)"</option>
                 <option value="lenet">"LeNet (CNN)"</option>
             </select>
-            {move || (kind.get() == "randomization").then(|| field("study-n", "Training examples", n_train))}
-            {field("study-grid", "Grid (comma-separated p or n)", grid)}
+            {move || (kind.get() != "sample_size").then(|| field("study-n", "Training examples", n_train))}
+            {field("study-grid", "Grid (comma-separated p, n, or rotation ranges in degrees)", grid)}
             {field("study-epochs", "Epochs (a cap when stopping at an accuracy)", epochs)}
             {field("study-stop", "Stop at training accuracy (empty: all epochs)", stop_at)}
             {field("study-lr", "Learning rate (Adam)", learning_rate)}

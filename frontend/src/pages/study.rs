@@ -6,7 +6,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use memlab_shared::api::JobStatus;
+use memlab_shared::probes::ProbeReport;
 use memlab_shared::studies::{Study, StudyKind, StudyMember};
+use memlab_shared::transform::TransformKind;
 
 use crate::api;
 use crate::components::line_chart::Line;
@@ -106,7 +108,9 @@ fn StudyView(study: Study) -> impl IntoView {
     let (variable, log_x) = match study.kind {
         StudyKind::Randomization => ("label corruption p", false),
         StudyKind::SampleSize => ("training examples n", true),
+        StudyKind::Augmentation => ("augmentation", false),
     };
+    let augmentation = study.kind == StudyKind::Augmentation;
     let grid: Vec<StudyMember> = study
         .members
         .iter()
@@ -209,11 +213,13 @@ fn StudyView(study: Study) -> impl IntoView {
                 }
             }).collect_view()}
         </table>
+        {augmentation.then(|| view! { <InvarianceView study=study.clone() /> })}
         <div class="plots" id="study-plots">
             <div class="card">
                 <LineChart title="Training accuracy during training".into() x_label="optimizer steps".into()
                     y_label="training accuracy".into() lines=training id="plot-training".into() />
             </div>
+            {(!augmentation).then(|| view! {
             <div class="card">
                 <LineChart title=format!("Test and training error against {variable}") x_label=variable.into()
                     y_label="error".into() lines=errors log_x=log_x id="plot-errors".into() />
@@ -223,6 +229,7 @@ fn StudyView(study: Study) -> impl IntoView {
                     y_label="bound on the test error".into() lines=bounds log_x=log_x log_y=true
                     reference=(1.0, "1: vacuous above".to_owned()) id="plot-bounds".into() />
             </div>
+            })}
             {(study.kind == StudyKind::Randomization).then(|| view! {
                 <div class="card">
                     <LineChart title="Time to fit against p".into() x_label=variable.into()
@@ -230,5 +237,92 @@ fn StudyView(study: Study) -> impl IntoView {
                 </div>
             })}
         </div>
+    }
+}
+
+/// Augmentation studies: what augmentation did to invariance (the server's comparisons), the
+/// mean consistency of every member under every probed transform, and the consistency curves
+/// of the transforms the augmentations include, one line per member.
+#[component]
+fn InvarianceView(study: Study) -> impl IntoView {
+    let reports: Vec<(String, ProbeReport)> = study
+        .members
+        .iter()
+        .filter_map(|member| {
+            let report = member.probes.as_ref().and_then(|job| job.result.clone())?;
+            Some((member.label.clone(), report))
+        })
+        .collect();
+    let transforms: Vec<TransformKind> = reports
+        .first()
+        .map(|(_, report)| {
+            report
+                .curves
+                .iter()
+                .map(|curve| curve.sweep.transform)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut charted: Vec<TransformKind> = Vec::new();
+    for comparison in &study.comparisons {
+        if !charted.contains(&comparison.transform) {
+            charted.push(comparison.transform);
+        }
+    }
+    let charts = charted
+        .into_iter()
+        .map(|transform| {
+            let lines: Vec<Line> = reports
+                .iter()
+                .filter_map(|(label, report)| {
+                    let curve = report.curves.iter().find(|c| c.sweep.transform == transform)?;
+                    Some(Line::new(
+                        label.clone(),
+                        curve.parameters.iter().copied().zip(curve.consistency.iter().copied()).collect(),
+                    ))
+                })
+                .collect();
+            let slug = format!("{transform:?}").to_lowercase();
+            view! {
+                <div class="card">
+                    <LineChart title=format!("Consistency under {}", transform.label())
+                        x_label=format!("{} ({})", transform.label(), transform.unit())
+                        y_label="prediction consistency".into() lines id=format!("plot-consistency-{slug}") />
+                </div>
+            }
+        })
+        .collect_view();
+    let header = transforms.clone();
+    view! {
+        <div class="card" id="study-findings">
+            <h3>"What augmentation did to invariance"</h3>
+            {if study.comparisons.is_empty() {
+                view! { <p class="muted">"Waiting for the members' probes."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {study.comparisons.iter().map(|c| view! { <li class="finding">{c.sentence()}</li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <table id="study-consistency">
+                <tr>
+                    <th>"run"</th><th>"accuracy"</th>
+                    {header.iter().map(|t| view! { <th>{t.label()}</th> }).collect_view()}
+                </tr>
+                {reports.iter().map(|(label, report)| view! {
+                    <tr>
+                        <td>{label.clone()}</td>
+                        <td>{format!("{:.3}", report.accuracy)}</td>
+                        {transforms.iter().map(|&t| {
+                            let mean = report.curves.iter().find(|c| c.sweep.transform == t).map(|c| c.mean_consistency());
+                            view! { <td>{mean.map(|m| format!("{m:.3}")).unwrap_or_default()}</td> }
+                        }).collect_view()}
+                    </tr>
+                }).collect_view()}
+            </table>
+            <p class="muted">"Mean prediction consistency over each probe's sweep (500 test images)."</p>
+        </div>
+        <div class="plots">{charts}</div>
     }
 }

@@ -1,7 +1,8 @@
 //! Data sets: the built-in MNIST and Fashion-MNIST (IDX files fetched by `cargo xtask setup`),
 //! users' CIFAR-10 binary batches and image folders, loaded once and kept in memory as 8-bit
-//! pixels.
+//! pixels; [`augment`] moves training images at random, [`randomize`] runs randomization tests.
 
+pub mod augment;
 mod catalog;
 mod cifar;
 mod folder;

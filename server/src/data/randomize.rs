@@ -12,14 +12,10 @@ use crate::training::SplitMix64;
 /// Separates the randomization's generator from the run's shuffling generator.
 const STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
 
-fn uniform(generator: &mut SplitMix64) -> f64 {
-    (generator.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// A standard normal draw (Box–Muller).
 fn normal(generator: &mut SplitMix64) -> f64 {
-    let u = uniform(generator).max(f64::MIN_POSITIVE);
-    let v = uniform(generator);
+    let u = generator.next_f64().max(f64::MIN_POSITIVE);
+    let v = generator.next_f64();
     (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
 }
 
@@ -78,7 +74,7 @@ pub fn randomized(dataset: &Dataset, randomization: &Randomization, seed: u64) -
     let p = randomization.label_corruption.clamp(0.0, 1.0);
     if p > 0.0 {
         for label in &mut out.train.labels {
-            if uniform(&mut generator) < p {
+            if generator.next_f64() < p {
                 *label = (generator.next_u64() % classes) as u8;
             }
         }

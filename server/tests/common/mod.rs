@@ -51,6 +51,7 @@ pub fn toy_config(seed: u64) -> ExperimentConfig {
         optimizer: OptimizerKind::Adam,
         randomization: Default::default(),
         stop_at_train_accuracy: None,
+        augmentation: Default::default(),
     }
 }
 
