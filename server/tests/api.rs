@@ -134,8 +134,13 @@ async fn health_and_datasets() {
     let (status, body) = get(&state, "/api/datasets").await;
     assert_eq!(status, StatusCode::OK);
     let datasets: Vec<DatasetInfo> = serde_json::from_slice(&body).expect("datasets");
-    assert_eq!(datasets.len(), 1);
-    assert_eq!((datasets[0].n_train, datasets[0].n_test), (40, 10));
+    let names: Vec<&str> = datasets.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["glasses", "toy"], "the generated set, then the user's folder");
+    assert_eq!((datasets[1].n_train, datasets[1].n_test), (40, 10));
+    let glasses = &datasets[0];
+    assert_eq!((glasses.n_train, glasses.n_test), (4000, 1000));
+    assert_eq!((glasses.input.channels, glasses.input.height), (3, 32));
+    assert_eq!(glasses.class_names.len(), 40);
     let (status, body) = get(&state, "/api/datasets/toy/samples/0").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(&body[1..4], b"PNG");
@@ -824,7 +829,7 @@ async fn studies_queue_train_and_bound_their_members() {
             "label corruption",
         ),
         (request(r#", "label_corruptions": [0.5, 0.5]"#), "twice"),
-        (request(r#", "sizes": [10]"#), "sample_size"),
+        (request(r#", "sizes": [10]"#), "randomization studies"),
         (request(r#", "input_variants": ["none"]"#), "input_variants"),
         (
             request(

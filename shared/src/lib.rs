@@ -2,6 +2,7 @@
 //! transforms and the HTTP API's types.
 //!
 //! - [`model`]: burn modules (MLP, LeNet) with their configs; no backend is named here.
+//! - [`glasses`]: the procedural face data set whose true symmetry (toggle glasses) is known.
 //! - [`preprocess`]: image decoding, resizing and normalization exactly as training saw it.
 //! - [`transform`]: image transforms (rotation, translation, scale, flip, brightness, contrast,
 //!   circular shifts) on preprocessed pixels; [`probes`]: the types of invariance probes.
@@ -14,6 +15,7 @@
 pub mod analysis;
 pub mod api;
 pub mod bounds;
+pub mod glasses;
 pub mod model;
 pub mod preprocess;
 pub mod probes;

@@ -15,8 +15,9 @@ use memlab_server::demo::DemoSettings;
 use memlab_shared::api::{ErrorBody, Experiment, JobStatus, Prediction};
 use memlab_shared::bounds::{BoundJob, BoundPanel};
 use memlab_shared::preprocess::{decode_image, png_header_only};
+use memlab_shared::probes::ProbeJob;
 use memlab_shared::studies::Study;
-use memlab_shared::transform::rotate;
+use memlab_shared::transform::{TransformKind, rotate};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -588,14 +589,9 @@ async fn check_bound_panels(
     Ok(())
 }
 
-/// A randomization study from the studies page: the form queues it, the page follows it to the
-/// end, every run fits its (random) labels, and the plots render.
-async fn check_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
-    client.goto(&app.url("/studies")).await?;
-    wait_for(client, Locator::Id("new-study")).await?;
-    fill(client, "study-n", "500").await?;
-    fill(client, "study-grid", "0, 1").await?;
-    fill(client, "study-epochs", "300").await?;
+/// Submits the new-study form (filled by the caller), follows the page to the study and waits
+/// (10 min at most) until it is no longer queued or running.
+async fn submit_study(app: &TestApp, client: &Client) -> anyhow::Result<Study> {
     client
         .find(Locator::Css("#new-study button"))
         .await?
@@ -615,7 +611,7 @@ async fn check_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("moved to {address}"))?;
     let mut study: Study = app.get_json(&format!("/api/studies/{id}")).await?;
-    for _ in 0..600 {
+    for _ in 0..1200 {
         if !matches!(study.status, JobStatus::Queued | JobStatus::Running) {
             break;
         }
@@ -623,6 +619,32 @@ async fn check_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
         study = app.get_json(&format!("/api/studies/{id}")).await?;
     }
     assert_eq!(study.status, JobStatus::Done, "{study:?}");
+    Ok(study)
+}
+
+/// Loads the study page afresh and waits for each plot to be drawn.
+async fn show_study(app: &TestApp, client: &Client, id: i64, plots: &[&str]) -> anyhow::Result<()> {
+    client.goto(&app.url(&format!("/studies/{id}"))).await?;
+    for plot in plots {
+        client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(&format!("#{plot} svg")))
+            .await
+            .with_context(|| format!("{plot} not drawn"))?;
+    }
+    Ok(())
+}
+
+/// A randomization study from the studies page: the form queues it, the page follows it to the
+/// end, every run fits its (random) labels, and the plots render.
+async fn check_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
+    client.goto(&app.url("/studies")).await?;
+    wait_for(client, Locator::Id("new-study")).await?;
+    fill(client, "study-n", "500").await?;
+    fill(client, "study-grid", "0, 1").await?;
+    fill(client, "study-epochs", "300").await?;
+    let study = submit_study(app, client).await?;
     for member in &study.members {
         let metrics = member.experiment.metrics.as_ref().context("metrics")?;
         assert!(
@@ -647,16 +669,105 @@ async fn check_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
         "random labels generalize at chance, got {chance}"
     );
     // The page polls while the study runs; a fresh load shows the finished study.
-    client.goto(&app.url(&format!("/studies/{id}"))).await?;
-    for plot in ["plot-training", "plot-errors", "plot-bounds", "plot-fit"] {
-        client
-            .wait()
-            .at_most(Duration::from_secs(30))
-            .for_element(Locator::Css(&format!("#{plot} svg")))
-            .await
-            .with_context(|| format!("{plot} not drawn"))?;
-    }
+    let plots = ["plot-training", "plot-errors", "plot-bounds", "plot-fit"];
+    show_study(app, client, study.id, &plots).await?;
     screenshot(client, "study.png").await
+}
+
+/// An augmentation study from the form: LeNet with and without rotations up to ±45°, each
+/// probed; the augmented model is more consistent under rotation, and the page says so.
+async fn check_augmentation_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
+    client.goto(&app.url("/studies")).await?;
+    wait_for(client, Locator::Id("new-study")).await?;
+    client
+        .find(Locator::Id("study-kind"))
+        .await?
+        .select_by_value("augmentation")
+        .await?;
+    client
+        .find(Locator::Id("study-model"))
+        .await?
+        .select_by_value("lenet")
+        .await?;
+    fill(client, "study-n", "10000").await?;
+    fill(client, "study-grid", "45").await?;
+    fill(client, "study-epochs", "3").await?;
+    let study = submit_study(app, client).await?;
+    let labels: Vec<&str> = study.members.iter().map(|m| m.label.as_str()).collect();
+    assert_eq!(labels, ["no augmentation", "rotation ±45°"]);
+    let rotation = study
+        .comparisons
+        .iter()
+        .find(|c| c.transform == TransformKind::Rotation)
+        .context("no rotation comparison")?;
+    eprintln!("augmentation study: {}", rotation.sentence());
+    assert!(
+        rotation.with_augmentation > rotation.without_augmentation,
+        "{rotation:?}"
+    );
+    show_study(app, client, study.id, &["plot-consistency-rotation"]).await?;
+    let finding = wait_text(client, "#study-findings .finding").await?;
+    assert_eq!(finding, rotation.sentence());
+    assert!(finding.contains("more invariant"), "{finding}");
+    screenshot(client, "augmentation-study.png").await
+}
+
+/// The invariance probe of the LeNet demo, computed when it finished: curves on its page with
+/// the stored numbers; the button probes again with fewer images.
+async fn check_probes(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
+    let url = format!("/api/experiments/{id}/probes");
+    let url = &url;
+    let stored = |wanted: usize| async move {
+        for _ in 0..600 {
+            if let Ok(job) = app.get_json::<ProbeJob>(url).await
+                && !matches!(job.status, JobStatus::Queued | JobStatus::Running)
+                && let Some(report) = job.result.filter(|r| r.n_images == wanted)
+            {
+                return Ok(report);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        bail!("no probe of {wanted} images within 5 min")
+    };
+    let report = stored(500).await?;
+    let kinds: Vec<TransformKind> = report.curves.iter().map(|c| c.sweep.transform).collect();
+    assert_eq!(kinds, TransformKind::CLASSICAL);
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    for plot in [
+        "rotation",
+        "translatex",
+        "translatey",
+        "scale",
+        "brightness",
+    ] {
+        wait_for(client, Locator::Css(&format!("#probe-{plot} svg"))).await?;
+    }
+    let means = wait_text(client, "#probes-means").await?;
+    for curve in &report.curves {
+        let shown = format!(
+            "{} {:.3}",
+            curve.sweep.transform.label(),
+            curve.mean_consistency()
+        );
+        assert!(means.contains(&shown), "{shown} not in {means}");
+    }
+    eprintln!("probe of the LeNet demo: {means}");
+    client
+        .execute(
+            "document.getElementById('probes').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "probes.png").await?;
+    fill(client, "probe-images", "100").await?;
+    client
+        .find(Locator::Id("run-probes"))
+        .await?
+        .click()
+        .await?;
+    let again = stored(100).await?;
+    assert_eq!(again.curves.len(), report.curves.len());
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -708,7 +819,9 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         screenshot(&client, "experiment.png").await?;
         app.wait_done(mlp, Duration::from_secs(600)).await?;
         check_bound_panels(&app, &client, id, mlp).await?;
+        check_probes(&app, &client, id).await?;
         check_study(&app, &client).await?;
+        check_augmentation_study(&app, &client).await?;
         anyhow::Ok((default_backend, cpu_backend))
     }
     .await;
@@ -727,8 +840,8 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     let list: Vec<Experiment> = again.get_json("/api/experiments").await?;
     assert_eq!(
         list.len(),
-        5,
-        "the two demos, the run queued from the form and the study's two runs"
+        7,
+        "the two demos, the run queued from the form and the two studies' two runs each"
     );
     let demo = list
         .iter()

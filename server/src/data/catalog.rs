@@ -53,7 +53,8 @@ pub struct Catalog {
 
 impl Catalog {
     /// A catalog over `dir`: `dir/mnist`, `dir/fashion-mnist`, any `dir/<name>/` holding
-    /// CIFAR-10 binary batches, and any image folder `dir/<name>/train/`.
+    /// CIFAR-10 binary batches, and any image folder `dir/<name>/train/`; plus the generated
+    /// Glasses set, which needs no files.
     pub fn new(dir: PathBuf) -> Self {
         Self {
             dir,
@@ -66,20 +67,26 @@ impl Catalog {
         &self.dir
     }
 
-    /// Names of the data sets present on disk, built-ins first.
+    /// Names of the data sets: the built-ins present on disk, the generated Glasses set, then
+    /// users' folders.
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = BUILT_INS
             .iter()
             .filter(|built_in| self.dir.join(built_in.name).is_dir())
             .map(|built_in| built_in.name.to_owned())
             .collect();
+        names.push(super::glasses::NAME.to_owned());
         let mut folders: Vec<String> = std::fs::read_dir(&self.dir)
             .into_iter()
             .flatten()
             .flatten()
             .filter(|entry| entry.path().join("train").is_dir() || is_cifar10(&entry.path()))
             .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
-            .filter(|name| valid_name(name) && !BUILT_INS.iter().any(|b| b.name == name))
+            .filter(|name| {
+                valid_name(name)
+                    && name != super::glasses::NAME
+                    && !BUILT_INS.iter().any(|b| b.name == name)
+            })
             .collect();
         folders.sort();
         names.extend(folders);
@@ -121,6 +128,9 @@ impl Catalog {
     }
 
     fn load(&self, name: &str) -> Result<Dataset, DataError> {
+        if name == super::glasses::NAME {
+            return Ok(super::glasses::dataset(&Default::default()));
+        }
         let root = self.dir.join(name);
         if let Some(built_in) = BUILT_INS.iter().find(|built_in| built_in.name == name) {
             if !root.is_dir() {

@@ -1,4 +1,5 @@
 //! Data sets: the built-in MNIST and Fashion-MNIST (IDX files fetched by `cargo xtask setup`),
+//! the generated Glasses faces ([`glasses`]),
 //! users' CIFAR-10 binary batches and image folders, loaded once and kept in memory as 8-bit
 //! pixels; [`augment`] moves training images at random, [`randomize`] runs randomization tests.
 
@@ -6,6 +7,7 @@ pub mod augment;
 mod catalog;
 mod cifar;
 mod folder;
+pub mod glasses;
 pub mod idx;
 pub mod randomize;
 
