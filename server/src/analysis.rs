@@ -16,6 +16,10 @@ pub enum AnalysisKind {
     Bounds,
     /// Invariance probes under classical transforms.
     Probes,
+    /// A learned symmetry L_θ keeping the model's features.
+    SymmetryFromPhi,
+    /// A learned symmetry L_θ keeping the true label.
+    SymmetryFromLabels,
 }
 
 impl AnalysisKind {
@@ -24,6 +28,8 @@ impl AnalysisKind {
         match self {
             Self::Bounds => "bounds",
             Self::Probes => "probes",
+            Self::SymmetryFromPhi => "symmetry_from_phi",
+            Self::SymmetryFromLabels => "symmetry_from_labels",
         }
     }
 
@@ -32,6 +38,7 @@ impl AnalysisKind {
         match self {
             Self::Bounds => "bound panel",
             Self::Probes => "invariance probe",
+            Self::SymmetryFromPhi | Self::SymmetryFromLabels => "learned symmetry",
         }
     }
 }
@@ -41,6 +48,7 @@ impl AnalysisKind {
 pub struct Slots {
     bounds: Semaphore,
     probes: Semaphore,
+    symmetry: Semaphore,
 }
 
 impl Default for Slots {
@@ -48,6 +56,7 @@ impl Default for Slots {
         Self {
             bounds: Semaphore::new(1),
             probes: Semaphore::new(1),
+            symmetry: Semaphore::new(1),
         }
     }
 }
@@ -57,6 +66,7 @@ impl Slots {
         match kind {
             AnalysisKind::Bounds => &self.bounds,
             AnalysisKind::Probes => &self.probes,
+            AnalysisKind::SymmetryFromPhi | AnalysisKind::SymmetryFromLabels => &self.symmetry,
         }
     }
 }

@@ -8,7 +8,9 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::routes::{bounds, datasets, events, experiments, health, predict, probes, studies};
+use crate::routes::{
+    bounds, datasets, events, experiments, health, predict, probes, studies, symmetry,
+};
 use crate::state::AppState;
 
 /// Largest request body accepted (uploads included).
@@ -46,6 +48,14 @@ pub fn app(state: AppState) -> Router {
             get(probes::probes_get).post(probes::probes_create),
         )
         .route("/experiments/{id}/probes.csv", get(probes::probes_csv_get))
+        .route(
+            "/experiments/{id}/symmetry/{mode}",
+            get(symmetry::symmetry_get).post(symmetry::symmetry_create),
+        )
+        .route(
+            "/experiments/{id}/symmetry/{mode}/weights",
+            get(symmetry::symmetry_weights_get),
+        )
         .route(
             "/studies",
             get(studies::studies_list).post(studies::study_create),

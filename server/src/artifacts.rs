@@ -94,7 +94,7 @@ pub fn save(
 }
 
 /// The model's parameters in burn's record (burnpack) format.
-pub fn record_bytes(model: &Classifier) -> Result<Vec<u8>, ArtifactError> {
+pub fn record_bytes<M: Module>(model: &M) -> Result<Vec<u8>, ArtifactError> {
     let bytes = model
         .clone()
         .into_record()
@@ -123,12 +123,21 @@ pub fn load_model(
     record: &[u8],
     device: &Device,
 ) -> Result<Classifier, ArtifactError> {
+    load_into(card.model.init(device), record)
+}
+
+/// `module` with the parameters of a record written by [`record_bytes`].
+pub fn load_into<M: Module>(module: M, record: &[u8]) -> Result<M, ArtifactError> {
     let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(record.to_vec()))
         .map_err(|e| ArtifactError::Format(e.to_string()))?;
-    card.model
-        .init(device)
+    module
         .try_load_record(record)
         .map_err(|e| ArtifactError::Format(e.to_string()))
+}
+
+/// Where the learned transform L_θ of `mode` is kept.
+pub fn symmetry_path(data_dir: &Path, id: i64, mode: &str) -> PathBuf {
+    experiment_dir(data_dir, id).join(format!("symmetry-{mode}.bpk"))
 }
 
 /// Reads the card and record of experiment `id` and rebuilds the model on `device`.

@@ -349,6 +349,25 @@ pub async fn set_analysis_progress(
     Ok(())
 }
 
+/// Stores the result so far of a running analysis (shown while it runs).
+pub async fn set_analysis_partial(
+    pool: &SqlitePool,
+    id: i64,
+    kind: AnalysisKind,
+    result: &impl Serialize,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE analysis_jobs SET result = ? WHERE experiment_id = ? AND kind = ?
+         AND status IN ('queued', 'running')",
+    )
+    .bind(json(result)?)
+    .bind(id)
+    .bind(kind.as_str())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Stores the result of a finished analysis.
 pub async fn set_analysis_done(
     pool: &SqlitePool,

@@ -6,6 +6,8 @@
 //! - [`jobs`]: the queue worker; [`training`]: burn Autodiff training glue.
 //! - [`posterior`]: optimized PAC-Bayes (posterior training and Monte-Carlo certificate).
 //! - [`probes`]: invariance probes under classical transforms, and their jobs.
+//! - [`symmetry`]: learned symmetries L_θ against a discriminator; [`oracles`]: the Glasses
+//!   identity and glasses classifiers that score them; [`linalg`]: eigenvalues, Fréchet distance.
 //! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
 //! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
 //! - [`demo`]: the hosted-demo default experiment; [`studies`]: grids of runs.
@@ -28,11 +30,14 @@ pub mod extract;
 pub mod hub;
 pub mod inference;
 pub mod jobs;
+pub mod linalg;
+pub mod oracles;
 pub mod posterior;
 pub mod probes;
 pub mod routes;
 pub mod state;
 pub mod studies;
+pub mod symmetry;
 pub mod training;
 
 use std::future::Future;

@@ -11,13 +11,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use memlab_server::analysis::AnalysisKind;
 use memlab_server::demo::DemoSettings;
-use memlab_server::{ServeOptions, artifacts, bound_jobs, db, probes, training};
+use memlab_server::{ServeOptions, artifacts, bound_jobs, db, probes, symmetry, training};
 use memlab_shared::api::{
     Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, ModelKind,
     OptimizerKind, Randomization, TrainingEvent,
 };
 use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
 use memlab_shared::probes::ProbeRequest;
+use memlab_shared::symmetry::{SymmetryMode, SymmetryRequest};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,6 +41,52 @@ enum Command {
     Bounds(BoundsArgs),
     /// Probe a finished experiment's invariance to the classical transforms and store it.
     Probe(ProbeArgs),
+    /// Learn a symmetry L_θ of a finished experiment's model against a discriminator.
+    Symmetry(SymmetryArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModeArg {
+    /// Keep the model's penultimate features.
+    FromPhi,
+    /// Keep the true label.
+    FromLabels,
+}
+
+#[derive(Debug, Args)]
+struct SymmetryArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The experiment's id.
+    #[arg(long)]
+    experiment: i64,
+    /// What L must keep.
+    #[arg(long, value_enum, default_value = "from-phi")]
+    mode: ModeArg,
+    /// Generator steps.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Images per step.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Adam step size of both networks.
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// λ_adv, weight of the adversarial term.
+    #[arg(long)]
+    adversarial_weight: Option<f64>,
+    /// λ_nt, weight of the non-triviality term.
+    #[arg(long)]
+    nontrivial_weight: Option<f64>,
+    /// τ, the least RMS change of an image.
+    #[arg(long)]
+    min_change: Option<f64>,
+    /// λ_inv, weight of the involution term ‖L(L x) − x‖².
+    #[arg(long)]
+    involution_weight: Option<f64>,
+    /// Seed of the networks and batches.
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -413,6 +460,123 @@ async fn stored_experiment(
     }
 }
 
+async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
+    let (device, device_name) = choose_device(args.common.device)?;
+    let mode = match args.mode {
+        ModeArg::FromPhi => SymmetryMode::FromPhi,
+        ModeArg::FromLabels => SymmetryMode::FromLabels,
+    };
+    let request = SymmetryRequest {
+        steps: args.steps,
+        batch_size: args.batch_size,
+        learning_rate: args.learning_rate,
+        adversarial_weight: args.adversarial_weight,
+        nontrivial_weight: args.nontrivial_weight,
+        min_change: args.min_change,
+        involution_weight: args.involution_weight,
+        sample_every: None,
+        seed: args.seed,
+    };
+    symmetry::settings(&request).map_err(anyhow::Error::msg)?;
+    let pool = db::connect(&args.common.data_dir).await?;
+    let experiment = stored_experiment(&pool, &args.common, args.experiment).await?;
+    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let kind = symmetry::kind(mode);
+    let report = run_analysis(&pool, &experiment, kind, &request, |progress| {
+        symmetry::compute_for_experiment(
+            &args.common.data_dir,
+            &catalog,
+            &experiment,
+            mode,
+            &request,
+            &device,
+            &device_name,
+            progress,
+            &mut |_| {},
+        )
+    })
+    .await?;
+    println!(
+        "experiment {}: L_θ {} in {:.1} s on {}",
+        experiment.id,
+        mode.label(),
+        report.seconds,
+        report.device
+    );
+    let every = (report.history.len() / 10).max(1);
+    for step in report.history.iter().step_by(every) {
+        println!(
+            "  step {:>6}  keep {:.4}  adv {:.4}  nt {:.4}  inv {:.4}  D loss {:.4}  D acc {:.3}  change {:.4}",
+            step.step,
+            step.keep,
+            step.adversarial,
+            step.nontriviality,
+            step.involution,
+            step.discriminator_loss,
+            step.discriminator_accuracy,
+            step.mean_change
+        );
+    }
+    println!(
+        "  test ({} images): prediction kept {:.3}, accuracy on L x {:.3}, mean change {:.4}, D accuracy {:.3}, Fréchet {:.3} ({})",
+        report.n_test,
+        report.prediction_kept,
+        report.accuracy_on_transformed,
+        report.mean_change,
+        report.discriminator_accuracy,
+        report.frechet_distance,
+        report.frechet_features
+    );
+    if let Some(truth) = &report.ground_truth {
+        println!(
+            "  ground truth: toggle rate {:.3}, identity kept {:.3}, RMS to L* x {:.4} (L* moves {:.4}); oracles: glasses {:.3}, identity {:.3}, L* toggles {:.3}",
+            truth.toggle_rate,
+            truth.identity_kept,
+            truth.distance_to_truth,
+            truth.truth_change,
+            truth.glasses_oracle_accuracy,
+            truth.identity_oracle_accuracy,
+            truth.truth_toggle_rate
+        );
+    }
+    if let Some(last) = report.samples.last() {
+        let path =
+            args.common
+                .data_dir
+                .join(format!("symmetry-{}-{}.png", experiment.id, mode.as_str()));
+        let png = last
+            .png
+            .strip_prefix("data:image/png;base64,")
+            .map(base64_decode)
+            .transpose()?
+            .unwrap_or_default();
+        std::fs::write(&path, png)?;
+        println!("  last sample grid: {}", path.display());
+    }
+    Ok(())
+}
+
+/// Decodes standard base64 (the sample grids' data URLs).
+fn base64_decode(text: &str) -> anyhow::Result<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for byte in text.bytes().filter(|&b| b != b'=') {
+        let value = ALPHABET
+            .iter()
+            .position(|&a| a == byte)
+            .ok_or_else(|| anyhow::anyhow!("not base64: {}", byte as char))?;
+        buffer = (buffer << 6) | value as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Ok(out)
+}
+
 async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
     let (device, device_name) = choose_device(args.common.device)?;
     let request = ProbeRequest {
@@ -571,5 +735,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Train(args) => train(args).await,
         Command::Bounds(args) => bounds(args).await,
         Command::Probe(args) => probe(args).await,
+        Command::Symmetry(args) => symmetry(args).await,
     }
 }

@@ -261,9 +261,15 @@ impl burn::module::ModuleVisitor for Materialize {
 /// Initializes `config` on `device` with weights drawn from a generator seeded with `seed`:
 /// the same seed gives the same weights (drawn inside the lock, not lazily later).
 pub fn seeded_init(config: &ClassifierConfig, device: &Device, seed: u64) -> Classifier {
+    seeded(device, seed, || config.init(device))
+}
+
+/// Builds any module with `build` while `device`'s generator is seeded with `seed`, drawing
+/// every weight inside the lock: the same seed gives the same weights.
+pub fn seeded<M: Module>(device: &Device, seed: u64, build: impl FnOnce() -> M) -> M {
     with_rng(|| {
         device.seed(seed);
-        let model = config.init(device);
+        let model = build();
         model.visit(&mut Materialize);
         model
     })

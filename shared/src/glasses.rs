@@ -28,6 +28,10 @@ const HAIR_COLOURS: [[f32; 3]; 3] = [[0.10, 0.08, 0.06], [0.55, 0.35, 0.15], [0.
 const HAIR_STYLES: usize = 4;
 /// Mouths: width and curvature (positive smiles).
 const MOUTHS: [(f32, f32); 3] = [(0.14, 0.08), (0.32, 0.0), (0.22, -0.08)];
+/// Changes whenever the same seed would render different pixels (oracles trained on older
+/// pixels are then retrained).
+pub const GENERATOR_VERSION: u32 = 1;
+
 /// The number of distinct identities the attributes allow.
 pub const MAX_IDENTITIES: usize = FACE_SHAPES.len()
     * SKIN.len()
@@ -192,11 +196,11 @@ impl GlassesConfig {
                 .wrapping_add((index as u64).wrapping_mul(0x9e37_79b9)),
         );
         let nuisance = Nuisance {
-            shift_x: stream.range(-0.08, 0.08),
-            shift_y: stream.range(-0.08, 0.08),
-            tilt: stream.range(-10.0, 10.0),
-            light: stream.range(0.75, 1.1),
-            light_gradient: stream.range(-0.15, 0.15),
+            shift_x: stream.range(-0.06, 0.06),
+            shift_y: stream.range(-0.06, 0.06),
+            tilt: stream.range(-8.0, 8.0),
+            light: stream.range(0.9, 1.05),
+            light_gradient: stream.range(-0.08, 0.08),
             noise: 0.03,
             noise_seed: stream.next(),
         };

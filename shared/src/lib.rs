@@ -7,7 +7,8 @@
 //! - [`transform`]: image transforms (rotation, translation, scale, flip, brightness, contrast,
 //!   circular shifts) on preprocessed pixels; [`probes`]: the types of invariance probes.
 //! - [`api`]: the serde types of the JSON API; [`analysis`]: the job of an analysis of a run;
-//!   [`bounds`]: the bound panel's types; [`studies`]: those of studies (grids of runs).
+//!   [`bounds`]: the bound panel's types; [`studies`]: those of studies (grids of runs);
+//!   [`symmetry`]: those of learned symmetries L_θ.
 //!
 //! **Architecture Invariant:** this crate does no IO and chooses no device; callers pass a
 //! `burn::tensor::Device` in.
@@ -20,4 +21,5 @@ pub mod model;
 pub mod preprocess;
 pub mod probes;
 pub mod studies;
+pub mod symmetry;
 pub mod transform;

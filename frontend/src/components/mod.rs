@@ -12,6 +12,7 @@ mod probabilities;
 mod probe_section;
 mod progress_bar;
 mod status_badge;
+mod symmetry_section;
 
 pub use bound_chart::BoundChart;
 pub use bound_panel::{BoundSection, number};
@@ -24,3 +25,4 @@ pub use probabilities::Probabilities;
 pub use probe_section::ProbeSection;
 pub use progress_bar::ProgressBar;
 pub use status_badge::StatusBadge;
+pub use symmetry_section::SymmetrySection;

@@ -110,7 +110,8 @@ pub async fn finished(state: &AppState, id: i64) -> Result<Experiment, AppError>
     Ok(experiment)
 }
 
-async fn file_response(
+/// A file from disk as a download named `filename`.
+pub async fn file_response(
     path: std::path::PathBuf,
     content_type: &str,
     filename: String,

@@ -8,6 +8,7 @@ pub mod health;
 pub mod predict;
 pub mod probes;
 pub mod studies;
+pub mod symmetry;
 
 use axum::body::Bytes;
 use axum::http::header;

@@ -1,0 +1,191 @@
+//! Learned symmetries of a finished experiment: train L_θ in either mode (keep Φ's features,
+//! or keep the true label) on the server, watch its losses and sample grids as it trains, and
+//! read its scores (against the true symmetry on Glasses). Numbers are the stored report's.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use memlab_shared::api::JobStatus;
+use memlab_shared::symmetry::{SymmetryJob, SymmetryMode, SymmetryReport, SymmetryRequest};
+
+use super::analysis_job::{JobState, Polled, writable};
+use super::line_chart::{Line, LineChart};
+use crate::api;
+
+/// The section on the experiment page.
+#[component]
+pub fn SymmetrySection(id: i64) -> impl IntoView {
+    let writable = writable();
+    let mode = RwSignal::new("from_phi".to_owned());
+    let steps = RwSignal::new("1500".to_owned());
+    let involution = RwSignal::new("1".to_owned());
+    let min_change = RwSignal::new("0.05".to_owned());
+    let message = RwSignal::new(None::<String>);
+    let polls = SymmetryMode::ALL.map(|mode| {
+        (
+            mode,
+            Polled::<SymmetryRequest, SymmetryReport>::new(format!(
+                "/api/experiments/{id}/symmetry/{}",
+                mode.as_str()
+            )),
+        )
+    });
+    let start = move |_| {
+        message.set(None);
+        let number = |text: String, name: &str| {
+            text.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("{name} must be a number"))
+        };
+        let request = (|| -> Result<SymmetryRequest, String> {
+            Ok(SymmetryRequest {
+                steps: Some(
+                    steps
+                        .get_untracked()
+                        .trim()
+                        .parse()
+                        .map_err(|_| "steps must be a whole number".to_owned())?,
+                ),
+                involution_weight: Some(number(involution.get_untracked(), "λ_inv")?),
+                min_change: Some(number(min_change.get_untracked(), "τ")?),
+                ..Default::default()
+            })
+        })();
+        let request = match request {
+            Ok(request) => request,
+            Err(text) => return message.set(Some(text)),
+        };
+        let chosen = mode.get_untracked();
+        let poll = polls
+            .iter()
+            .find(|(m, _)| m.as_str() == chosen)
+            .map(|(_, poll)| *poll);
+        spawn_local(async move {
+            let url = format!("/api/experiments/{id}/symmetry/{chosen}");
+            match api::post_json::<_, SymmetryJob>(&url, &request).await {
+                Ok(_) => {
+                    if let Some(poll) = poll {
+                        poll.refresh();
+                    }
+                }
+                Err(error) => message.set(Some(error)),
+            }
+        });
+    };
+    view! {
+        <div class="card" id="symmetry">
+            <h3>"Learned symmetry L_θ"</h3>
+            <p class="muted">
+                "A network L learns to move images while a discriminator checks they still look real, \
+                 L moves each image by at least τ (RMS, pixels in [0, 1]), and either the model's \
+                 penultimate features (from Φ) or its classification of the true label (from f) stay \
+                 the same. On Glasses, oracles trained on the generator's ground truth say whether L \
+                 toggled the glasses and kept the identity."
+            </p>
+            {move || writable().then(|| view! {
+                <div class="inline-form">
+                    <label for="symmetry-mode">"keep"</label>
+                    <select id="symmetry-mode" on:change=move |event| mode.set(event_target_value(&event))>
+                        <option value="from_phi">"Φ's features (from Φ)"</option>
+                        <option value="from_labels">"the true label (from f)"</option>
+                    </select>
+                    <label for="symmetry-steps">"steps"</label>
+                    <input id="symmetry-steps" type="text" size="6" prop:value=move || steps.get()
+                        on:input=move |event| steps.set(event_target_value(&event)) />
+                    <label for="symmetry-tau">"τ"</label>
+                    <input id="symmetry-tau" type="text" size="5" prop:value=move || min_change.get()
+                        on:input=move |event| min_change.set(event_target_value(&event)) />
+                    <label for="symmetry-involution">"λ_inv (L∘L = id)"</label>
+                    <input id="symmetry-involution" type="text" size="4" prop:value=move || involution.get()
+                        on:input=move |event| involution.set(event_target_value(&event)) />
+                    <button id="learn-symmetry" on:click=start>"Learn L"</button>
+                </div>
+            })}
+            {move || message.get().map(|text| view! { <p class="error">{text}</p> })}
+            <div class="plots">
+                {polls.into_iter().map(|(mode, poll)| view! {
+                    <div class="card" id=format!("symmetry-{}", mode.as_str())>
+                        <h4>{mode.label()}</h4>
+                        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                            {move || poll.job.get().map(|result| match result {
+                                Ok(job) => view! { <SymmetryJobView job /> }.into_any(),
+                                Err(_) => view! { <p class="muted">"Not learned yet."</p> }.into_any(),
+                            })}
+                        </Transition>
+                    </div>
+                }).collect_view()}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn SymmetryJobView(job: SymmetryJob) -> impl IntoView {
+    let id = job.experiment_id;
+    let running = matches!(job.status, JobStatus::Queued | JobStatus::Running);
+    let state = (job.status != JobStatus::Done).then(|| {
+        view! {
+            <JobState prefix="symmetry" status=job.status progress=job.progress
+                stage=job.stage.clone() error=job.error.clone() />
+        }
+    });
+    let report = job
+        .result
+        .map(|report| view! { <ReportView id report running /> });
+    view! { {state} {report} }
+}
+
+fn percent(value: f64) -> String {
+    format!("{:.1} %", value * 100.0)
+}
+
+#[component]
+fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
+    let mode = report.mode.as_str();
+    let history = &report.history;
+    let series = |name: &str, value: fn(&memlab_shared::symmetry::SymmetryStep) -> f64| {
+        Line::new(
+            name,
+            history.iter().map(|s| (s.step as f64, value(s))).collect(),
+        )
+    };
+    let lines = vec![
+        series("keep term", |s| s.keep),
+        series("adversarial", |s| s.adversarial),
+        series("D accuracy", |s| s.discriminator_accuracy),
+        series("RMS change", |s| s.mean_change),
+        series("involution", |s| s.involution),
+    ];
+    let latest = report.samples.last().cloned();
+    let truth = report.ground_truth.clone();
+    view! {
+        <LineChart title="Training".into() x_label="generator steps".into() y_label="loss / accuracy".into()
+            lines id=format!("symmetry-chart-{mode}") />
+        {latest.map(|grid| view! {
+            <figure>
+                <img class="sample-grid" id=format!("symmetry-grid-{mode}") src=grid.png
+                    alt="rows: x, L x, |L x − x| × 4" />
+                <figcaption class="muted">{format!("step {}: rows x, L x and |L x − x| × 4", grid.step)}</figcaption>
+            </figure>
+        })}
+        {(!running).then(|| view! {
+            <table id=format!("symmetry-scores-{mode}")>
+                <tr><td>"test images"</td><td>{report.n_test}</td></tr>
+                <tr><td>"Φ's prediction kept"</td><td class="kept">{percent(report.prediction_kept)}</td></tr>
+                <tr><td>"accuracy on L x"</td><td>{percent(report.accuracy_on_transformed)}</td></tr>
+                <tr><td>"RMS change of L x"</td><td>{format!("{:.4}", report.mean_change)}</td></tr>
+                <tr><td>"discriminator accuracy (0.5: fooled)"</td><td>{percent(report.discriminator_accuracy)}</td></tr>
+                <tr><td>"Fréchet distance"</td><td>{format!("{:.3}", report.frechet_distance)}</td></tr>
+                {truth.map(|t| view! {
+                    <tr><td>"glasses toggled"</td><td class="toggle-rate">{percent(t.toggle_rate)}</td></tr>
+                    <tr><td>"identity kept (oracle)"</td><td class="identity-kept">{percent(t.identity_kept)}</td></tr>
+                    <tr><td>"RMS to L* x (L* moves)"</td><td>{format!("{:.4} ({:.4})", t.distance_to_truth, t.truth_change)}</td></tr>
+                    <tr><td>"oracles: glasses, identity, L* toggled"</td><td>{format!(
+                        "{}, {}, {}", percent(t.glasses_oracle_accuracy), percent(t.identity_oracle_accuracy), percent(t.truth_toggle_rate)
+                    )}</td></tr>
+                })}
+            </table>
+            <p class="muted">{format!("Fréchet distance in the {}. Trained in {:.0} s on {}.", report.frechet_features, report.seconds, report.device)}</p>
+            <p><a href=format!("/api/experiments/{id}/symmetry/{mode}/weights") rel="external">"L_θ weights (burn record)"</a></p>
+        })}
+    }
+}

@@ -1,0 +1,93 @@
+//! Learned symmetries: start training L_θ in a mode, read its job (with the report so far),
+//! and download its weights.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use memlab_shared::api::JobStatus;
+use memlab_shared::symmetry::{SymmetryJob, SymmetryMode, SymmetryRequest};
+
+use super::experiments::{file_response, find, finished, load_dataset};
+use crate::error::AppError;
+use crate::extract::ApiPath;
+use crate::state::AppState;
+use crate::{artifacts, db, symmetry};
+
+fn mode(text: &str) -> Result<SymmetryMode, AppError> {
+    SymmetryMode::parse(text).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no symmetry mode '{text}': use from_phi or from_labels"
+        ))
+    })
+}
+
+/// `POST /api/experiments/{id}/symmetry/{mode}`: queues training L_θ for a finished
+/// experiment; the body (optional) is a [`SymmetryRequest`]. Answers 202 with the job.
+pub async fn symmetry_create(
+    State(state): State<AppState>,
+    ApiPath((id, mode_text)): ApiPath<(i64, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<SymmetryJob>), AppError> {
+    super::writable(&state, "learning symmetries")?;
+    let mode = mode(&mode_text)?;
+    let request: SymmetryRequest = super::optional_body(&body, "symmetry request")?;
+    symmetry::settings(&request).map_err(AppError::Invalid)?;
+    let experiment = finished(&state, id).await?;
+    let dataset = load_dataset(&state, &experiment.config.dataset).await?;
+    symmetry::check_input(&dataset.info.input).map_err(AppError::Invalid)?;
+    if !db::queue_analysis(&state.pool, id, symmetry::kind(mode), &request).await? {
+        return Err(AppError::Conflict(format!(
+            "a symmetry {} of experiment {id} is already being learned",
+            mode.as_str()
+        )));
+    }
+    symmetry::spawn(state.clone(), experiment, mode, request);
+    Ok((StatusCode::ACCEPTED, Json(stored(&state, id, mode).await?)))
+}
+
+async fn stored(state: &AppState, id: i64, mode: SymmetryMode) -> Result<SymmetryJob, AppError> {
+    find(state, id).await?;
+    db::analysis(&state.pool, id, symmetry::kind(mode))
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "no symmetry {} learned for experiment {id} yet: POST /api/experiments/{id}/symmetry/{} starts one",
+                mode.as_str(),
+                mode.as_str()
+            ))
+        })
+}
+
+/// `GET /api/experiments/{id}/symmetry/{mode}`: the job and its report (partial while it runs).
+pub async fn symmetry_get(
+    State(state): State<AppState>,
+    ApiPath((id, mode_text)): ApiPath<(i64, String)>,
+) -> Result<Json<SymmetryJob>, AppError> {
+    let mode = mode(&mode_text)?;
+    Ok(Json(stored(&state, id, mode).await?))
+}
+
+/// `GET /api/experiments/{id}/symmetry/{mode}/weights`: L_θ in burn's record format (rebuild
+/// it from the report's `network`).
+pub async fn symmetry_weights_get(
+    State(state): State<AppState>,
+    ApiPath((id, mode_text)): ApiPath<(i64, String)>,
+) -> Result<Response, AppError> {
+    let mode = mode(&mode_text)?;
+    let job = stored(&state, id, mode).await?;
+    if job.status != JobStatus::Done {
+        return Err(AppError::Conflict(format!(
+            "the symmetry {} of experiment {id} is not finished",
+            mode.as_str()
+        )));
+    }
+    let path = artifacts::symmetry_path(&state.data_dir, id, mode.as_str());
+    file_response(
+        path,
+        "application/octet-stream",
+        format!("memlab-{id}-symmetry-{}.bpk", mode.as_str()),
+    )
+    .await
+}

@@ -1,0 +1,758 @@
+//! Learned symmetries (the seed's Figure 1, `../shared/SCIENCE.md` §3): train L_θ against a
+//! discriminator D so that L x stays realistic, moves the image by at least τ, and keeps either
+//! the trained model's penultimate features ("from Φ") or the true label ("from f"); then score
+//! what it learned, against the true symmetry where the data set has one (Glasses).
+//!
+//! Generator loss: keep + λ_adv softplus(−D(L x)) + λ_nt max(0, τ − RMS(L x − x)) plus
+//! λ_inv ‖L(L x) − x‖²; discriminator loss: softplus(−D(x)) + softplus(D(L x)) (the
+//! non-saturating GAN game). "From Φ" divides ‖Φ(L x) − Φ(x)‖² by the features' spread
+//! E‖Φ(x) − Φ(x′)‖², so its scale is that of the invariance probes' S.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::activation::softplus;
+use memlab_shared::api::{Experiment, InputRandomization, JobStatus};
+use memlab_shared::glasses::{self, GlassesConfig};
+use memlab_shared::model::{
+    Classifier, ClassifierConfig, Discriminator, DiscriminatorConfig, LeNetConfig, TransformNet,
+    TransformNetConfig,
+};
+use memlab_shared::preprocess::{InputSpec, Pixels, png_data_url};
+use memlab_shared::symmetry::{
+    GroundTruthScore, SampleGrid, SymmetryMode, SymmetryReport, SymmetryRequest, SymmetryStep,
+};
+
+use crate::analysis::{self, AnalysisKind, Report};
+use crate::data::{Catalog, Dataset, Split};
+use crate::oracles::{self, Oracle};
+use crate::probes::{agreement, row_argmax, spread};
+use crate::state::AppState;
+use crate::training::{SplitMix64, seeded};
+use crate::{artifacts, db, linalg};
+
+/// Test images scored at the end.
+const N_TEST: usize = 500;
+/// Images in each sample grid.
+const GRID_IMAGES: usize = 8;
+/// Logged steps per run (at most).
+const LOG_POINTS: usize = 200;
+
+/// The request with every default filled in, or why it is refused.
+pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
+    let steps = request.steps.unwrap_or(1500);
+    if !(1..=100_000).contains(&steps) {
+        return Err(format!("steps must be in 1..=100000, got {steps}"));
+    }
+    let batch_size = request.batch_size.unwrap_or(32);
+    if !(2..=512).contains(&batch_size) {
+        return Err(format!("batch_size must be in 2..=512, got {batch_size}"));
+    }
+    let check = |name: &str, value: f64, low: f64, high: f64| {
+        if value.is_finite() && (low..=high).contains(&value) {
+            Ok(value)
+        } else {
+            Err(format!("{name} must be in [{low}, {high}], got {value}"))
+        }
+    };
+    let learning_rate = check(
+        "learning_rate",
+        request.learning_rate.unwrap_or(5e-4),
+        1e-6,
+        0.1,
+    )?;
+    if learning_rate <= 0.0 {
+        return Err("learning_rate must be positive".into());
+    }
+    let sample_every = request.sample_every.unwrap_or((steps / 10).max(1));
+    if sample_every == 0 {
+        return Err("sample_every must be at least 1".into());
+    }
+    Ok(SymmetryRequest {
+        steps: Some(steps),
+        batch_size: Some(batch_size),
+        learning_rate: Some(learning_rate),
+        adversarial_weight: Some(check(
+            "adversarial_weight",
+            request.adversarial_weight.unwrap_or(0.5),
+            0.0,
+            1e3,
+        )?),
+        nontrivial_weight: Some(check(
+            "nontrivial_weight",
+            request.nontrivial_weight.unwrap_or(10.0),
+            0.0,
+            1e3,
+        )?),
+        min_change: Some(check(
+            "min_change",
+            request.min_change.unwrap_or(0.05),
+            0.0,
+            1.0,
+        )?),
+        involution_weight: Some(check(
+            "involution_weight",
+            request.involution_weight.unwrap_or(0.0),
+            0.0,
+            1e3,
+        )?),
+        sample_every: Some(sample_every),
+        seed: Some(request.seed.unwrap_or(0)),
+    })
+}
+
+/// Why a data set cannot host a learned symmetry (L_θ halves and doubles the image).
+pub fn check_input(input: &InputSpec) -> Result<(), String> {
+    if !input.height.is_multiple_of(2)
+        || !input.width.is_multiple_of(2)
+        || input.height < 8
+        || input.width < 8
+    {
+        return Err(format!(
+            "learned symmetries need even image sides of at least 8 pixels, got {}×{}",
+            input.height, input.width
+        ));
+    }
+    Ok(())
+}
+
+/// The analysis kind storing the transform learned in `mode`.
+pub fn kind(mode: SymmetryMode) -> AnalysisKind {
+    match mode {
+        SymmetryMode::FromPhi => AnalysisKind::SymmetryFromPhi,
+        SymmetryMode::FromLabels => AnalysisKind::SymmetryFromLabels,
+    }
+}
+
+/// Images `indices` of `split` as `[0, 1]` values `[n, c, h, w]`.
+fn pixels_tensor(split: &Split, spec: &InputSpec, indices: &[usize], device: &Device) -> Tensor<4> {
+    let values: Vec<f32> = indices
+        .iter()
+        .flat_map(|&index| split.image(index).iter().map(|&b| f32::from(b) / 255.0))
+        .collect();
+    Tensor::from_data(
+        TensorData::new(
+            values,
+            [indices.len(), spec.channels, spec.height, spec.width],
+        ),
+        device,
+    )
+}
+
+/// Training normalization of `[0, 1]` images, as tensor operations (so gradients pass).
+fn normalize(images: Tensor<4>, spec: &InputSpec) -> Tensor<4> {
+    let device = images.device();
+    let shape = [1, spec.channels, 1, 1];
+    let mean = Tensor::<1>::from_floats(spec.mean.as_slice(), &device).reshape(shape);
+    let std = Tensor::<1>::from_floats(spec.std.as_slice(), &device).reshape(shape);
+    (images - mean) / std
+}
+
+/// Root-mean-square difference of each image pair, `[n]`.
+fn rms(a: Tensor<4>, b: Tensor<4>) -> Tensor<1> {
+    let diff = a - b;
+    let n = diff.dims()[0];
+    (diff.clone() * diff)
+        .reshape([n as i32, -1])
+        .mean_dim(1)
+        .reshape([n])
+        .add_scalar(1e-8)
+        .sqrt()
+}
+
+fn scalar(tensor: Tensor<1>) -> f64 {
+    f64::from(tensor.into_scalar::<f32>())
+}
+
+fn rows(tensor: Tensor<2>) -> Vec<f32> {
+    tensor.into_data().iter::<f32>().collect()
+}
+
+/// A grid: `x`, `L x` and `|L x − x|` (×4, clipped) as three rows of `images`.
+fn sample_grid(
+    transform: &TransformNet,
+    images: Tensor<4>,
+    step: usize,
+) -> Result<SampleGrid, String> {
+    let moved = transform.forward(images.clone()).clamp(0.0, 1.0);
+    let difference = ((moved.clone() - images.clone()).abs() * 4.0).clamp(0.0, 1.0);
+    let [n, c, h, w] = images.dims();
+    let rows_of = |t: Tensor<4>| -> Vec<f32> { t.into_data().iter::<f32>().collect() };
+    let parts = [rows_of(images), rows_of(moved), rows_of(difference)];
+    let (height, width) = (3 * h, n * w);
+    let mut values = vec![0.0; c * height * width];
+    for (row, part) in parts.iter().enumerate() {
+        for image in 0..n {
+            for channel in 0..c {
+                for y in 0..h {
+                    for x in 0..w {
+                        values[channel * height * width + (row * h + y) * width + image * w + x] =
+                            part[((image * c + channel) * h + y) * w + x];
+                    }
+                }
+            }
+        }
+    }
+    let pixels = Pixels {
+        channels: c,
+        height,
+        width,
+        values,
+    };
+    Ok(SampleGrid {
+        step,
+        png: png_data_url(&pixels).map_err(|error| error.to_string())?,
+    })
+}
+
+/// Everything a training run of L_θ needs.
+pub struct SymmetryInput<'a> {
+    /// The data the model trained on (randomized as it was).
+    pub dataset: &'a Dataset,
+    /// The generator of the data set's test split when it has a ground truth (Glasses with
+    /// its own inputs).
+    pub ground_truth: Option<GlassesConfig>,
+    /// The trained model Φ.
+    pub model: &'a Classifier,
+    /// What L must keep.
+    pub mode: SymmetryMode,
+    /// Filled-in settings (see [`settings`]).
+    pub settings: &'a SymmetryRequest,
+    /// Where oracles are kept.
+    pub data_dir: &'a Path,
+    /// The device (plain; training uses its autodiff version).
+    pub device: &'a Device,
+    /// Its name.
+    pub device_name: &'a str,
+}
+
+/// Trains L_θ and scores it; `publish` receives the report so far a few times during training.
+pub fn train(
+    input: &SymmetryInput,
+    progress: Report,
+    publish: &mut dyn FnMut(&SymmetryReport),
+) -> Result<(SymmetryReport, TransformNet), String> {
+    let started = Instant::now();
+    let spec = &input.dataset.info.input;
+    check_input(spec)?;
+    let settings = input.settings;
+    let (steps, batch_size, learning_rate) = (
+        settings.steps.unwrap_or(1),
+        settings.batch_size.unwrap_or(32),
+        settings.learning_rate.unwrap_or(5e-4),
+    );
+    let weight = |value: Option<f64>| value.unwrap_or(0.0);
+    let (lambda_adv, lambda_nt, tau, lambda_inv) = (
+        weight(settings.adversarial_weight),
+        weight(settings.nontrivial_weight),
+        weight(settings.min_change),
+        weight(settings.involution_weight),
+    );
+    let sample_every = settings.sample_every.unwrap_or(100).max(1);
+    let seed = settings.seed.unwrap_or(0);
+    let train = &input.dataset.train;
+    let test = &input.dataset.test;
+    if train.len() < batch_size || test.is_empty() {
+        return Err(format!(
+            "the data set has {} training images (a batch needs {batch_size}) and {} test images",
+            train.len(),
+            test.len()
+        ));
+    }
+    let autodiff = input.device.clone().autodiff();
+    let network = TransformNetConfig::new(spec.channels);
+    let critic = DiscriminatorConfig::new(spec.channels, spec.height, spec.width);
+    let mut transform = seeded(&autodiff, seed, || network.init(&autodiff));
+    let mut discriminator = seeded(&autodiff, seed ^ 0xd15c, || critic.init(&autodiff));
+    let phi = input.model.clone().fork(&autodiff);
+    let mut optimizer_g = AdamConfig::new().with_beta_1(0.5).init();
+    let mut optimizer_d = AdamConfig::new().with_beta_1(0.5).init();
+    let cross_entropy = CrossEntropyLossConfig::new().init(&autodiff);
+
+    // The features' spread on real training images: the "from Φ" term's unit.
+    let mut generator = SplitMix64::new(seed ^ 0x5eed);
+    let mut draw = |count: usize| -> Vec<usize> {
+        (0..count)
+            .map(|_| (generator.next_u64() % train.len() as u64) as usize)
+            .collect()
+    };
+    let reference = draw(batch_size.max(256).min(train.len()));
+    let features = input.model.features(normalize(
+        pixels_tensor(train, spec, &reference, input.device),
+        spec,
+    ));
+    let width = features.dims()[1];
+    let feature_spread = spread(&rows(features), width).max(1e-12);
+
+    let grid_indices: Vec<usize> = (0..GRID_IMAGES.min(test.len())).collect();
+    let grid_images = pixels_tensor(test, spec, &grid_indices, input.device);
+    let log_every = (steps / LOG_POINTS).max(1);
+    let mut report = SymmetryReport {
+        mode: input.mode,
+        network: network.clone(),
+        settings: settings.clone(),
+        history: Vec::new(),
+        samples: Vec::new(),
+        finished: false,
+        n_test: 0,
+        prediction_kept: 0.0,
+        accuracy_on_transformed: 0.0,
+        mean_change: 0.0,
+        discriminator_accuracy: 0.0,
+        frechet_distance: 0.0,
+        frechet_features: String::new(),
+        ground_truth: None,
+        seconds: 0.0,
+        device: input.device_name.to_owned(),
+    };
+    report
+        .samples
+        .push(sample_grid(&transform.valid(), grid_images.clone(), 0)?);
+    publish(&report);
+    for step in 1..=steps {
+        let indices = draw(batch_size);
+        let x = pixels_tensor(train, spec, &indices, &autodiff);
+        // Discriminator step: real images against the current transforms (no gradient to L).
+        let moved = transform.forward(x.clone()).detach();
+        let real = discriminator.forward(x.clone());
+        let fake = discriminator.forward(moved);
+        let d_accuracy = (scalar(real.clone().greater_elem(0.0).float().mean())
+            + scalar(fake.clone().lower_elem(0.0).float().mean()))
+            / 2.0;
+        let d_loss = softplus(real.neg(), 1.0).mean() + softplus(fake, 1.0).mean();
+        let d_loss_value = scalar(d_loss.clone());
+        let gradients = GradientsParams::from_grads(d_loss.backward(), &discriminator);
+        discriminator = optimizer_d.step(learning_rate, discriminator, gradients);
+
+        // Generator step.
+        let moved = transform.forward(x.clone());
+        let keep = match input.mode {
+            SymmetryMode::FromPhi => {
+                let before = phi.features(normalize(x.clone(), spec)).detach();
+                let after = phi.features(normalize(moved.clone(), spec));
+                let diff = after - before;
+                (diff.clone() * diff).sum_dim(1).mean() / feature_spread
+            }
+            SymmetryMode::FromLabels => {
+                let labels: Vec<i64> = indices
+                    .iter()
+                    .map(|&i| i64::from(train.labels[i]))
+                    .collect();
+                let targets = Tensor::<1, Int>::from_data(
+                    TensorData::new(labels, [indices.len()]),
+                    &autodiff,
+                );
+                cross_entropy.forward(phi.forward(normalize(moved.clone(), spec)), targets)
+            }
+        };
+        let adversarial = softplus(discriminator.forward(moved.clone()).neg(), 1.0).mean();
+        let change = rms(moved.clone(), x.clone());
+        let nontriviality = change.clone().neg().add_scalar(tau).clamp_min(0.0).mean();
+        let involution = if lambda_inv > 0.0 {
+            let back = transform.forward(moved.clone()) - x.clone();
+            (back.clone() * back).mean()
+        } else {
+            Tensor::<1>::zeros([1], &autodiff)
+        };
+        let loss = keep.clone()
+            + adversarial.clone() * lambda_adv
+            + nontriviality.clone() * lambda_nt
+            + involution.clone() * lambda_inv;
+        if step % log_every == 0 || step == steps {
+            report.history.push(SymmetryStep {
+                step,
+                keep: scalar(keep),
+                adversarial: scalar(adversarial),
+                nontriviality: scalar(nontriviality),
+                involution: scalar(involution),
+                discriminator_loss: d_loss_value,
+                discriminator_accuracy: d_accuracy,
+                mean_change: scalar(change.mean()),
+            });
+        }
+        let gradients = GradientsParams::from_grads(loss.backward(), &transform);
+        transform = optimizer_g.step(learning_rate, transform, gradients);
+        progress(
+            0.9 * step as f64 / steps as f64,
+            &format!("step {step} of {steps}"),
+        );
+        if step % sample_every == 0 || step == steps {
+            report
+                .samples
+                .push(sample_grid(&transform.valid(), grid_images.clone(), step)?);
+            report.seconds = started.elapsed().as_secs_f64();
+            publish(&report);
+        }
+    }
+    progress(0.9, "scoring on test images");
+    let transform = transform.valid();
+    let discriminator = discriminator.valid();
+    score(input, &transform, &discriminator, &mut report)?;
+    report.finished = true;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok((report, transform))
+}
+
+/// Φ's predictions, the discriminator's view and the change on test images; the Fréchet
+/// distance; and, on Glasses, the ground-truth scores.
+fn score(
+    input: &SymmetryInput,
+    transform: &TransformNet,
+    discriminator: &Discriminator,
+    report: &mut SymmetryReport,
+) -> Result<(), String> {
+    let device = input.device;
+    let spec = &input.dataset.info.input;
+    let test = &input.dataset.test;
+    let indices = crate::probes::subset(test.len(), N_TEST, 1);
+    let labels: Vec<usize> = indices
+        .iter()
+        .map(|&i| usize::from(test.labels[i]))
+        .collect();
+    let config = input.ground_truth.unwrap_or_default();
+    let oracle = if input.ground_truth.is_some() {
+        Some((
+            oracles::load_or_train(input.data_dir, Oracle::Identity, &config, device)?,
+            oracles::load_or_train(input.data_dir, Oracle::Glasses, &config, device)?,
+        ))
+    } else {
+        None
+    };
+    // Fixed features for the Fréchet distance: the identity oracle's, else a seeded random
+    // LeNet's (independent of the model L keeps).
+    let random = seeded(device, 99, || {
+        ClassifierConfig::Lenet(LeNetConfig::new(spec.channels, spec.height, spec.width, 10))
+            .init(device)
+    });
+    let (fixed, fixed_spec, frechet_features) = match &oracle {
+        Some(((card, model, _), _)) => (
+            model,
+            &card.input,
+            "penultimate features of the Glasses identity oracle (LeNet, 84)".to_owned(),
+        ),
+        None => (
+            &random,
+            spec,
+            "penultimate features of a fixed random LeNet (seed 99, 84)".to_owned(),
+        ),
+    };
+    let (mut real_features, mut moved_features) = (Vec::new(), Vec::new());
+    let (mut before, mut after, mut changes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut d_real, mut d_fake) = (0usize, 0usize);
+    let mut glasses = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut truth_distance = (0.0, 0.0);
+    let identities = config.identity_list();
+    for chunk in indices.chunks(100) {
+        let x = pixels_tensor(test, spec, chunk, device);
+        let moved = transform.forward(x.clone()).clamp(0.0, 1.0);
+        before.extend(rows(input.model.forward(normalize(x.clone(), spec))));
+        after.extend(rows(input.model.forward(normalize(moved.clone(), spec))));
+        changes.extend(rms(moved.clone(), x.clone()).into_data().iter::<f32>());
+        d_real += rows(discriminator.forward(x.clone()))
+            .iter()
+            .filter(|&&v| v > 0.0)
+            .count();
+        d_fake += rows(discriminator.forward(moved.clone()))
+            .iter()
+            .filter(|&&v| v < 0.0)
+            .count();
+        real_features.extend(rows(fixed.features(normalize(x.clone(), fixed_spec))));
+        moved_features.extend(rows(fixed.features(normalize(moved.clone(), fixed_spec))));
+        if let Some(((identity_card, identity, _), (glasses_card, glasses_model, _))) = &oracle {
+            // L* x: the same face, pose, light and noise with the glasses toggled, stored as
+            // 8-bit pixels like the data set.
+            let truth: Vec<f32> = chunk
+                .iter()
+                .flat_map(|&index| {
+                    let example = config.example(&identities, true, index);
+                    glasses::to_u8(&glasses::render(&example, config.size, true))
+                        .into_iter()
+                        .map(|b| f32::from(b) / 255.0)
+                })
+                .collect();
+            let truth = Tensor::<4>::from_data(
+                TensorData::new(truth, [chunk.len(), spec.channels, spec.height, spec.width]),
+                device,
+            );
+            truth_distance.0 += rows_sum(rms(moved.clone(), truth.clone()));
+            truth_distance.1 += rows_sum(rms(x.clone(), truth.clone()));
+            let see = |images: Tensor<4>| {
+                row_argmax(
+                    &rows(glasses_model.forward(normalize(images, &glasses_card.input))),
+                    2,
+                )
+            };
+            glasses.0.extend(see(x.clone()));
+            glasses.1.extend(see(truth));
+            glasses.2.extend(see(moved.clone()));
+            let who = |images: Tensor<4>| {
+                row_argmax(
+                    &rows(identity.forward(normalize(images, &identity_card.input))),
+                    identity_card.class_names.len(),
+                )
+            };
+            glasses.3.extend(who(x));
+            glasses.4.extend(who(moved));
+        }
+    }
+    let n = indices.len();
+    let classes = input.dataset.info.class_names.len();
+    let (predicted_before, predicted_after) =
+        (row_argmax(&before, classes), row_argmax(&after, classes));
+    report.n_test = n;
+    report.prediction_kept = agreement(&predicted_after, &predicted_before);
+    report.accuracy_on_transformed = agreement(&predicted_after, &labels);
+    report.mean_change = changes.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64;
+    report.discriminator_accuracy = (d_real + d_fake) as f64 / (2 * n) as f64;
+    report.frechet_distance = linalg::sample_frechet_distance(&real_features, &moved_features, 84);
+    report.frechet_features = frechet_features;
+    if let Some(((_, _, identity_accuracy), (_, _, glasses_accuracy))) = &oracle {
+        let truths: Vec<usize> = indices
+            .iter()
+            .map(|&index| usize::from(config.example(&identities, true, index).glasses))
+            .collect();
+        let toggled: Vec<usize> = truths.iter().map(|&g| 1 - g).collect();
+        let (seen_x, seen_truth, seen_moved, who_x, who_moved) = &glasses;
+        report.ground_truth = Some(GroundTruthScore {
+            n,
+            toggle_rate: agreement(seen_moved, &toggled),
+            identity_kept: agreement(who_moved, &labels),
+            distance_to_truth: truth_distance.0 / n as f64,
+            truth_change: truth_distance.1 / n as f64,
+            glasses_oracle_accuracy: agreement(seen_x, &truths),
+            identity_oracle_accuracy: agreement(who_x, &labels),
+            truth_toggle_rate: agreement(seen_truth, &toggled),
+        });
+        tracing::debug!(
+            identity_accuracy,
+            glasses_accuracy,
+            "oracles (held-out accuracy)"
+        );
+    }
+    Ok(())
+}
+
+fn rows_sum(tensor: Tensor<1>) -> f64 {
+    tensor.into_data().iter::<f32>().map(f64::from).sum()
+}
+
+/// Trains the `mode` transform of a finished experiment and keeps its weights (blocking).
+#[allow(clippy::too_many_arguments)]
+pub fn compute_for_experiment(
+    data_dir: &Path,
+    catalog: &Catalog,
+    experiment: &Experiment,
+    mode: SymmetryMode,
+    request: &SymmetryRequest,
+    device: &Device,
+    device_name: &str,
+    progress: Report,
+    publish: &mut dyn FnMut(&SymmetryReport),
+) -> Result<SymmetryReport, String> {
+    if experiment.status != JobStatus::Done {
+        return Err(format!(
+            "experiment {} has not finished training",
+            experiment.id
+        ));
+    }
+    let settings = settings(request)?;
+    let dataset = catalog
+        .get(&experiment.config.dataset)
+        .map_err(|error| error.to_string())?;
+    let dataset = crate::data::randomize::for_run(&dataset, &experiment.config);
+    let (_, model) =
+        artifacts::load(data_dir, experiment.id, device).map_err(|error| error.to_string())?;
+    let input = SymmetryInput {
+        dataset: &dataset,
+        ground_truth: (experiment.config.dataset == crate::data::glasses::NAME
+            && experiment.config.randomization.inputs == InputRandomization::None)
+            .then(GlassesConfig::default),
+        model: &model,
+        mode,
+        settings: &settings,
+        data_dir,
+        device,
+        device_name,
+    };
+    let (report, transform) = train(&input, progress, publish)?;
+    let path = artifacts::symmetry_path(data_dir, experiment.id, mode.as_str());
+    let bytes = artifacts::record_bytes(&transform).map_err(|error| error.to_string())?;
+    std::fs::write(&path, bytes)
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    Ok(report)
+}
+
+/// Runs the queued `mode` job of `experiment` in the background, storing the report so far
+/// as it trains.
+pub fn spawn(
+    state: AppState,
+    experiment: Experiment,
+    mode: SymmetryMode,
+    request: SymmetryRequest,
+) {
+    let kind = kind(mode);
+    analysis::spawn(state, experiment.id, kind, move |state, progress| {
+        let runtime = tokio::runtime::Handle::current();
+        let mut publish = |report: &SymmetryReport| {
+            let update = db::set_analysis_partial(&state.pool, experiment.id, kind, report);
+            if let Err(error) = runtime.block_on(update) {
+                tracing::warn!(%error, "could not store the partial report");
+            }
+        };
+        compute_for_experiment(
+            &state.data_dir,
+            &state.catalog,
+            &experiment,
+            mode,
+            &request,
+            &state.device,
+            &state.device_name,
+            progress,
+            &mut publish,
+        )
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> GlassesConfig {
+        GlassesConfig {
+            identities: 4,
+            size: 16,
+            train_per_identity: 60,
+            test_per_identity: 10,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn settings_fill_defaults_and_refuse_bad_values() {
+        let filled = settings(&SymmetryRequest::default()).expect("defaults");
+        assert_eq!(filled.steps, Some(1500));
+        assert_eq!(filled.sample_every, Some(150));
+        assert_eq!(filled.min_change, Some(0.05));
+        for (request, needle) in [
+            (
+                SymmetryRequest {
+                    steps: Some(0),
+                    ..Default::default()
+                },
+                "steps",
+            ),
+            (
+                SymmetryRequest {
+                    batch_size: Some(1),
+                    ..Default::default()
+                },
+                "batch_size",
+            ),
+            (
+                SymmetryRequest {
+                    learning_rate: Some(0.0),
+                    ..Default::default()
+                },
+                "learning_rate",
+            ),
+            (
+                SymmetryRequest {
+                    min_change: Some(f64::NAN),
+                    ..Default::default()
+                },
+                "min_change",
+            ),
+            (
+                SymmetryRequest {
+                    adversarial_weight: Some(-1.0),
+                    ..Default::default()
+                },
+                "adversarial_weight",
+            ),
+            (
+                SymmetryRequest {
+                    sample_every: Some(0),
+                    ..Default::default()
+                },
+                "sample_every",
+            ),
+        ] {
+            let message = settings(&request).expect_err(needle);
+            assert!(message.contains(needle), "{message}");
+        }
+        let odd = InputSpec {
+            channels: 1,
+            height: 7,
+            width: 8,
+            mean: vec![0.0],
+            std: vec![1.0],
+        };
+        assert!(check_input(&odd).is_err());
+    }
+
+    /// An untrained L is the identity: every score takes its known value (nothing moved, Φ's
+    /// predictions kept, no glasses toggled, L x as far from L* x as x is, Fréchet 0).
+    #[test]
+    fn the_identity_transform_scores_as_expected() {
+        let device = Device::flex();
+        let config = small();
+        let dataset = crate::data::glasses::dataset(&config);
+        let spec = &dataset.info.input;
+        let model = seeded(&device, 3, || {
+            ClassifierConfig::Lenet(LeNetConfig::new(3, 16, 16, 4)).init(&device)
+        });
+        let transform = TransformNetConfig::new(3).init(&device);
+        let images = pixels_tensor(&dataset.test, spec, &[0, 1, 2], &device);
+        let moved = transform.forward(images.clone());
+        assert_eq!(
+            rows(moved.flatten::<2>(1, 3)),
+            rows(images.flatten::<2>(1, 3))
+        );
+        let discriminator = DiscriminatorConfig::new(3, 16, 16).init(&device);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let filled = settings(&SymmetryRequest::default()).expect("defaults");
+        let input = SymmetryInput {
+            dataset: &dataset,
+            ground_truth: Some(config),
+            model: &model,
+            mode: SymmetryMode::FromPhi,
+            settings: &filled,
+            data_dir: dir.path(),
+            device: &device,
+            device_name: "flex",
+        };
+        let mut report = train(
+            &SymmetryInput {
+                settings: &SymmetryRequest {
+                    steps: Some(2),
+                    ..filled.clone()
+                },
+                ..input
+            },
+            &mut |_, _| {},
+            &mut |_| {},
+        )
+        .expect("train")
+        .0;
+        assert!(report.finished && report.history.len() == 2 && report.samples.len() == 2);
+        score(&input, &transform, &discriminator, &mut report).expect("score");
+        assert_eq!(report.n_test, 40);
+        assert_eq!(report.prediction_kept, 1.0);
+        assert!(report.mean_change < 1e-3, "{}", report.mean_change);
+        assert!(
+            report.frechet_distance < 1e-6,
+            "{}",
+            report.frechet_distance
+        );
+        let truth = report.ground_truth.expect("ground truth");
+        assert_eq!(truth.identity_kept, truth.identity_oracle_accuracy);
+        assert!((truth.distance_to_truth - truth.truth_change).abs() < 1e-4);
+        assert!(truth.truth_change > 0.01);
+        // The glasses oracle sees x as it is: "toggled" only where it errs on x.
+        assert!((truth.toggle_rate - (1.0 - truth.glasses_oracle_accuracy)).abs() < 1e-12);
+        assert!(truth.glasses_oracle_accuracy > 0.7, "{truth:?}");
+    }
+}

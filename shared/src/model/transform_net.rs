@@ -1,0 +1,97 @@
+//! L_θ, a learned image transform (the seed's Figure 1): a small encoder–decoder whose output
+//! is added to its input, `L x = x + g_θ(x)`, on pixels in `[0, 1]`. The last layer starts at
+//! zero, so an untrained L is the identity.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{Initializer, PaddingConfig2d, Relu};
+use burn::prelude::*;
+
+/// Configuration of a [`TransformNet`].
+#[derive(Config, Debug, PartialEq)]
+pub struct TransformNetConfig {
+    /// Image channels (1 grayscale, 3 RGB).
+    pub channels: usize,
+    /// Feature maps at half resolution.
+    #[config(default = "24")]
+    pub hidden: usize,
+}
+
+/// down (4×4, stride 2) → three 3×3 convolutions at half resolution, dilated 1, 2 and 4 (a
+/// view as wide as a small face) → up (transposed 4×4, stride 2) → a 3×3 convolution of the
+/// up-sampled features next to the input, to the image channels, added to the input. Height
+/// and width must be even.
+#[derive(Module, Debug)]
+pub struct TransformNet {
+    /// `channels → hidden`, 4×4, stride 2.
+    pub down: Conv2d,
+    /// `hidden → hidden`, 3×3.
+    pub near: Conv2d,
+    /// `hidden → hidden`, 3×3, dilation 2.
+    pub wide: Conv2d,
+    /// `hidden → hidden`, 3×3, dilation 4.
+    pub wider: Conv2d,
+    /// `hidden → hidden`, transposed 4×4, stride 2.
+    pub up: ConvTranspose2d,
+    /// `hidden + channels → channels`, 3×3, initialized to zero.
+    pub out: Conv2d,
+    /// The activation between layers.
+    pub activation: Relu,
+}
+
+impl TransformNetConfig {
+    /// Builds the network on `device`: random weights, a zero last layer (L = identity).
+    pub fn init(&self, device: &Device) -> TransformNet {
+        let (c, h) = (self.channels, self.hidden);
+        let dilated = |dilation: usize| {
+            Conv2dConfig::new([h, h], [3, 3])
+                .with_dilation([dilation, dilation])
+                .with_padding(PaddingConfig2d::Explicit(
+                    dilation, dilation, dilation, dilation,
+                ))
+                .init(device)
+        };
+        TransformNet {
+            down: Conv2dConfig::new([c, h], [4, 4])
+                .with_stride([2, 2])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .init(device),
+            near: dilated(1),
+            wide: dilated(2),
+            wider: dilated(4),
+            up: ConvTranspose2dConfig::new([h, h], [4, 4])
+                .with_stride([2, 2])
+                .with_padding([1, 1])
+                .init(device),
+            out: Conv2dConfig::new([h + c, c], [3, 3])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .with_initializer(Initializer::Zeros)
+                .init(device),
+            activation: Relu::new(),
+        }
+    }
+}
+
+impl TransformNet {
+    /// The change g_θ(x) that L adds to its input.
+    ///
+    /// # Shapes
+    /// - images: `[batch, channels, height, width]` (height and width even)
+    /// - output: `[batch, channels, height, width]`
+    pub fn change(&self, images: Tensor<4>) -> Tensor<4> {
+        let x = self.activation.forward(self.down.forward(images.clone())); // [b, h, H/2, W/2]
+        let x = self.activation.forward(self.near.forward(x)); // [b, h, H/2, W/2]
+        let x = self.activation.forward(self.wide.forward(x)); // [b, h, H/2, W/2]
+        let x = self.activation.forward(self.wider.forward(x)); // [b, h, H/2, W/2]
+        let x = self.activation.forward(self.up.forward(x)); // [b, h, H, W]
+        self.out.forward(Tensor::cat(vec![x, images], 1)) // [b, channels, H, W]
+    }
+
+    /// L x = x + g_θ(x).
+    ///
+    /// # Shapes
+    /// - images: `[batch, channels, height, width]` (height and width even)
+    /// - output: `[batch, channels, height, width]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<4> {
+        images.clone() + self.change(images)
+    }
+}

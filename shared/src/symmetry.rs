@@ -1,0 +1,172 @@
+//! Types of the learned-symmetry lab (`../shared/SCIENCE.md` §3): training L_θ against a
+//! discriminator so that a model's representation ("from Φ") or the true label ("from f") is
+//! kept while the image moves, and what it learned, scored against ground truth where the data
+//! set has one (Glasses: L* toggles the glasses).
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::AnalysisJob;
+use crate::model::TransformNetConfig;
+
+/// What L_θ must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SymmetryMode {
+    /// The trained model's penultimate features: ‖Φ(L x) − Φ(x)‖² is small.
+    #[default]
+    FromPhi,
+    /// The true label: the frozen model still classifies L x as y (cross-entropy).
+    FromLabels,
+}
+
+impl SymmetryMode {
+    /// Both modes.
+    pub const ALL: [Self; 2] = [Self::FromPhi, Self::FromLabels];
+
+    /// The name in URLs and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FromPhi => "from_phi",
+            Self::FromLabels => "from_labels",
+        }
+    }
+
+    /// The name people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::FromPhi => "from Φ (keep the model's features)",
+            Self::FromLabels => "from f (keep the true label)",
+        }
+    }
+
+    /// The mode named `text` in a URL.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|mode| mode.as_str() == text)
+    }
+}
+
+/// `POST /api/experiments/{id}/symmetry/{mode}` (every field optional).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SymmetryRequest {
+    /// Generator steps (each after one discriminator step).
+    #[serde(default)]
+    pub steps: Option<usize>,
+    /// Images per step.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+    /// Adam step size of both networks.
+    #[serde(default)]
+    pub learning_rate: Option<f64>,
+    /// λ_adv: weight of the adversarial term.
+    #[serde(default)]
+    pub adversarial_weight: Option<f64>,
+    /// λ_nt: weight of the non-triviality term.
+    #[serde(default)]
+    pub nontrivial_weight: Option<f64>,
+    /// τ: the least root-mean-square change L must make to an image (pixels in `[0, 1]`).
+    #[serde(default)]
+    pub min_change: Option<f64>,
+    /// λ_inv: weight of the involution term ‖L(L x) − x‖² (0: off).
+    #[serde(default)]
+    pub involution_weight: Option<f64>,
+    /// A sample grid is stored every this many steps.
+    #[serde(default)]
+    pub sample_every: Option<usize>,
+    /// Seed of the networks' initialization and of the batches.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// The losses at one logged step (means over the step's batch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymmetryStep {
+    /// Generator steps done.
+    pub step: usize,
+    /// The keep term: feature distance (from Φ, divided by the features' spread) or
+    /// cross-entropy (from f).
+    pub keep: f64,
+    /// The generator's adversarial loss, softplus(−D(L x)).
+    pub adversarial: f64,
+    /// max(0, τ − RMS(L x − x)), averaged.
+    pub nontriviality: f64,
+    /// ‖L(L x) − x‖² per value (0 when the term is off).
+    pub involution: f64,
+    /// The discriminator's loss.
+    pub discriminator_loss: f64,
+    /// The discriminator's accuracy on the batch (real and transformed).
+    pub discriminator_accuracy: f64,
+    /// Mean RMS(L x − x).
+    pub mean_change: f64,
+}
+
+/// A picture of what L does: rows of x, L x and |L x − x| (amplified).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleGrid {
+    /// Generator steps done when it was drawn.
+    pub step: usize,
+    /// A PNG data URL.
+    pub png: String,
+}
+
+/// L_θ against the known symmetry L* (Glasses: toggle the glasses), on test faces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroundTruthScore {
+    /// Test faces scored.
+    pub n: usize,
+    /// Fraction of faces whose glasses the oracle sees toggled in L x.
+    pub toggle_rate: f64,
+    /// Fraction of faces the identity oracle still recognizes in L x.
+    pub identity_kept: f64,
+    /// Mean RMS(L x − L* x).
+    pub distance_to_truth: f64,
+    /// Mean RMS(x − L* x): how far the true symmetry moves an image.
+    pub truth_change: f64,
+    /// The glasses oracle's accuracy on the real test faces x.
+    pub glasses_oracle_accuracy: f64,
+    /// The identity oracle's accuracy on real test faces.
+    pub identity_oracle_accuracy: f64,
+    /// Toggle rate of L* itself as the oracle sees it (its accuracy on L* x).
+    pub truth_toggle_rate: f64,
+}
+
+/// A trained L_θ: its history, pictures and scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymmetryReport {
+    /// Which term kept what.
+    pub mode: SymmetryMode,
+    /// The architecture (rebuild it to load the weights).
+    pub network: TransformNetConfig,
+    /// The settings used, every default filled in.
+    pub settings: SymmetryRequest,
+    /// Logged steps.
+    pub history: Vec<SymmetryStep>,
+    /// Sample grids over training (the last one is the final L).
+    pub samples: Vec<SampleGrid>,
+    /// Whether training finished (a running job shows its progress so far).
+    pub finished: bool,
+    /// Test images scored below.
+    pub n_test: usize,
+    /// P[argmax Φ(L x) = argmax Φ(x)] on test images.
+    pub prediction_kept: f64,
+    /// P[argmax Φ(L x) = y] on test images.
+    pub accuracy_on_transformed: f64,
+    /// Mean RMS(L x − x) on test images.
+    pub mean_change: f64,
+    /// Accuracy of the final discriminator on test images and their transforms (0.5: it
+    /// cannot tell them apart).
+    pub discriminator_accuracy: f64,
+    /// Fréchet distance between real and transformed test images in a fixed feature space.
+    pub frechet_distance: f64,
+    /// Which features the Fréchet distance uses.
+    pub frechet_features: String,
+    /// Against the true symmetry, where the data set has one.
+    pub ground_truth: Option<GroundTruthScore>,
+    /// Wall time so far, seconds.
+    pub seconds: f64,
+    /// The device it ran on.
+    pub device: String,
+}
+
+/// `GET /api/experiments/{id}/symmetry/{mode}`: the job and its report (partial while it runs).
+pub type SymmetryJob = AnalysisJob<SymmetryRequest, SymmetryReport>;
