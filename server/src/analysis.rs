@@ -20,6 +20,8 @@ pub enum AnalysisKind {
     SymmetryFromPhi,
     /// A learned symmetry L_θ keeping the true label.
     SymmetryFromLabels,
+    /// Lie-generator discovery in the affine algebra.
+    Lie,
 }
 
 impl AnalysisKind {
@@ -30,6 +32,7 @@ impl AnalysisKind {
             Self::Probes => "probes",
             Self::SymmetryFromPhi => "symmetry_from_phi",
             Self::SymmetryFromLabels => "symmetry_from_labels",
+            Self::Lie => "lie",
         }
     }
 
@@ -39,6 +42,7 @@ impl AnalysisKind {
             Self::Bounds => "bound panel",
             Self::Probes => "invariance probe",
             Self::SymmetryFromPhi | Self::SymmetryFromLabels => "learned symmetry",
+            Self::Lie => "Lie-generator discovery",
         }
     }
 }
@@ -65,7 +69,7 @@ impl Slots {
     fn of(&self, kind: AnalysisKind) -> &Semaphore {
         match kind {
             AnalysisKind::Bounds => &self.bounds,
-            AnalysisKind::Probes => &self.probes,
+            AnalysisKind::Probes | AnalysisKind::Lie => &self.probes,
             AnalysisKind::SymmetryFromPhi | AnalysisKind::SymmetryFromLabels => &self.symmetry,
         }
     }

@@ -9,7 +9,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::routes::{
-    bounds, datasets, events, experiments, health, predict, probes, studies, symmetry,
+    bounds, datasets, events, experiments, health, lie, predict, probes, studies, symmetry,
 };
 use crate::state::AppState;
 
@@ -48,6 +48,10 @@ pub fn app(state: AppState) -> Router {
             get(probes::probes_get).post(probes::probes_create),
         )
         .route("/experiments/{id}/probes.csv", get(probes::probes_csv_get))
+        .route(
+            "/experiments/{id}/lie",
+            get(lie::lie_get).post(lie::lie_create),
+        )
         .route(
             "/experiments/{id}/symmetry/{mode}",
             get(symmetry::symmetry_get).post(symmetry::symmetry_create),

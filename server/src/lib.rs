@@ -7,7 +7,8 @@
 //! - [`posterior`]: optimized PAC-Bayes (posterior training and Monte-Carlo certificate).
 //! - [`probes`]: invariance probes under classical transforms, and their jobs.
 //! - [`symmetry`]: learned symmetries L_θ against a discriminator; [`oracles`]: the Glasses
-//!   identity and glasses classifiers that score them; [`linalg`]: eigenvalues, Fréchet distance.
+//!   identity and glasses classifiers that score them; [`linalg`]: eigenvalues, Fréchet distance;
+//!   [`lie`]: which affine generators a model is invariant to.
 //! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
 //! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
 //! - [`demo`]: the hosted-demo default experiment; [`studies`]: grids of runs.
@@ -30,6 +31,7 @@ pub mod extract;
 pub mod hub;
 pub mod inference;
 pub mod jobs;
+pub mod lie;
 pub mod linalg;
 pub mod oracles;
 pub mod posterior;

@@ -107,22 +107,43 @@ fn multiply(a: &Matrix, b: &Matrix) -> Matrix {
         .collect()
 }
 
-/// The symmetric square root of a positive semi-definite matrix (negative eigenvalues, from
-/// rounding, count as 0).
-pub fn psd_sqrt(matrix: &Matrix) -> Matrix {
+/// `f` applied to the eigenvalues of a symmetric matrix: V f(Λ) Vᵀ.
+fn spectral(matrix: &Matrix, f: impl Fn(f64) -> f64) -> Matrix {
     let (values, vectors) = symmetric_eigen(matrix);
     let n = matrix.len();
+    let mapped: Vec<f64> = values.into_iter().map(f).collect();
     (0..n)
         .map(|i| {
             (0..n)
                 .map(|j| {
                     (0..n)
-                        .map(|k| vectors[i][k] * values[k].max(0.0).sqrt() * vectors[j][k])
+                        .map(|k| vectors[i][k] * mapped[k] * vectors[j][k])
                         .sum()
                 })
                 .collect()
         })
         .collect()
+}
+
+/// The symmetric square root of a positive semi-definite matrix (negative eigenvalues, from
+/// rounding, count as 0).
+pub fn psd_sqrt(matrix: &Matrix) -> Matrix {
+    spectral(matrix, |value| value.max(0.0).sqrt())
+}
+
+/// The inverse symmetric square root of a positive definite matrix (eigenvalues below 1e-12
+/// of the largest count as that floor).
+pub fn psd_inverse_sqrt(matrix: &Matrix) -> Matrix {
+    let (values, _) = symmetric_eigen(matrix);
+    let floor = values.iter().fold(0.0f64, |m, v| m.max(v.abs())) * 1e-12;
+    spectral(matrix, |value| {
+        1.0 / value.max(floor).max(f64::MIN_POSITIVE).sqrt()
+    })
+}
+
+/// Matrix product.
+pub fn multiply_matrices(a: &Matrix, b: &Matrix) -> Matrix {
+    multiply(a, b)
 }
 
 /// Fréchet distance between N(μ₁, Σ₁) and N(μ₂, Σ₂):
@@ -168,6 +189,14 @@ mod tests {
         for (got, want) in values.iter().zip([3.0, 3.0, 6.0]) {
             assert!((got - want).abs() < 1e-10, "{values:?}");
         }
+    }
+
+    #[test]
+    fn inverse_square_root_by_hand() {
+        let m = vec![vec![4.0, 0.0], vec![0.0, 9.0]];
+        let inverse = psd_inverse_sqrt(&m);
+        assert!((inverse[0][0] - 0.5).abs() < 1e-12 && (inverse[1][1] - 1.0 / 3.0).abs() < 1e-12);
+        assert!(inverse[0][1].abs() < 1e-12);
     }
 
     #[test]

@@ -11,12 +11,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use memlab_server::analysis::AnalysisKind;
 use memlab_server::demo::DemoSettings;
-use memlab_server::{ServeOptions, artifacts, bound_jobs, db, probes, symmetry, training};
+use memlab_server::{ServeOptions, artifacts, bound_jobs, db, lie, probes, symmetry, training};
 use memlab_shared::api::{
     Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, ModelKind,
     OptimizerKind, Randomization, TrainingEvent,
 };
 use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
+use memlab_shared::lie::{CANONICAL, LieRequest};
 use memlab_shared::probes::ProbeRequest;
 use memlab_shared::symmetry::{SymmetryMode, SymmetryRequest};
 
@@ -43,6 +44,23 @@ enum Command {
     Probe(ProbeArgs),
     /// Learn a symmetry L_θ of a finished experiment's model against a discriminator.
     Symmetry(SymmetryArgs),
+    /// Find the affine generators a finished experiment's model is invariant to.
+    Lie(LieArgs),
+}
+
+#[derive(Debug, Args)]
+struct LieArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The experiment's id.
+    #[arg(long)]
+    experiment: i64,
+    /// Test images.
+    #[arg(long)]
+    images: Option<usize>,
+    /// Finite-difference step (RMS pixel displacement).
+    #[arg(long)]
+    step: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -577,6 +595,59 @@ fn base64_decode(text: &str) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
+async fn lie_command(args: LieArgs) -> anyhow::Result<()> {
+    let (device, device_name) = choose_device(args.common.device)?;
+    let request = LieRequest {
+        n_images: args.images,
+        step: args.step,
+    };
+    lie::settings(&request).map_err(anyhow::Error::msg)?;
+    let pool = db::connect(&args.common.data_dir).await?;
+    let experiment = stored_experiment(&pool, &args.common, args.experiment).await?;
+    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let report = run_analysis(
+        &pool,
+        &experiment,
+        AnalysisKind::Lie,
+        &request,
+        |progress| {
+            lie::compute_for_experiment(
+                &args.common.data_dir,
+                &catalog,
+                &experiment,
+                &request,
+                &device,
+                &device_name,
+                progress,
+            )
+        },
+    )
+    .await?;
+    println!(
+        "experiment {}: {} test images, step {} px, {:.1} s on {}",
+        experiment.id, report.n_images, report.step, report.seconds, report.device
+    );
+    println!("  canonical sensitivities (feature change per image change):");
+    for (name, value) in CANONICAL.iter().zip(&report.canonical_sensitivity) {
+        println!("    {name:<14} {value:.5}");
+    }
+    println!("  generators, most invariant first (coefficients on {CANONICAL:?}):");
+    for generator in &report.generators {
+        let coefficients: Vec<String> = generator
+            .coefficients
+            .iter()
+            .map(|c| format!("{c:+.3}"))
+            .collect();
+        println!(
+            "    sensitivity {:.5}  closest {:<14} [{}]",
+            generator.sensitivity,
+            generator.closest,
+            coefficients.join(", ")
+        );
+    }
+    Ok(())
+}
+
 async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
     let (device, device_name) = choose_device(args.common.device)?;
     let request = ProbeRequest {
@@ -736,5 +807,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Bounds(args) => bounds(args).await,
         Command::Probe(args) => probe(args).await,
         Command::Symmetry(args) => symmetry(args).await,
+        Command::Lie(args) => lie_command(args).await,
     }
 }

@@ -6,6 +6,7 @@ use memlab_shared::api::{
     Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, Randomization,
 };
 use memlab_shared::bounds::{BoundJob, BoundRequest};
+use memlab_shared::lie::{LieJob, LieRequest};
 use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
 use memlab_shared::studies::{InvarianceComparison, Study, StudyKind, StudyMember, StudyRequest};
 use memlab_shared::transform::TransformKind;
@@ -209,6 +210,7 @@ fn member(
     experiment: Experiment,
     bounds: Option<BoundJob>,
     probes: Option<ProbeJob>,
+    lie: Option<LieJob>,
 ) -> StudyMember {
     let config = &experiment.config;
     let (value, label, on_grid) = match kind {
@@ -235,6 +237,7 @@ fn member(
         experiment,
         bounds,
         probes,
+        lie,
     }
 }
 
@@ -319,6 +322,10 @@ fn member_progress(member: &StudyMember, with_bounds: bool, with_probes: bool) -
             JobStatus::Done => 1.0,
             _ => job.progress,
         }));
+        parts.push(member.lie.as_ref().map_or(0.0, |job| match job.status {
+            JobStatus::Done => 1.0,
+            _ => job.progress,
+        }));
     }
     parts.iter().sum::<f64>() / parts.len() as f64
 }
@@ -334,7 +341,8 @@ pub async fn view(state: &AppState, row: StudyRow) -> Result<Study, DbError> {
         }
         let bounds = db::bound_job(&state.pool, experiment.id).await?;
         let probes = db::analysis(&state.pool, experiment.id, AnalysisKind::Probes).await?;
-        members.push(member(row.kind, experiment, bounds, probes));
+        let lie = db::analysis(&state.pool, experiment.id, AnalysisKind::Lie).await?;
+        members.push(member(row.kind, experiment, bounds, probes, lie));
     }
     let with_probes = row.kind == StudyKind::Augmentation;
     let failed = members.iter().any(|m| {
@@ -344,6 +352,7 @@ pub async fn view(state: &AppState, row: StudyRow) -> Result<Study, DbError> {
         ) || [
             m.bounds.as_ref().map(|job| job.status),
             m.probes.as_ref().map(|job| job.status),
+            m.lie.as_ref().map(|job| job.status),
         ]
         .iter()
         .any(|status| matches!(status, Some(JobStatus::Failed | JobStatus::Interrupted)))
@@ -415,6 +424,10 @@ pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
         let probe = ProbeRequest::default();
         if db::queue_analysis(&state.pool, id, AnalysisKind::Probes, &probe).await? {
             crate::probes::spawn(state.clone(), experiment.clone(), probe);
+        }
+        let lie = LieRequest::default();
+        if db::queue_analysis(&state.pool, id, AnalysisKind::Lie, &lie).await? {
+            crate::lie::spawn(state.clone(), experiment.clone(), lie);
         }
     }
     if study.request.bounds.unwrap_or(true)

@@ -3,10 +3,12 @@
 //! the trained model's penultimate features ("from Φ") or the true label ("from f"); then score
 //! what it learned, against the true symmetry where the data set has one (Glasses).
 //!
-//! Generator loss: keep + λ_adv softplus(−D(L x)) + λ_nt max(0, τ − RMS(L x − x)) plus
+//! Generator loss: keep + λ_adv softplus(−D(L x)) + λ_nt max(0, τ − RMS(P(L x − x))) plus
 //! λ_inv ‖L(L x) − x‖²; discriminator loss: softplus(−D(x)) + softplus(D(L x)) (the
 //! non-saturating GAN game). "From Φ" divides ‖Φ(L x) − Φ(x)‖² by the features' spread
-//! E‖Φ(x) − Φ(x′)‖², so its scale is that of the invariance probes' S.
+//! E‖Φ(x) − Φ(x′)‖², so its scale is that of the invariance probes' S. P is 2×2 average
+//! pooling: moving an image means changing it at a scale larger than a pixel (without P, L
+//! met τ with faint pixel noise that D did not catch and toggled no glasses).
 
 use std::path::Path;
 use std::time::Instant;
@@ -15,6 +17,8 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::activation::softplus;
+use burn::tensor::module::avg_pool2d;
+use burn::tensor::ops::AvgPoolOptions;
 use memlab_shared::api::{Experiment, InputRandomization, JobStatus};
 use memlab_shared::glasses::{self, GlassesConfig};
 use memlab_shared::model::{
@@ -161,6 +165,12 @@ fn rms(a: Tensor<4>, b: Tensor<4>) -> Tensor<1> {
         .reshape([n])
         .add_scalar(1e-8)
         .sqrt()
+}
+
+/// 2×2 average pooling: the scale at which the non-triviality term measures change, so that
+/// pixel-level noise (which a discriminator barely sees) cannot satisfy it.
+fn coarse(images: Tensor<4>) -> Tensor<4> {
+    avg_pool2d(images, AvgPoolOptions::new([2, 2]))
 }
 
 fn scalar(tensor: Tensor<1>) -> f64 {
@@ -350,7 +360,11 @@ pub fn train(
         };
         let adversarial = softplus(discriminator.forward(moved.clone()).neg(), 1.0).mean();
         let change = rms(moved.clone(), x.clone());
-        let nontriviality = change.clone().neg().add_scalar(tau).clamp_min(0.0).mean();
+        let nontriviality = rms(coarse(moved.clone()), coarse(x.clone()))
+            .neg()
+            .add_scalar(tau)
+            .clamp_min(0.0)
+            .mean();
         let involution = if lambda_inv > 0.0 {
             let back = transform.forward(moved.clone()) - x.clone();
             (back.clone() * back).mean()

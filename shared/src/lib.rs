@@ -8,7 +8,7 @@
 //!   circular shifts) on preprocessed pixels; [`probes`]: the types of invariance probes.
 //! - [`api`]: the serde types of the JSON API; [`analysis`]: the job of an analysis of a run;
 //!   [`bounds`]: the bound panel's types; [`studies`]: those of studies (grids of runs);
-//!   [`symmetry`]: those of learned symmetries L_θ.
+//!   [`symmetry`]: those of learned symmetries L_θ; [`lie`]: those of Lie-generator discovery.
 //!
 //! **Architecture Invariant:** this crate does no IO and chooses no device; callers pass a
 //! `burn::tensor::Device` in.
@@ -17,6 +17,7 @@ pub mod analysis;
 pub mod api;
 pub mod bounds;
 pub mod glasses;
+pub mod lie;
 pub mod model;
 pub mod preprocess;
 pub mod probes;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus};
 use crate::bounds::BoundJob;
+use crate::lie::LieJob;
 use crate::probes::ProbeJob;
 use crate::transform::TransformKind;
 
@@ -82,6 +83,9 @@ pub struct StudyMember {
     /// Its invariance probe, once requested (augmentation studies).
     #[serde(default)]
     pub probes: Option<ProbeJob>,
+    /// Its Lie-generator discovery, once requested (augmentation studies).
+    #[serde(default)]
+    pub lie: Option<LieJob>,
 }
 
 /// What an augmentation study found for one transform: mean consistency over the probe's

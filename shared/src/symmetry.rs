@@ -64,7 +64,8 @@ pub struct SymmetryRequest {
     /// λ_nt: weight of the non-triviality term.
     #[serde(default)]
     pub nontrivial_weight: Option<f64>,
-    /// τ: the least root-mean-square change L must make to an image (pixels in `[0, 1]`).
+    /// τ: the least root-mean-square change L must make to an image (pixels in `[0, 1]`),
+    /// measured after 2×2 average pooling.
     #[serde(default)]
     pub min_change: Option<f64>,
     /// λ_inv: weight of the involution term ‖L(L x) − x‖² (0: off).
@@ -88,7 +89,7 @@ pub struct SymmetryStep {
     pub keep: f64,
     /// The generator's adversarial loss, softplus(−D(L x)).
     pub adversarial: f64,
-    /// max(0, τ − RMS(L x − x)), averaged.
+    /// max(0, τ − RMS(P(L x − x))) with P the 2×2 average pooling, averaged.
     pub nontriviality: f64,
     /// ‖L(L x) − x‖² per value (0 when the term is off).
     pub involution: f64,

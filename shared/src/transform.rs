@@ -195,6 +195,69 @@ impl Affine {
         })
     }
 
+    /// exp(t G) for an element `G` of the affine Lie algebra, written as an `Affine` (its
+    /// linear part and translation are the algebra element's blocks): the 3×3 homogeneous
+    /// matrix exponential, by scaling and squaring a 12-term Taylor series.
+    pub fn exp(generator: &Self, t: f32) -> Self {
+        let [[a, b], [c, d]] = generator.linear;
+        let [u, v] = generator.shift;
+        let norm = (a.abs() + b.abs() + u.abs())
+            .max(c.abs() + d.abs() + v.abs())
+            .max(0.0)
+            * t.abs();
+        let squarings = if norm > 0.5 {
+            (norm / 0.5).log2().ceil() as i32
+        } else {
+            0
+        };
+        let scale = t / 2f32.powi(squarings);
+        let step = Self {
+            linear: [[a * scale, b * scale], [c * scale, d * scale]],
+            shift: [u * scale, v * scale],
+        };
+        // Σ step^k / k!, with the homogeneous row (0, 0, 1) implicit: the identity plus terms
+        // whose translation part accumulates.
+        let mut sum = Self::IDENTITY;
+        let mut term = Self::IDENTITY;
+        for k in 1..=12 {
+            // term ← term · step / k (as 3×3 matrices with last row (0, 0, 0) for k ≥ 1).
+            let product = step.after_linear(&term, k == 1);
+            term = Self {
+                linear: product.linear.map(|row| row.map(|x| x / k as f32)),
+                shift: product.shift.map(|x| x / k as f32),
+            };
+            for i in 0..2 {
+                for j in 0..2 {
+                    sum.linear[i][j] += term.linear[i][j];
+                }
+                sum.shift[i] += term.shift[i];
+            }
+        }
+        for _ in 0..squarings {
+            sum = sum.after(&sum);
+        }
+        sum
+    }
+
+    /// The 3×3 product `self · term` where `term` is a power of an algebra element (its
+    /// homogeneous row is (0, 0, 0)), or the identity when `first`.
+    fn after_linear(&self, term: &Self, first: bool) -> Self {
+        if first {
+            return *self;
+        }
+        let [[a, b], [c, d]] = self.linear;
+        let [[e, f], [g, h]] = term.linear;
+        let [u, v] = term.shift;
+        Self {
+            linear: [
+                [a * e + b * g, a * f + b * h],
+                [c * e + d * g, c * f + d * h],
+            ],
+            // The algebra element's own translation meets the term's zero homogeneous entry.
+            shift: [a * u + b * v, c * u + d * v],
+        }
+    }
+
     /// Where the map sends `(x, y)`.
     pub fn apply(&self, x: f32, y: f32) -> (f32, f32) {
         let [[a, b], [c, d]] = self.linear;
@@ -470,6 +533,66 @@ mod tests {
         // Contrast 0 gives the flat mean image.
         let flat = apply(TransformKind::Contrast, 0.0, &input);
         assert!(flat.values.iter().all(|value| (value - 0.3).abs() < 1e-6));
+    }
+
+    #[test]
+    fn exponentials_of_canonical_generators() {
+        let close = |a: &Affine, b: &Affine| {
+            a.linear
+                .iter()
+                .flatten()
+                .zip(b.linear.iter().flatten())
+                .chain(a.shift.iter().zip(&b.shift))
+                .all(|(x, y)| (x - y).abs() < 1e-5)
+        };
+        // The rotation generator (derivative of `Affine::rotation` at 0, in radians).
+        let rotation = Affine {
+            linear: [[0.0, 1.0], [-1.0, 0.0]],
+            shift: [0.0, 0.0],
+        };
+        for degrees in [10.0f32, 90.0, 250.0] {
+            let got = Affine::exp(&rotation, degrees.to_radians());
+            assert!(close(&got, &Affine::rotation(degrees)), "{got:?}");
+        }
+        let translation = Affine {
+            linear: [[0.0, 0.0], [0.0, 0.0]],
+            shift: [1.0, -2.0],
+        };
+        assert!(close(
+            &Affine::exp(&translation, 3.0),
+            &Affine::translation(3.0, -6.0)
+        ));
+        let scale = Affine {
+            linear: [[1.0, 0.0], [0.0, 1.0]],
+            shift: [0.0, 0.0],
+        };
+        assert!(close(&Affine::exp(&scale, 2f32.ln()), &Affine::scale(2.0)));
+        // Rotation and translation together: exp of the sum moves the centre along an arc; it
+        // equals the limit of small alternating steps, checked against composing 4096 steps.
+        let both = Affine {
+            linear: rotation.linear,
+            shift: [2.0, 0.0],
+        };
+        let small = Affine::exp(&both, 1.0 / 4096.0);
+        let mut composed = Affine::IDENTITY;
+        for _ in 0..4096 {
+            composed = small.after(&composed);
+        }
+        let got = Affine::exp(&both, 1.0);
+        assert!(
+            got.linear
+                .iter()
+                .flatten()
+                .zip(composed.linear.iter().flatten())
+                .all(|(x, y)| (x - y).abs() < 1e-3)
+                && got
+                    .shift
+                    .iter()
+                    .zip(&composed.shift)
+                    .all(|(x, y)| (x - y).abs() < 1e-3),
+            "{got:?} vs {composed:?}"
+        );
+        assert_eq!(Affine::exp(&both, 0.0), Affine::IDENTITY);
     }
 
     #[test]

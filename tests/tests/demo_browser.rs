@@ -14,9 +14,11 @@ use memlab_e2e::{TestApp, options};
 use memlab_server::demo::DemoSettings;
 use memlab_shared::api::{ErrorBody, Experiment, JobStatus, Prediction};
 use memlab_shared::bounds::{BoundJob, BoundPanel};
+use memlab_shared::lie::LieJob;
 use memlab_shared::preprocess::{decode_image, png_header_only};
 use memlab_shared::probes::ProbeJob;
 use memlab_shared::studies::Study;
+use memlab_shared::symmetry::SymmetryJob;
 use memlab_shared::transform::{TransformKind, rotate};
 
 const TOLERANCE: f32 = 1e-4;
@@ -674,8 +676,9 @@ async fn check_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
     screenshot(client, "study.png").await
 }
 
-/// An augmentation study from the form: LeNet with and without rotations up to ±45°, each
-/// probed; the augmented model is more consistent under rotation, and the page says so.
+/// An augmentation study from the form: LeNet with and without rotations of any angle, each
+/// probed and its Lie generators found; the augmented model is more consistent under rotation,
+/// and the page says so; its most invariant generator is close to rotation.
 async fn check_augmentation_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
     client.goto(&app.url("/studies")).await?;
     wait_for(client, Locator::Id("new-study")).await?;
@@ -690,11 +693,11 @@ async fn check_augmentation_study(app: &TestApp, client: &Client) -> anyhow::Res
         .select_by_value("lenet")
         .await?;
     fill(client, "study-n", "10000").await?;
-    fill(client, "study-grid", "45").await?;
+    fill(client, "study-grid", "180").await?;
     fill(client, "study-epochs", "3").await?;
     let study = submit_study(app, client).await?;
     let labels: Vec<&str> = study.members.iter().map(|m| m.label.as_str()).collect();
-    assert_eq!(labels, ["no augmentation", "rotation ±45°"]);
+    assert_eq!(labels, ["no augmentation", "rotation ±180°"]);
     let rotation = study
         .comparisons
         .iter()
@@ -709,7 +712,71 @@ async fn check_augmentation_study(app: &TestApp, client: &Client) -> anyhow::Res
     let finding = wait_text(client, "#study-findings .finding").await?;
     assert_eq!(finding, rotation.sentence());
     assert!(finding.contains("more invariant"), "{finding}");
+    let cosines: Vec<(String, String)> = serde_json::from_value(
+        client
+            .execute(
+                "return Array.from(document.querySelectorAll('#study-lie .lie-row')).map(r => \
+                 [r.dataset.label, r.querySelector('.rotation-cosine').textContent]);",
+                vec![],
+            )
+            .await?,
+    )?;
+    eprintln!("most invariant Lie generator, cosine to rotation: {cosines:?}");
+    let augmented = study.members[1]
+        .lie
+        .as_ref()
+        .and_then(|job| job.result.as_ref())
+        .and_then(|report| report.generators.first())
+        .context("no generators")?;
+    assert_eq!(cosines.len(), 2);
+    assert_eq!(cosines[1].1, format!("{:.3}", augmented.cosines[2]));
+    assert_eq!(augmented.closest, "rotation", "{augmented:?}");
     screenshot(client, "augmentation-study.png").await
+}
+
+/// A learned symmetry of the LeNet demo from its page (a short run): the stored report's
+/// scores, chart and last sample grid are shown.
+async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    wait_for(client, Locator::Id("learn-symmetry")).await?;
+    fill(client, "symmetry-steps", "30").await?;
+    client
+        .find(Locator::Id("learn-symmetry"))
+        .await?
+        .click()
+        .await?;
+    let url = format!("/api/experiments/{id}/symmetry/from_phi");
+    let mut report = None;
+    for _ in 0..600 {
+        if let Ok(job) = app.get_json::<SymmetryJob>(&url).await
+            && !matches!(job.status, JobStatus::Queued | JobStatus::Running)
+        {
+            report = Some(
+                job.result
+                    .with_context(|| format!("no report: {:?}", job.error))?,
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let report = report.context("the symmetry did not finish within 5 min")?;
+    assert!(report.finished && report.history.last().map(|s| s.step) == Some(30));
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    wait_for(client, Locator::Id("symmetry-grid-from_phi")).await?;
+    wait_for(client, Locator::Css("#symmetry-chart-from_phi svg")).await?;
+    let kept = wait_text(client, "#symmetry-scores-from_phi .kept").await?;
+    assert_eq!(kept, format!("{:.1} %", report.prediction_kept * 100.0));
+    eprintln!(
+        "symmetry of the LeNet demo (30 steps): kept {kept}, RMS change {:.4}, D accuracy {:.3}",
+        report.mean_change, report.discriminator_accuracy
+    );
+    client
+        .execute(
+            "document.getElementById('symmetry').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "symmetry.png").await
 }
 
 /// The invariance probe of the LeNet demo, computed when it finished: curves on its page with
@@ -767,6 +834,40 @@ async fn check_probes(app: &TestApp, client: &Client, id: i64) -> anyhow::Result
         .await?;
     let again = stored(100).await?;
     assert_eq!(again.curves.len(), report.curves.len());
+
+    // Lie generators from the same page.
+    client
+        .find(Locator::Id("find-generators"))
+        .await?
+        .click()
+        .await?;
+    let url = format!("/api/experiments/{id}/lie");
+    let mut lie = None;
+    for _ in 0..600 {
+        if let Ok(job) = app.get_json::<LieJob>(&url).await
+            && !matches!(job.status, JobStatus::Queued | JobStatus::Running)
+        {
+            lie = Some(
+                job.result
+                    .with_context(|| format!("no generators: {:?}", job.error))?,
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let lie = lie.context("discovery did not finish within 5 min")?;
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    let summary = wait_text(client, "#lie-summary").await?;
+    let best = &lie.generators[0];
+    assert!(
+        summary.contains(&format!("closest to {}", best.closest)),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("sensitivity {:.4}", best.sensitivity)),
+        "{summary}"
+    );
+    eprintln!("Lie generators of the LeNet demo: {summary}");
     Ok(())
 }
 
@@ -820,6 +921,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         app.wait_done(mlp, Duration::from_secs(600)).await?;
         check_bound_panels(&app, &client, id, mlp).await?;
         check_probes(&app, &client, id).await?;
+        check_symmetry(&app, &client, id).await?;
         check_study(&app, &client).await?;
         check_augmentation_study(&app, &client).await?;
         anyhow::Ok((default_backend, cpu_backend))

@@ -11,7 +11,7 @@ use wasm_bindgen::closure::Closure;
 use crate::api;
 use crate::components::curves::Series;
 use crate::components::{
-    BoundSection, Curves, ProbeSection, ProgressBar, StatusBadge, SymmetrySection,
+    BoundSection, Curves, LieSection, ProbeSection, ProgressBar, StatusBadge, SymmetrySection,
 };
 
 /// Opens the SSE stream of experiment `id`: progress goes to `progress`, other events bump
@@ -185,6 +185,6 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
             <div class="card"><Curves title="Accuracy per epoch" series=accuracy /></div>
             <div class="card"><Curves title="Cross-entropy per epoch" series=loss /></div>
         </div>
-        {(experiment.status == JobStatus::Done).then(|| view! { <BoundSection id /> <ProbeSection id /> <SymmetrySection id /> })}
+        {(experiment.status == JobStatus::Done).then(|| view! { <BoundSection id /> <ProbeSection id /> <LieSection id /> <SymmetrySection id /> })}
     }
 }

@@ -322,6 +322,22 @@ fn InvarianceView(study: Study) -> impl IntoView {
                 }).collect_view()}
             </table>
             <p class="muted">"Mean prediction consistency over each probe's sweep (500 test images)."</p>
+            <h4>"Most invariant Lie generator"</h4>
+            <table id="study-lie">
+                <tr><th>"run"</th><th>"closest canonical generator"</th><th>"cosine to rotation"</th><th>"sensitivity"</th></tr>
+                {study.members.iter().filter_map(|member| {
+                    let report = member.lie.as_ref().and_then(|job| job.result.clone())?;
+                    let best = report.generators.first()?.clone();
+                    Some(view! {
+                        <tr class="lie-row" data-label=member.label.clone()>
+                            <td>{member.label.clone()}</td>
+                            <td>{best.closest.clone()}</td>
+                            <td class="rotation-cosine">{format!("{:.3}", best.cosines[2])}</td>
+                            <td>{format!("{:.4}", best.sensitivity)}</td>
+                        </tr>
+                    })
+                }).collect_view()}
+            </table>
         </div>
         <div class="plots">{charts}</div>
     }

@@ -5,6 +5,7 @@ pub mod datasets;
 pub mod events;
 pub mod experiments;
 pub mod health;
+pub mod lie;
 pub mod predict;
 pub mod probes;
 pub mod studies;
@@ -17,6 +18,20 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 use crate::state::AppState;
+
+/// The stored `kind` analysis of experiment `id`; 404 for an unknown experiment, and 404 with
+/// `how` (how to start one) when none was requested.
+pub async fn stored_analysis<R: DeserializeOwned, T: DeserializeOwned>(
+    state: &AppState,
+    id: i64,
+    kind: crate::analysis::AnalysisKind,
+    how: String,
+) -> Result<memlab_shared::analysis::AnalysisJob<R, T>, AppError> {
+    experiments::find(state, id).await?;
+    crate::db::analysis(&state.pool, id, kind)
+        .await?
+        .ok_or(AppError::NotFound(how))
+}
 
 /// Refuses work on a read-only (hosted demo) server: `what` says what is disabled.
 pub fn writable(state: &AppState, what: &str) -> Result<(), AppError> {

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
 
-use super::experiments::{find, finished};
+use super::experiments::finished;
 use super::{csv_response, field};
 use crate::analysis::AnalysisKind;
 use crate::error::AppError;
@@ -37,14 +37,10 @@ pub async fn probes_create(
 }
 
 async fn stored(state: &AppState, id: i64) -> Result<ProbeJob, AppError> {
-    find(state, id).await?;
-    db::analysis(&state.pool, id, AnalysisKind::Probes)
-        .await?
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "experiment {id} has not been probed yet: POST /api/experiments/{id}/probes starts it"
-            ))
-        })
+    let how = format!(
+        "experiment {id} has not been probed yet: POST /api/experiments/{id}/probes starts it"
+    );
+    super::stored_analysis(state, id, AnalysisKind::Probes, how).await
 }
 
 /// `GET /api/experiments/{id}/probes`: the job and, once done, its curves.

@@ -9,7 +9,7 @@ use axum::response::Response;
 use memlab_shared::api::JobStatus;
 use memlab_shared::symmetry::{SymmetryJob, SymmetryMode, SymmetryRequest};
 
-use super::experiments::{file_response, find, finished, load_dataset};
+use super::experiments::{file_response, finished, load_dataset};
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
@@ -48,16 +48,11 @@ pub async fn symmetry_create(
 }
 
 async fn stored(state: &AppState, id: i64, mode: SymmetryMode) -> Result<SymmetryJob, AppError> {
-    find(state, id).await?;
-    db::analysis(&state.pool, id, symmetry::kind(mode))
-        .await?
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "no symmetry {} learned for experiment {id} yet: POST /api/experiments/{id}/symmetry/{} starts one",
-                mode.as_str(),
-                mode.as_str()
-            ))
-        })
+    let name = mode.as_str();
+    let how = format!(
+        "no symmetry {name} learned for experiment {id} yet: POST /api/experiments/{id}/symmetry/{name} starts one"
+    );
+    super::stored_analysis(state, id, symmetry::kind(mode), how).await
 }
 
 /// `GET /api/experiments/{id}/symmetry/{mode}`: the job and its report (partial while it runs).
