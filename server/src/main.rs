@@ -102,6 +102,9 @@ struct SymmetryArgs {
     /// λ_inv, weight of the involution term ‖L(L x) − x‖².
     #[arg(long)]
     involution_weight: Option<f64>,
+    /// λ_1, weight of the mean absolute change (sparsity).
+    #[arg(long)]
+    sparsity_weight: Option<f64>,
     /// Seed of the networks and batches.
     #[arg(long)]
     seed: Option<u64>,
@@ -492,6 +495,7 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         nontrivial_weight: args.nontrivial_weight,
         min_change: args.min_change,
         involution_weight: args.involution_weight,
+        sparsity_weight: args.sparsity_weight,
         sample_every: None,
         seed: args.seed,
     };
@@ -524,12 +528,13 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
     let every = (report.history.len() / 10).max(1);
     for step in report.history.iter().step_by(every) {
         println!(
-            "  step {:>6}  keep {:.4}  adv {:.4}  nt {:.4}  inv {:.4}  D loss {:.4}  D acc {:.3}  change {:.4}",
+            "  step {:>6}  keep {:.4}  adv {:.4}  nt {:.4}  inv {:.4}  l1 {:.4}  D loss {:.4}  D acc {:.3}  change {:.4}",
             step.step,
             step.keep,
             step.adversarial,
             step.nontriviality,
             step.involution,
+            step.sparsity,
             step.discriminator_loss,
             step.discriminator_accuracy,
             step.mean_change

@@ -4,7 +4,7 @@
 //! what it learned, against the true symmetry where the data set has one (Glasses).
 //!
 //! Generator loss: keep + λ_adv softplus(−D(L x)) + λ_nt max(0, τ − RMS(P(L x − x))) plus
-//! λ_inv ‖L(L x) − x‖²; discriminator loss: softplus(−D(x)) + softplus(D(L x)) (the
+//! λ_inv ‖L(L x) − x‖² + λ_1 mean |L x − x|; discriminator loss: softplus(−D(x)) + softplus(D(L x)) (the
 //! non-saturating GAN game). "From Φ" divides ‖Φ(L x) − Φ(x)‖² by the features' spread
 //! E‖Φ(x) − Φ(x′)‖², so its scale is that of the invariance probes' S. P is 2×2 average
 //! pooling: moving an image means changing it at a scale larger than a pixel (without P, L
@@ -96,6 +96,12 @@ pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
             request.min_change.unwrap_or(0.05),
             0.0,
             1.0,
+        )?),
+        sparsity_weight: Some(check(
+            "sparsity_weight",
+            request.sparsity_weight.unwrap_or(1.0),
+            0.0,
+            1e3,
         )?),
         involution_weight: Some(check(
             "involution_weight",
@@ -255,11 +261,12 @@ pub fn train(
         settings.learning_rate.unwrap_or(5e-4),
     );
     let weight = |value: Option<f64>| value.unwrap_or(0.0);
-    let (lambda_adv, lambda_nt, tau, lambda_inv) = (
+    let (lambda_adv, lambda_nt, tau, lambda_inv, lambda_1) = (
         weight(settings.adversarial_weight),
         weight(settings.nontrivial_weight),
         weight(settings.min_change),
         weight(settings.involution_weight),
+        weight(settings.sparsity_weight),
     );
     let sample_every = settings.sample_every.unwrap_or(100).max(1);
     let seed = settings.seed.unwrap_or(0);
@@ -371,10 +378,12 @@ pub fn train(
         } else {
             Tensor::<1>::zeros([1], &autodiff)
         };
+        let sparsity = (moved.clone() - x.clone()).abs().mean();
         let loss = keep.clone()
             + adversarial.clone() * lambda_adv
             + nontriviality.clone() * lambda_nt
-            + involution.clone() * lambda_inv;
+            + involution.clone() * lambda_inv
+            + sparsity.clone() * lambda_1;
         if step % log_every == 0 || step == steps {
             report.history.push(SymmetryStep {
                 step,
@@ -382,6 +391,7 @@ pub fn train(
                 adversarial: scalar(adversarial),
                 nontriviality: scalar(nontriviality),
                 involution: scalar(involution),
+                sparsity: scalar(sparsity),
                 discriminator_loss: d_loss_value,
                 discriminator_accuracy: d_accuracy,
                 mean_change: scalar(change.mean()),

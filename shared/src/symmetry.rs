@@ -68,6 +68,10 @@ pub struct SymmetryRequest {
     /// measured after 2×2 average pooling.
     #[serde(default)]
     pub min_change: Option<f64>,
+    /// λ_1: weight of the mean absolute change |L x − x| (a sparsity prior: for a given RMS
+    /// change, few pixels moved a lot cost less than a faint change everywhere).
+    #[serde(default)]
+    pub sparsity_weight: Option<f64>,
     /// λ_inv: weight of the involution term ‖L(L x) − x‖² (0: off).
     #[serde(default)]
     pub involution_weight: Option<f64>,
@@ -93,6 +97,9 @@ pub struct SymmetryStep {
     pub nontriviality: f64,
     /// ‖L(L x) − x‖² per value (0 when the term is off).
     pub involution: f64,
+    /// Mean |L x − x| (the sparsity term before its weight).
+    #[serde(default)]
+    pub sparsity: f64,
     /// The discriminator's loss.
     pub discriminator_loss: f64,
     /// The discriminator's accuracy on the batch (real and transformed).

@@ -731,6 +731,7 @@ async fn check_augmentation_study(app: &TestApp, client: &Client) -> anyhow::Res
     assert_eq!(cosines.len(), 2);
     assert_eq!(cosines[1].1, format!("{:.3}", augmented.cosines[2]));
     assert_eq!(augmented.closest, "rotation", "{augmented:?}");
+    assert!(augmented.cosines[2] >= 0.95, "{augmented:?}");
     screenshot(client, "augmentation-study.png").await
 }
 

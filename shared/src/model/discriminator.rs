@@ -14,7 +14,7 @@ pub struct DiscriminatorConfig {
     /// Image width in pixels (at least 8).
     pub width: usize,
     /// Feature maps of the first layer (doubled at each of the next two).
-    #[config(default = "16")]
+    #[config(default = "32")]
     pub hidden: usize,
 }
 
