@@ -105,6 +105,9 @@ struct SymmetryArgs {
     /// λ_1, weight of the mean absolute change (sparsity).
     #[arg(long)]
     sparsity_weight: Option<f64>,
+    /// Discriminator steps per generator step.
+    #[arg(long)]
+    discriminator_steps: Option<usize>,
     /// Seed of the networks and batches.
     #[arg(long)]
     seed: Option<u64>,
@@ -496,6 +499,7 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         min_change: args.min_change,
         involution_weight: args.involution_weight,
         sparsity_weight: args.sparsity_weight,
+        discriminator_steps: args.discriminator_steps,
         sample_every: None,
         seed: args.seed,
     };

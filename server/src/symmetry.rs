@@ -4,7 +4,8 @@
 //! what it learned, against the true symmetry where the data set has one (Glasses).
 //!
 //! Generator loss: keep + λ_adv softplus(−D(L x)) + λ_nt max(0, τ − RMS(P(L x − x))) plus
-//! λ_inv ‖L(L x) − x‖² + λ_1 mean |L x − x|; discriminator loss: softplus(−D(x)) + softplus(D(L x)) (the
+//! λ_inv ‖L(L x) − x‖² + λ_1 mean |L x − x|; discriminator loss (k steps per generator step,
+//! on fresh batches): softplus(−D(x)) + softplus(D(L x)) (the
 //! non-saturating GAN game). "From Φ" divides ‖Φ(L x) − Φ(x)‖² by the features' spread
 //! E‖Φ(x) − Φ(x′)‖², so its scale is that of the invariance probes' S. P is 2×2 average
 //! pooling: moving an image means changing it at a scale larger than a pixel (without P, L
@@ -71,6 +72,12 @@ pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
     if learning_rate <= 0.0 {
         return Err("learning_rate must be positive".into());
     }
+    let discriminator_steps = request.discriminator_steps.unwrap_or(2);
+    if !(1..=10).contains(&discriminator_steps) {
+        return Err(format!(
+            "discriminator_steps must be in 1..=10, got {discriminator_steps}"
+        ));
+    }
     let sample_every = request.sample_every.unwrap_or((steps / 10).max(1));
     if sample_every == 0 {
         return Err("sample_every must be at least 1".into());
@@ -110,6 +117,7 @@ pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
             1e3,
         )?),
         sample_every: Some(sample_every),
+        discriminator_steps: Some(discriminator_steps),
         seed: Some(request.seed.unwrap_or(0)),
     })
 }
@@ -269,6 +277,7 @@ pub fn train(
         weight(settings.sparsity_weight),
     );
     let sample_every = settings.sample_every.unwrap_or(100).max(1);
+    let discriminator_steps = settings.discriminator_steps.unwrap_or(1).max(1);
     let seed = settings.seed.unwrap_or(0);
     let train = &input.dataset.train;
     let test = &input.dataset.test;
@@ -330,19 +339,25 @@ pub fn train(
         .push(sample_grid(&transform.valid(), grid_images.clone(), 0)?);
     publish(&report);
     for step in 1..=steps {
+        // Discriminator steps: real images against the current transforms of other real
+        // images (no gradient to L).
+        let (mut d_accuracy, mut d_loss_value) = (0.0, 0.0);
+        for _ in 0..discriminator_steps {
+            let real = pixels_tensor(train, spec, &draw(batch_size), &autodiff);
+            let source = pixels_tensor(train, spec, &draw(batch_size), &autodiff);
+            let moved = transform.forward(source).detach();
+            let real = discriminator.forward(real);
+            let fake = discriminator.forward(moved);
+            d_accuracy = (scalar(real.clone().greater_elem(0.0).float().mean())
+                + scalar(fake.clone().lower_elem(0.0).float().mean()))
+                / 2.0;
+            let d_loss = softplus(real.neg(), 1.0).mean() + softplus(fake, 1.0).mean();
+            d_loss_value = scalar(d_loss.clone());
+            let gradients = GradientsParams::from_grads(d_loss.backward(), &discriminator);
+            discriminator = optimizer_d.step(learning_rate, discriminator, gradients);
+        }
         let indices = draw(batch_size);
         let x = pixels_tensor(train, spec, &indices, &autodiff);
-        // Discriminator step: real images against the current transforms (no gradient to L).
-        let moved = transform.forward(x.clone()).detach();
-        let real = discriminator.forward(x.clone());
-        let fake = discriminator.forward(moved);
-        let d_accuracy = (scalar(real.clone().greater_elem(0.0).float().mean())
-            + scalar(fake.clone().lower_elem(0.0).float().mean()))
-            / 2.0;
-        let d_loss = softplus(real.neg(), 1.0).mean() + softplus(fake, 1.0).mean();
-        let d_loss_value = scalar(d_loss.clone());
-        let gradients = GradientsParams::from_grads(d_loss.backward(), &discriminator);
-        discriminator = optimizer_d.step(learning_rate, discriminator, gradients);
 
         // Generator step.
         let moved = transform.forward(x.clone());

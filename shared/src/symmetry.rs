@@ -75,6 +75,9 @@ pub struct SymmetryRequest {
     /// λ_inv: weight of the involution term ‖L(L x) − x‖² (0: off).
     #[serde(default)]
     pub involution_weight: Option<f64>,
+    /// Discriminator steps per generator step (each on fresh images); 2 when absent.
+    #[serde(default)]
+    pub discriminator_steps: Option<usize>,
     /// A sample grid is stored every this many steps.
     #[serde(default)]
     pub sample_every: Option<usize>,
