@@ -556,14 +556,16 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
     );
     if let Some(truth) = &report.ground_truth {
         println!(
-            "  ground truth: toggle rate {:.3}, identity kept {:.3}, RMS to L* x {:.4} (L* moves {:.4}); oracles: glasses {:.3}, identity {:.3}, L* toggles {:.3}",
+            "  ground truth: toggle rate {:.3}, identity kept {:.3}, RMS to L* x {:.4} (L* moves {:.4}); oracles: glasses {:.3}, identity {:.3}, L* toggles {:.3}; L* keeps Φ's prediction {:.3} at keep cost {:.4}",
             truth.toggle_rate,
             truth.identity_kept,
             truth.distance_to_truth,
             truth.truth_change,
             truth.glasses_oracle_accuracy,
             truth.identity_oracle_accuracy,
-            truth.truth_toggle_rate
+            truth.truth_toggle_rate,
+            truth.truth_prediction_kept,
+            truth.truth_keep
         );
     }
     if let Some(last) = report.samples.last() {

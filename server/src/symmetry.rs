@@ -301,20 +301,14 @@ pub fn train(
     let mut optimizer_d = AdamConfig::new().with_beta_1(0.5).init();
     let cross_entropy = CrossEntropyLossConfig::new().init(&autodiff);
 
-    // The features' spread on real training images: the "from Φ" term's unit.
+    // The features' spread on real training images is the "from Φ" term's unit.
     let mut generator = SplitMix64::new(seed ^ 0x5eed);
     let mut draw = |count: usize| -> Vec<usize> {
         (0..count)
             .map(|_| (generator.next_u64() % train.len() as u64) as usize)
             .collect()
     };
-    let reference = draw(batch_size.max(256).min(train.len()));
-    let features = input.model.features(normalize(
-        pixels_tensor(train, spec, &reference, input.device),
-        spec,
-    ));
-    let width = features.dims()[1];
-    let feature_spread = spread(&rows(features), width).max(1e-12);
+    let feature_spread = feature_spread(input);
 
     let grid_indices: Vec<usize> = (0..GRID_IMAGES.min(test.len())).collect();
     let grid_images = pixels_tensor(test, spec, &grid_indices, input.device);
@@ -490,6 +484,7 @@ fn score(
     let (mut d_real, mut d_fake) = (0usize, 0usize);
     let mut glasses = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut truth_distance = (0.0, 0.0);
+    let (mut truth_keep, mut truth_before, mut truth_after) = (0.0, Vec::new(), Vec::new());
     let identities = config.identity_list();
     for chunk in indices.chunks(100) {
         let x = pixels_tensor(test, spec, chunk, device);
@@ -525,6 +520,13 @@ fn score(
             );
             truth_distance.0 += rows_sum(rms(moved.clone(), truth.clone()));
             truth_distance.1 += rows_sum(rms(x.clone(), truth.clone()));
+            // What L* costs the "from Φ" keep term, and whether Φ keeps its prediction.
+            let phi_x = input.model.features(normalize(x.clone(), spec));
+            let phi_truth = input.model.features(normalize(truth.clone(), spec));
+            let diff = phi_truth.clone() - phi_x.clone();
+            truth_keep += f64::from((diff.clone() * diff).sum().into_scalar::<f32>());
+            truth_before.extend(rows(input.model.head(phi_x)));
+            truth_after.extend(rows(input.model.head(phi_truth)));
             let see = |images: Tensor<4>| {
                 row_argmax(
                     &rows(glasses_model.forward(normalize(images, &glasses_card.input))),
@@ -571,6 +573,11 @@ fn score(
             glasses_oracle_accuracy: agreement(seen_x, &truths),
             identity_oracle_accuracy: agreement(who_x, &labels),
             truth_toggle_rate: agreement(seen_truth, &toggled),
+            truth_keep: truth_keep / n as f64 / feature_spread(input),
+            truth_prediction_kept: agreement(
+                &row_argmax(&truth_after, classes),
+                &row_argmax(&truth_before, classes),
+            ),
         });
         tracing::debug!(
             identity_accuracy,
@@ -579,6 +586,20 @@ fn score(
         );
     }
     Ok(())
+}
+
+/// E‖Φ(x) − Φ(x′)‖² of the model's features on (up to) 256 training images: the unit of the
+/// "from Φ" keep term.
+fn feature_spread(input: &SymmetryInput) -> f64 {
+    let train = &input.dataset.train;
+    let spec = &input.dataset.info.input;
+    let indices: Vec<usize> = (0..train.len().min(256)).collect();
+    let features = input.model.features(normalize(
+        pixels_tensor(train, spec, &indices, input.device),
+        spec,
+    ));
+    let width = features.dims()[1];
+    spread(&rows(features), width).max(1e-12)
 }
 
 fn rows_sum(tensor: Tensor<1>) -> f64 {

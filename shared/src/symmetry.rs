@@ -139,6 +139,12 @@ pub struct GroundTruthScore {
     pub identity_oracle_accuracy: f64,
     /// Toggle rate of L* itself as the oracle sees it (its accuracy on L* x).
     pub truth_toggle_rate: f64,
+    /// What L* would cost the "from Φ" keep term: E‖Φ(L* x) − Φ(x)‖² / spread.
+    #[serde(default)]
+    pub truth_keep: f64,
+    /// P[argmax Φ(L* x) = argmax Φ(x)]: whether the model itself treats L* as a symmetry.
+    #[serde(default)]
+    pub truth_prediction_kept: f64,
 }
 
 /// A trained L_θ: its history, pictures and scores.

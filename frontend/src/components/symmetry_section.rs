@@ -180,6 +180,9 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
                     <tr><td>"glasses toggled"</td><td class="toggle-rate">{percent(t.toggle_rate)}</td></tr>
                     <tr><td>"identity kept (oracle)"</td><td class="identity-kept">{percent(t.identity_kept)}</td></tr>
                     <tr><td>"RMS to L* x (L* moves)"</td><td>{format!("{:.4} ({:.4})", t.distance_to_truth, t.truth_change)}</td></tr>
+                    <tr><td>"L* itself: Φ's prediction kept, keep-term cost"</td><td>{format!(
+                        "{}, {:.4}", percent(t.truth_prediction_kept), t.truth_keep
+                    )}</td></tr>
                     <tr><td>"oracles: glasses, identity, L* toggled"</td><td>{format!(
                         "{}, {}, {}", percent(t.glasses_oracle_accuracy), percent(t.identity_oracle_accuracy), percent(t.truth_toggle_rate)
                     )}</td></tr>
