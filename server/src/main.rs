@@ -102,7 +102,7 @@ struct SymmetryArgs {
     /// λ_inv, weight of the involution term ‖L(L x) − x‖².
     #[arg(long)]
     involution_weight: Option<f64>,
-    /// λ_1, weight of the mean absolute change (sparsity).
+    /// λ_1, weight of the mean of L's mask (sparsity).
     #[arg(long)]
     sparsity_weight: Option<f64>,
     /// Discriminator steps per generator step.
@@ -532,7 +532,7 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
     let every = (report.history.len() / 10).max(1);
     for step in report.history.iter().step_by(every) {
         println!(
-            "  step {:>6}  keep {:.4}  adv {:.4}  nt {:.4}  inv {:.4}  l1 {:.4}  D loss {:.4}  D acc {:.3}  change {:.4}",
+            "  step {:>6}  keep {:.4}  adv {:.4}  nt {:.4}  inv {:.4}  mask {:.4}  D loss {:.4}  D acc {:.3}  change {:.4}",
             step.step,
             step.keep,
             step.adversarial,

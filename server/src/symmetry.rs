@@ -4,7 +4,7 @@
 //! what it learned, against the true symmetry where the data set has one (Glasses).
 //!
 //! Generator loss: keep + λ_adv softplus(−D(L x)) + λ_nt max(0, τ − RMS(P(L x − x))) plus
-//! λ_inv ‖L(L x) − x‖² + λ_1 mean |L x − x|; discriminator loss (k steps per generator step,
+//! λ_inv ‖L(L x) − x‖² + λ_1 mean(m), m the mask L paints through; discriminator loss (k steps per generator step,
 //! on fresh batches): softplus(−D(x)) + softplus(D(L x)) (the
 //! non-saturating GAN game). "From Φ" divides ‖Φ(L x) − Φ(x)‖² by the features' spread
 //! E‖Φ(x) − Φ(x′)‖², so its scale is that of the invariance probes' S. P is 2×2 average
@@ -394,7 +394,7 @@ pub fn train(
         } else {
             Tensor::<1>::zeros([1], &autodiff)
         };
-        let sparsity = (moved.clone() - x.clone()).abs().mean();
+        let sparsity = transform.edit(x.clone()).0.mean();
         let loss = keep.clone()
             + adversarial.clone() * lambda_adv
             + nontriviality.clone() * lambda_nt
@@ -760,8 +760,10 @@ mod tests {
         assert!(check_input(&odd).is_err());
     }
 
-    /// An untrained L is the identity: every score takes its known value (nothing moved, Φ's
-    /// predictions kept, no glasses toggled, L x as far from L* x as x is, Fréchet 0).
+    /// An untrained L paints the grey 0.5 through the mask σ(−4) everywhere: L x = x + σ(−4)
+    /// (0.5 − x) exactly, so its change is known, and every score takes (nearly) the value of
+    /// the identity (Φ's predictions kept, glasses toggled only where the oracle errs on x, L x
+    /// as far from L* x as x is, Fréchet ≈ 0).
     #[test]
     fn the_identity_transform_scores_as_expected() {
         let device = Device::flex();
@@ -774,10 +776,12 @@ mod tests {
         let transform = TransformNetConfig::new(3).init(&device);
         let images = pixels_tensor(&dataset.test, spec, &[0, 1, 2], &device);
         let moved = transform.forward(images.clone());
-        assert_eq!(
-            rows(moved.flatten::<2>(1, 3)),
-            rows(images.flatten::<2>(1, 3))
-        );
+        let mask = 1.0 / (1.0 + 4f32.exp());
+        let expected = images.clone() + (images.clone().neg().add_scalar(0.5)) * mask;
+        let largest = rows((moved - expected).abs().flatten::<2>(1, 3))
+            .into_iter()
+            .fold(0.0f32, f32::max);
+        assert!(largest < 1e-6, "{largest}");
         let discriminator = DiscriminatorConfig::new(3, 16, 16).init(&device);
         let dir = tempfile::tempdir().expect("tempdir");
         let filled = settings(&SymmetryRequest::default()).expect("defaults");
@@ -807,19 +811,28 @@ mod tests {
         assert!(report.finished && report.history.len() == 2 && report.samples.len() == 2);
         score(&input, &transform, &discriminator, &mut report).expect("score");
         assert_eq!(report.n_test, 40);
-        assert_eq!(report.prediction_kept, 1.0);
-        assert!(report.mean_change < 1e-3, "{}", report.mean_change);
+        assert!(report.prediction_kept >= 0.95, "{}", report.prediction_kept);
+        // RMS(L x − x) = σ(−4) RMS(0.5 − x), averaged over the scored images.
+        let indices = crate::probes::subset(dataset.test.len(), N_TEST, 1);
+        let x = pixels_tensor(&dataset.test, spec, &indices, &device);
+        let known = f64::from(
+            rms(x.clone().neg().add_scalar(0.5), Tensor::zeros_like(&x))
+                .mean()
+                .into_scalar::<f32>(),
+        ) * f64::from(mask);
         assert!(
-            report.frechet_distance < 1e-6,
-            "{}",
-            report.frechet_distance
+            (report.mean_change - known).abs() < 1e-4,
+            "{} vs {known}",
+            report.mean_change
         );
+        // Small next to the 100–700 of trained transforms on Glasses.
+        assert!(report.frechet_distance < 5.0, "{}", report.frechet_distance);
         let truth = report.ground_truth.expect("ground truth");
-        assert_eq!(truth.identity_kept, truth.identity_oracle_accuracy);
-        assert!((truth.distance_to_truth - truth.truth_change).abs() < 1e-4);
+        assert!((truth.identity_kept - truth.identity_oracle_accuracy).abs() <= 0.05);
+        assert!((truth.distance_to_truth - truth.truth_change).abs() < 0.01);
         assert!(truth.truth_change > 0.01);
         // The glasses oracle sees x as it is: "toggled" only where it errs on x.
-        assert!((truth.toggle_rate - (1.0 - truth.glasses_oracle_accuracy)).abs() < 1e-12);
+        assert!((truth.toggle_rate - (1.0 - truth.glasses_oracle_accuracy)).abs() <= 0.05);
         assert!(truth.glasses_oracle_accuracy > 0.7, "{truth:?}");
     }
 }

@@ -68,8 +68,8 @@ pub struct SymmetryRequest {
     /// measured after 2×2 average pooling.
     #[serde(default)]
     pub min_change: Option<f64>,
-    /// λ_1: weight of the mean absolute change |L x − x| (a sparsity prior: for a given RMS
-    /// change, few pixels moved a lot cost less than a faint change everywhere).
+    /// λ_1: weight of the mean of the mask L paints through (a sparsity prior: a local edit
+    /// costs less than a faint change everywhere).
     #[serde(default)]
     pub sparsity_weight: Option<f64>,
     /// λ_inv: weight of the involution term ‖L(L x) − x‖² (0: off).
@@ -100,7 +100,7 @@ pub struct SymmetryStep {
     pub nontriviality: f64,
     /// ‖L(L x) − x‖² per value (0 when the term is off).
     pub involution: f64,
-    /// Mean |L x − x| (the sparsity term before its weight).
+    /// Mean of L's mask (the sparsity term before its weight).
     #[serde(default)]
     pub sparsity: f64,
     /// The discriminator's loss.

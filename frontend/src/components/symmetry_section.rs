@@ -154,7 +154,7 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
         series("D accuracy", |s| s.discriminator_accuracy),
         series("RMS change", |s| s.mean_change),
         series("involution", |s| s.involution),
-        series("mean |change|", |s| s.sparsity),
+        series("mean mask", |s| s.sparsity),
     ];
     let latest = report.samples.last().cloned();
     let truth = report.ground_truth.clone();

@@ -1,10 +1,13 @@
-//! L_θ, a learned image transform (the seed's Figure 1): a small encoder–decoder whose output
-//! is added to its input, `L x = x + g_θ(x)`, on pixels in `[0, 1]`. The last layer starts at
-//! zero, so an untrained L is the identity.
+//! L_θ, a learned image transform (the seed's Figure 1): a small encoder–decoder that paints
+//! new content through a soft mask, `L x = (1 − m) ⊙ x + m ⊙ c` with `m = σ(g_m(x) − 4)` and
+//! `c = σ(g_c(x))`, on pixels in `[0, 1]` (a masked edit, so a sparsity prior on m favours local
+//! edits over faint global ones). The last layer starts at zero: an untrained L changes every
+//! value by less than 0.02.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Initializer, PaddingConfig2d, Relu};
 use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
 
 /// Configuration of a [`TransformNet`].
 #[derive(Config, Debug, PartialEq)]
@@ -32,7 +35,8 @@ pub struct TransformNet {
     pub wider: Conv2d,
     /// `hidden → hidden`, transposed 4×4, stride 2.
     pub up: ConvTranspose2d,
-    /// `hidden + channels → channels`, 3×3, initialized to zero.
+    /// `hidden + channels → 1 + channels` (mask logit, content logits), 3×3, initialized to
+    /// zero.
     pub out: Conv2d,
     /// The activation between layers.
     pub activation: Relu,
@@ -62,7 +66,7 @@ impl TransformNetConfig {
                 .with_stride([2, 2])
                 .with_padding([1, 1])
                 .init(device),
-            out: Conv2dConfig::new([h + c, c], [3, 3])
+            out: Conv2dConfig::new([h + c, 1 + c], [3, 3])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
                 .with_initializer(Initializer::Zeros)
                 .init(device),
@@ -72,26 +76,33 @@ impl TransformNetConfig {
 }
 
 impl TransformNet {
-    /// The change g_θ(x) that L adds to its input.
+    /// The soft mask m and the content c that L paints through it.
     ///
     /// # Shapes
     /// - images: `[batch, channels, height, width]` (height and width even)
-    /// - output: `[batch, channels, height, width]`
-    pub fn change(&self, images: Tensor<4>) -> Tensor<4> {
+    /// - output: mask `[batch, 1, height, width]`, content `[batch, channels, height, width]`
+    pub fn edit(&self, images: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let [_, channels, _, _] = images.dims();
         let x = self.activation.forward(self.down.forward(images.clone())); // [b, h, H/2, W/2]
         let x = self.activation.forward(self.near.forward(x)); // [b, h, H/2, W/2]
         let x = self.activation.forward(self.wide.forward(x)); // [b, h, H/2, W/2]
         let x = self.activation.forward(self.wider.forward(x)); // [b, h, H/2, W/2]
         let x = self.activation.forward(self.up.forward(x)); // [b, h, H, W]
-        self.out.forward(Tensor::cat(vec![x, images], 1)) // [b, channels, H, W]
+        let out = self.out.forward(Tensor::cat(vec![x, images], 1)); // [b, 1 + channels, H, W]
+        let mask = sigmoid(out.clone().narrow(1, 0, 1).sub_scalar(4.0)); // [b, 1, H, W]
+        let content = sigmoid(out.narrow(1, 1, channels)); // [b, channels, H, W]
+        (mask, content)
     }
 
-    /// L x = x + g_θ(x).
+    /// L x = (1 − m) ⊙ x + m ⊙ c.
     ///
     /// # Shapes
     /// - images: `[batch, channels, height, width]` (height and width even)
     /// - output: `[batch, channels, height, width]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<4> {
-        images.clone() + self.change(images)
+        let (mask, content) = self.edit(images.clone());
+        let [_, channels, _, _] = images.dims();
+        let mask = mask.repeat_dim(1, channels);
+        images.clone() + mask * (content - images)
     }
 }
