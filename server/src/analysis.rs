@@ -1,11 +1,19 @@
 //! Analyses of finished experiments run in the background: each kind one at a time, on a
 //! blocking thread, with progress and result stored in SQLite (`analysis_jobs`).
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
+
+use burn::prelude::Device;
+use memlab_shared::api::{Experiment, JobStatus};
+use memlab_shared::model::Classifier;
 
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use crate::artifacts::{self, ModelCard};
+use crate::data::{Catalog, Dataset};
 use crate::db;
 use crate::state::AppState;
 
@@ -120,4 +128,43 @@ where
             (_, Err(error)) => tracing::error!(id, kind, %error, "could not store the analysis"),
         }
     });
+}
+
+/// What every analysis of a finished run starts from.
+pub struct Finished {
+    /// The data the run trained and was evaluated on (randomized as it was).
+    pub dataset: Arc<Dataset>,
+    /// The saved model card.
+    pub card: ModelCard,
+    /// The trained model.
+    pub model: Classifier,
+}
+
+/// Loads a finished experiment's data and model, or says why it cannot be analysed.
+pub fn load_finished(
+    data_dir: &Path,
+    catalog: &Catalog,
+    experiment: &Experiment,
+    device: &Device,
+) -> Result<Finished, String> {
+    if experiment.status != JobStatus::Done {
+        return Err(format!(
+            "experiment {} has not finished training",
+            experiment.id
+        ));
+    }
+    let dataset = catalog
+        .get(&experiment.config.dataset)
+        .map_err(|error| error.to_string())?;
+    let dataset = match crate::data::randomize::for_run(&dataset, &experiment.config) {
+        std::borrow::Cow::Owned(copy) => Arc::new(copy),
+        std::borrow::Cow::Borrowed(_) => dataset.clone(),
+    };
+    let (card, model) =
+        artifacts::load(data_dir, experiment.id, device).map_err(|error| error.to_string())?;
+    Ok(Finished {
+        dataset,
+        card,
+        model,
+    })
 }

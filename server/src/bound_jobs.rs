@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use burn::prelude::Device;
-use memlab_shared::api::{Experiment, JobStatus};
+use memlab_shared::api::Experiment;
 use memlab_shared::bounds::{BoundPanel, BoundRequest};
 
 use crate::analysis::{self, AnalysisKind};
@@ -114,19 +114,12 @@ pub fn compute_for_experiment(
     device_name: &str,
     progress: &mut dyn FnMut(f64, &str),
 ) -> Result<BoundPanel, String> {
-    if experiment.status != JobStatus::Done {
-        return Err(format!(
-            "experiment {} has not finished training",
-            experiment.id
-        ));
-    }
-    let dataset = catalog
-        .get(&experiment.config.dataset)
-        .map_err(|error| error.to_string())?;
     // The bounds are about the data the run trained on (randomized when it was).
-    let dataset = crate::data::randomize::for_run(&dataset, &experiment.config);
-    let (card, model) =
-        artifacts::load(data_dir, experiment.id, device).map_err(|error| error.to_string())?;
+    let analysis::Finished {
+        dataset,
+        card,
+        model,
+    } = analysis::load_finished(data_dir, catalog, experiment, device)?;
     let initial = artifacts::load_initial(data_dir, experiment.id, &card, device)
         .map_err(|error| error.to_string())?;
     let n_train = experiment

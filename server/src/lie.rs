@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::prelude::*;
-use memlab_shared::api::{Experiment, JobStatus};
+use memlab_shared::api::Experiment;
 use memlab_shared::lie::{CANONICAL, LieGenerator, LieReport, LieRequest};
 use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 use memlab_shared::transform::{Affine, Fill, warp};
@@ -20,9 +20,9 @@ use memlab_shared::transform::{Affine, Fill, warp};
 use crate::analysis::{self, AnalysisKind, Report};
 use crate::data::Catalog;
 use crate::linalg::{self, Matrix};
+use crate::probes;
 use crate::probes::spread;
 use crate::state::AppState;
-use crate::{artifacts, probes};
 
 /// Images per forward pass (each brings 12 warped copies).
 const CHUNK: usize = 40;
@@ -212,20 +212,13 @@ pub fn compute_for_experiment(
     device_name: &str,
     progress: Report,
 ) -> Result<LieReport, String> {
-    if experiment.status != JobStatus::Done {
-        return Err(format!(
-            "experiment {} has not finished training",
-            experiment.id
-        ));
-    }
     let started = Instant::now();
     let (n_images, step) = settings(request)?;
-    let dataset = catalog
-        .get(&experiment.config.dataset)
-        .map_err(|error| error.to_string())?;
-    let dataset = crate::data::randomize::for_run(&dataset, &experiment.config);
-    let (card, model) =
-        artifacts::load(data_dir, experiment.id, device).map_err(|error| error.to_string())?;
+    let analysis::Finished {
+        dataset,
+        card,
+        model,
+    } = analysis::load_finished(data_dir, catalog, experiment, device)?;
     let images: Vec<Pixels> = probes::subset(dataset.test.len(), n_images, 2)
         .into_iter()
         .map(|index| dataset.test_pixels(index))

@@ -472,16 +472,20 @@ async fn run_analysis<T: serde::Serialize>(
     }
 }
 
-/// The stored experiment `id`, or why not.
-async fn stored_experiment(
-    pool: &sqlx::SqlitePool,
+/// The store, the stored experiment `id` (or why not) and the data-set catalog.
+async fn open_experiment(
     common: &Common,
     id: i64,
-) -> anyhow::Result<Experiment> {
-    match db::get(pool, id).await? {
-        Some(experiment) => Ok(experiment),
-        None => bail!("no experiment {id} in {}", common.data_dir.display()),
-    }
+) -> anyhow::Result<(sqlx::SqlitePool, Experiment, memlab_server::data::Catalog)> {
+    let pool = db::connect(&common.data_dir).await?;
+    let Some(experiment) = db::get(&pool, id).await? else {
+        bail!("no experiment {id} in {}", common.data_dir.display());
+    };
+    Ok((
+        pool,
+        experiment,
+        memlab_server::data::Catalog::new(datasets_dir(common)),
+    ))
 }
 
 async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
@@ -504,9 +508,7 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     symmetry::settings(&request).map_err(anyhow::Error::msg)?;
-    let pool = db::connect(&args.common.data_dir).await?;
-    let experiment = stored_experiment(&pool, &args.common, args.experiment).await?;
-    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
     let kind = symmetry::kind(mode);
     let report = run_analysis(&pool, &experiment, kind, &request, |progress| {
         symmetry::compute_for_experiment(
@@ -613,9 +615,7 @@ async fn lie_command(args: LieArgs) -> anyhow::Result<()> {
         step: args.step,
     };
     lie::settings(&request).map_err(anyhow::Error::msg)?;
-    let pool = db::connect(&args.common.data_dir).await?;
-    let experiment = stored_experiment(&pool, &args.common, args.experiment).await?;
-    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
     let report = run_analysis(
         &pool,
         &experiment,
@@ -666,9 +666,7 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
         n_images: Some(args.images),
         seed: Some(args.seed),
     };
-    let pool = db::connect(&args.common.data_dir).await?;
-    let experiment = stored_experiment(&pool, &args.common, args.experiment).await?;
-    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
     let report = run_analysis(
         &pool,
         &experiment,
@@ -728,9 +726,7 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
             }),
         }),
     };
-    let pool = db::connect(&args.common.data_dir).await?;
-    let experiment = stored_experiment(&pool, &args.common, args.experiment).await?;
-    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
     let settings =
         bound_jobs::settings(&request, experiment.config.seed).map_err(anyhow::Error::msg)?;
     let started = std::time::Instant::now();

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use memlab_shared::api::{ExperimentConfig, ModelKind, OptimizerKind};
-use memlab_shared::glasses::{self, GlassesConfig};
+use memlab_shared::glasses::{self, Example, GlassesConfig};
 use memlab_shared::model::Classifier;
 
 use crate::artifacts::{self, ModelCard};
-use crate::data::{Dataset, Split};
+use crate::data::Dataset;
+use crate::data::glasses::split;
 use crate::training;
 
 /// What an oracle recognizes.
@@ -41,34 +42,15 @@ impl Oracle {
 
 /// The Glasses training and test splits labelled with glasses on (1) or off (0).
 pub fn glasses_attribute_dataset(config: &GlassesConfig) -> Dataset {
-    let identities = config.identity_list();
-    let split = |test: bool, count: usize| {
-        let image_len = 3 * config.size * config.size;
-        let mut images = Vec::with_capacity(count * image_len);
-        let mut labels = Vec::with_capacity(count);
-        for index in 0..count {
-            let example = config.example(&identities, test, index);
-            images.extend(glasses::to_u8(&glasses::render(
-                &example,
-                config.size,
-                false,
-            )));
-            labels.push(u8::from(example.glasses));
-        }
-        Split {
-            images,
-            labels,
-            image_len,
-        }
-    };
-    let k = identities.len();
+    let k = config.identities.min(glasses::MAX_IDENTITIES);
+    let worn = |example: &Example| u8::from(example.glasses);
     Dataset::new(
         "glasses-attribute",
         "Glasses faces labelled by whether they wear glasses".into(),
         [3, config.size, config.size],
         vec!["no glasses".into(), "glasses".into()],
-        split(false, k * config.train_per_identity),
-        split(true, k * config.test_per_identity),
+        split(config, false, k * config.train_per_identity, worn),
+        split(config, true, k * config.test_per_identity, worn),
     )
 }
 

@@ -6,13 +6,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::prelude::*;
-use memlab_shared::api::{Experiment, JobStatus};
+use memlab_shared::api::Experiment;
 use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 use memlab_shared::probes::{ProbeCurve, ProbeReport, ProbeRequest, Sweep};
 use memlab_shared::transform::{self, TransformKind};
 
 use crate::analysis::{self, AnalysisKind, Report};
-use crate::artifacts;
 use crate::data::Catalog;
 use crate::state::AppState;
 use crate::training::SplitMix64;
@@ -277,20 +276,13 @@ pub fn compute_for_experiment(
     device_name: &str,
     progress: Report,
 ) -> Result<ProbeReport, String> {
-    if experiment.status != JobStatus::Done {
-        return Err(format!(
-            "experiment {} has not finished training",
-            experiment.id
-        ));
-    }
     let started = Instant::now();
-    let dataset = catalog
-        .get(&experiment.config.dataset)
-        .map_err(|error| error.to_string())?;
     // Probed on the test inputs the run was evaluated on (randomized when it was).
-    let dataset = crate::data::randomize::for_run(&dataset, &experiment.config);
-    let (card, model) =
-        artifacts::load(data_dir, experiment.id, device).map_err(|error| error.to_string())?;
+    let analysis::Finished {
+        dataset,
+        card,
+        model,
+    } = analysis::load_finished(data_dir, catalog, experiment, device)?;
     let settings = settings(request, card.input.width)?;
     let indices = subset(dataset.test.len(), settings.n_images, settings.seed);
     let images: Vec<Pixels> = indices

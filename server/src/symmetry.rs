@@ -20,7 +20,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softplus;
 use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
-use memlab_shared::api::{Experiment, InputRandomization, JobStatus};
+use memlab_shared::api::{Experiment, InputRandomization};
 use memlab_shared::glasses::{self, GlassesConfig};
 use memlab_shared::model::{
     Classifier, ClassifierConfig, Discriminator, DiscriminatorConfig, LeNetConfig, TransformNet,
@@ -344,11 +344,11 @@ pub fn train(
             let source = pixels_tensor(train, spec, &draw(batch_size), &autodiff);
             let moved = transform.forward(source).detach();
             let real = discriminator.forward(real);
-            let fake = discriminator.forward(moved);
+            let transformed = discriminator.forward(moved);
             d_accuracy = (scalar(real.clone().greater_elem(0.0).float().mean())
-                + scalar(fake.clone().lower_elem(0.0).float().mean()))
+                + scalar(transformed.clone().lower_elem(0.0).float().mean()))
                 / 2.0;
-            let d_loss = softplus(real.neg(), 1.0).mean() + softplus(fake, 1.0).mean();
+            let d_loss = softplus(real.neg(), 1.0).mean() + softplus(transformed, 1.0).mean();
             d_loss_value = scalar(d_loss.clone());
             let gradients = GradientsParams::from_grads(d_loss.backward(), &discriminator);
             discriminator = optimizer_d.step(
@@ -481,7 +481,7 @@ fn score(
     };
     let (mut real_features, mut moved_features) = (Vec::new(), Vec::new());
     let (mut before, mut after, mut changes) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut d_real, mut d_fake) = (0usize, 0usize);
+    let (mut d_real, mut d_transformed) = (0usize, 0usize);
     let mut glasses = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut truth_distance = (0.0, 0.0);
     let (mut truth_keep, mut truth_before, mut truth_after) = (0.0, Vec::new(), Vec::new());
@@ -496,7 +496,7 @@ fn score(
             .iter()
             .filter(|&&v| v > 0.0)
             .count();
-        d_fake += rows(discriminator.forward(moved.clone()))
+        d_transformed += rows(discriminator.forward(moved.clone()))
             .iter()
             .filter(|&&v| v < 0.0)
             .count();
@@ -554,7 +554,7 @@ fn score(
     report.prediction_kept = agreement(&predicted_after, &predicted_before);
     report.accuracy_on_transformed = agreement(&predicted_after, &labels);
     report.mean_change = changes.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64;
-    report.discriminator_accuracy = (d_real + d_fake) as f64 / (2 * n) as f64;
+    report.discriminator_accuracy = (d_real + d_transformed) as f64 / (2 * n) as f64;
     report.frechet_distance = linalg::sample_frechet_distance(&real_features, &moved_features, 84);
     report.frechet_features = frechet_features;
     if let Some(((_, _, identity_accuracy), (_, _, glasses_accuracy))) = &oracle {
@@ -619,19 +619,12 @@ pub fn compute_for_experiment(
     progress: Report,
     publish: &mut dyn FnMut(&SymmetryReport),
 ) -> Result<SymmetryReport, String> {
-    if experiment.status != JobStatus::Done {
-        return Err(format!(
-            "experiment {} has not finished training",
-            experiment.id
-        ));
-    }
     let settings = settings(request)?;
-    let dataset = catalog
-        .get(&experiment.config.dataset)
-        .map_err(|error| error.to_string())?;
-    let dataset = crate::data::randomize::for_run(&dataset, &experiment.config);
-    let (_, model) =
-        artifacts::load(data_dir, experiment.id, device).map_err(|error| error.to_string())?;
+    let analysis::Finished {
+        dataset,
+        card: _,
+        model,
+    } = analysis::load_finished(data_dir, catalog, experiment, device)?;
     let input = SymmetryInput {
         dataset: &dataset,
         ground_truth: (experiment.config.dataset == crate::data::glasses::NAME

@@ -1,15 +1,20 @@
 //! The generated "Glasses" data set (`memlab_shared::glasses`) as a [`Dataset`]: no files, the
 //! same pixels on every machine from the default seed.
 
-use memlab_shared::glasses::{self, GlassesConfig};
+use memlab_shared::glasses::{self, Example, GlassesConfig};
 
 use super::{Dataset, Split};
 
 /// The name it is listed under.
 pub const NAME: &str = "glasses";
 
-/// One split: `count` examples rendered as 8-bit RGB.
-fn split(config: &GlassesConfig, test: bool, count: usize) -> Split {
+/// One split: `count` examples rendered as 8-bit RGB, each labelled by `label`.
+pub fn split(
+    config: &GlassesConfig,
+    test: bool,
+    count: usize,
+    label: impl Fn(&Example) -> u8,
+) -> Split {
     let identities = config.identity_list();
     let image_len = 3 * config.size * config.size;
     let mut images = Vec::with_capacity(count * image_len);
@@ -21,7 +26,7 @@ fn split(config: &GlassesConfig, test: bool, count: usize) -> Split {
             config.size,
             false,
         )));
-        labels.push(example.label as u8);
+        labels.push(label(&example));
     }
     Split {
         images,
@@ -37,8 +42,19 @@ pub fn dataset(config: &GlassesConfig) -> Dataset {
         identities,
         ..*config
     };
-    let train = split(&config, false, identities * config.train_per_identity);
-    let test = split(&config, true, identities * config.test_per_identity);
+    let identity = |example: &Example| example.label as u8;
+    let train = split(
+        &config,
+        false,
+        identities * config.train_per_identity,
+        identity,
+    );
+    let test = split(
+        &config,
+        true,
+        identities * config.test_per_identity,
+        identity,
+    );
     Dataset::new(
         NAME,
         format!(
