@@ -528,6 +528,13 @@ async fn check_bound_panels(
     check_shown_bounds(client, &panel).await?;
     wait_for(client, Locator::Id("delta")).await?;
     fill(client, "delta", "0.01").await?;
+    // The finished run's page stays as it is (no redraw that would lose what was typed, as
+    // when the ended event stream reconnected every few seconds).
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let typed = client
+        .execute("return document.getElementById('delta').value;", vec![])
+        .await?;
+    assert_eq!(typed.as_str(), Some("0.01"), "the page was redrawn");
     client
         .find(Locator::Id("compute-bounds"))
         .await?

@@ -14,12 +14,20 @@ use crate::components::{
     BoundSection, Curves, LieSection, ProbeSection, ProgressBar, StatusBadge, SymmetrySection,
 };
 
-/// Opens the SSE stream of experiment `id`: progress goes to `progress`, other events bump
-/// `changed` (so the page refetches). Closed when the page goes away.
-fn listen(id: i64, progress: RwSignal<Option<Progress>>, changed: RwSignal<u64>) {
+/// Opens the SSE stream of experiment `id`: progress goes to `progress`; an epoch, or a status
+/// other than the one `shown`, bumps `changed` (so the page refetches). The stream is closed
+/// once the status is final (the server ends it then, and a browser would reconnect every few
+/// seconds and redraw the page each time) and when the page goes away.
+fn listen(
+    id: i64,
+    progress: RwSignal<Option<Progress>>,
+    changed: RwSignal<u64>,
+    shown: impl Fn() -> Option<JobStatus> + 'static,
+) {
     let Ok(source) = web_sys::EventSource::new(&format!("/api/experiments/{id}/events")) else {
         return;
     };
+    let stream = source.clone();
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |message: web_sys::MessageEvent| {
             let Some(text) = message.data().as_string() else {
@@ -27,7 +35,15 @@ fn listen(id: i64, progress: RwSignal<Option<Progress>>, changed: RwSignal<u64>)
             };
             match serde_json::from_str::<TrainingEvent>(&text) {
                 Ok(TrainingEvent::Progress(update)) => progress.set(Some(update)),
-                Ok(_) => changed.update(|count| *count += 1),
+                Ok(TrainingEvent::Epoch(_)) => changed.update(|count| *count += 1),
+                Ok(TrainingEvent::Status { status, .. }) => {
+                    if !matches!(status, JobStatus::Queued | JobStatus::Running) {
+                        stream.close();
+                    }
+                    if shown() != Some(status) {
+                        changed.update(|count| *count += 1);
+                    }
+                }
                 Err(_) => {}
             }
         });
@@ -60,9 +76,15 @@ pub fn ExperimentPage() -> impl IntoView {
             }
         }
     });
+    let shown = move || {
+        experiment
+            .get_untracked()
+            .and_then(|result| result.ok())
+            .map(|experiment| experiment.status)
+    };
     Effect::new(move |_| {
         if let Some(id) = id() {
-            listen(id, progress, changed);
+            listen(id, progress, changed, shown);
         }
     });
     view! {
