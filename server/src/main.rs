@@ -569,6 +569,17 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
             truth.truth_prediction_kept,
             truth.truth_keep
         );
+        println!(
+            "  objective on test images: L {}; L* {} (D calls {:.3} of L* x real)",
+            objective_terms(&report.objective),
+            objective_terms(&truth.truth_objective),
+            truth.truth_judged_real
+        );
+    } else {
+        println!(
+            "  objective on test images: L {}",
+            objective_terms(&report.objective)
+        );
     }
     if let Some(last) = report.samples.last() {
         let path =
@@ -816,4 +827,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Symmetry(args) => symmetry(args).await,
         Command::Lie(args) => lie_command(args).await,
     }
+}
+
+/// An objective's total and terms, on one line.
+fn objective_terms(objective: &memlab_shared::symmetry::Objective) -> String {
+    format!(
+        "{:.4} (keep {:.4}, adv {:.4}, nt {:.4}, inv {:.4}, mask {:.4})",
+        objective.total,
+        objective.keep,
+        objective.adversarial,
+        objective.nontriviality,
+        objective.involution,
+        objective.sparsity
+    )
 }

@@ -28,7 +28,8 @@ use memlab_shared::model::{
 };
 use memlab_shared::preprocess::{InputSpec, Pixels, png_data_url};
 use memlab_shared::symmetry::{
-    GroundTruthScore, SampleGrid, SymmetryMode, SymmetryReport, SymmetryRequest, SymmetryStep,
+    GroundTruthScore, Objective, SampleGrid, SymmetryMode, SymmetryReport, SymmetryRequest,
+    SymmetryStep,
 };
 
 use crate::analysis::{self, AnalysisKind, Report};
@@ -327,6 +328,7 @@ pub fn train(
         discriminator_accuracy: 0.0,
         frechet_distance: 0.0,
         frechet_features: String::new(),
+        objective: Objective::default(),
         ground_truth: None,
         seconds: 0.0,
         device: input.device_name.to_owned(),
@@ -485,12 +487,49 @@ fn score(
     let mut glasses = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut truth_distance = (0.0, 0.0);
     let (mut truth_keep, mut truth_before, mut truth_after) = (0.0, Vec::new(), Vec::new());
+    // Sums over the scored images of the objective's terms: keep (from Φ), adversarial,
+    // non-triviality, involution, mask; for L, then for L*.
+    let mut terms = [0.0f64; 5];
+    let mut truth_terms = [0.0f64; 5];
+    let mut truth_real = 0usize;
+    let tau = input.settings.min_change.unwrap_or(0.0);
+    let hinge = |moved: Tensor<4>, x: Tensor<4>| {
+        rows_sum(
+            rms(coarse(moved), coarse(x))
+                .neg()
+                .add_scalar(tau)
+                .clamp_min(0.0),
+        )
+    };
+    let spread_phi = feature_spread(input);
     let identities = config.identity_list();
     for chunk in indices.chunks(100) {
         let x = pixels_tensor(test, spec, chunk, device);
         let moved = transform.forward(x.clone()).clamp(0.0, 1.0);
-        before.extend(rows(input.model.forward(normalize(x.clone(), spec))));
-        after.extend(rows(input.model.forward(normalize(moved.clone(), spec))));
+        let phi_x = input.model.features(normalize(x.clone(), spec));
+        let phi_moved = input.model.features(normalize(moved.clone(), spec));
+        let diff = phi_moved.clone() - phi_x.clone();
+        terms[0] += f64::from((diff.clone() * diff).sum().into_scalar::<f32>()) / spread_phi;
+        terms[1] +=
+            rows_sum(softplus(discriminator.forward(moved.clone()).neg(), 1.0).flatten(0, 1));
+        terms[2] += hinge(moved.clone(), x.clone());
+        let back = transform.forward(moved.clone()) - x.clone();
+        terms[3] += rows_sum(
+            (back.clone() * back)
+                .flatten::<2>(1, 3)
+                .mean_dim(1)
+                .flatten(0, 1),
+        );
+        terms[4] += rows_sum(
+            transform
+                .edit(x.clone())
+                .0
+                .flatten::<2>(1, 3)
+                .mean_dim(1)
+                .flatten(0, 1),
+        );
+        before.extend(rows(input.model.head(phi_x)));
+        after.extend(rows(input.model.head(phi_moved)));
         changes.extend(rms(moved.clone(), x.clone()).into_data().iter::<f32>());
         d_real += rows(discriminator.forward(x.clone()))
             .iter()
@@ -519,6 +558,19 @@ fn score(
                 device,
             );
             truth_distance.0 += rows_sum(rms(moved.clone(), truth.clone()));
+            let judged = discriminator.forward(truth.clone());
+            truth_real += rows(judged.clone()).iter().filter(|&&v| v > 0.0).count();
+            truth_terms[1] += rows_sum(softplus(judged.neg(), 1.0).flatten(0, 1));
+            truth_terms[2] += hinge(truth.clone(), x.clone());
+            // L* paints exactly the glasses pixels; toggled twice it is the identity.
+            truth_terms[4] += chunk
+                .iter()
+                .map(|&index| {
+                    let example = config.example(&identities, true, index);
+                    let mask = glasses::glasses_mask(&example, config.size);
+                    mask.iter().filter(|&&inside| inside).count() as f64 / mask.len() as f64
+                })
+                .sum::<f64>();
             truth_distance.1 += rows_sum(rms(x.clone(), truth.clone()));
             // What L* costs the "from Φ" keep term, and whether Φ keeps its prediction.
             let phi_x = input.model.features(normalize(x.clone(), spec));
@@ -557,6 +609,22 @@ fn score(
     report.discriminator_accuracy = (d_real + d_transformed) as f64 / (2 * n) as f64;
     report.frechet_distance = linalg::sample_frechet_distance(&real_features, &moved_features, 84);
     report.frechet_features = frechet_features;
+    let labels_cost = |logits: &[f32], labels: &[usize]| {
+        cross_entropy(logits, classes, labels) * labels.len() as f64
+    };
+    if input.mode == SymmetryMode::FromLabels {
+        terms[0] = labels_cost(&after, &labels);
+    }
+    let mean = |sums: [f64; 5]| sums.map(|sum| sum / n as f64);
+    let [keep, adversarial, nontriviality, involution, sparsity] = mean(terms);
+    report.objective = Objective::new(
+        input.settings,
+        keep,
+        adversarial,
+        nontriviality,
+        involution,
+        sparsity,
+    );
     if let Some(((_, _, identity_accuracy), (_, _, glasses_accuracy))) = &oracle {
         let truths: Vec<usize> = indices
             .iter()
@@ -564,6 +632,11 @@ fn score(
             .collect();
         let toggled: Vec<usize> = truths.iter().map(|&g| 1 - g).collect();
         let (seen_x, seen_truth, seen_moved, who_x, who_moved) = &glasses;
+        truth_terms[0] = match input.mode {
+            SymmetryMode::FromPhi => truth_keep / spread_phi,
+            SymmetryMode::FromLabels => labels_cost(&truth_after, &labels),
+        };
+        let [keep, adversarial, nontriviality, involution, sparsity] = mean(truth_terms);
         report.ground_truth = Some(GroundTruthScore {
             n,
             toggle_rate: agreement(seen_moved, &toggled),
@@ -573,10 +646,19 @@ fn score(
             glasses_oracle_accuracy: agreement(seen_x, &truths),
             identity_oracle_accuracy: agreement(who_x, &labels),
             truth_toggle_rate: agreement(seen_truth, &toggled),
-            truth_keep: truth_keep / n as f64 / feature_spread(input),
+            truth_keep: truth_keep / n as f64 / spread_phi,
             truth_prediction_kept: agreement(
                 &row_argmax(&truth_after, classes),
                 &row_argmax(&truth_before, classes),
+            ),
+            truth_judged_real: truth_real as f64 / n as f64,
+            truth_objective: Objective::new(
+                input.settings,
+                keep,
+                adversarial,
+                nontriviality,
+                involution,
+                sparsity,
             ),
         });
         tracing::debug!(
@@ -600,6 +682,20 @@ fn feature_spread(input: &SymmetryInput) -> f64 {
     ));
     let width = features.dims()[1];
     spread(&rows(features), width).max(1e-12)
+}
+
+/// Mean cross-entropy of `labels` under the `logits` rows (`classes` wide), computed stably.
+fn cross_entropy(logits: &[f32], classes: usize, labels: &[usize]) -> f64 {
+    let total: f64 = logits
+        .chunks(classes)
+        .zip(labels)
+        .map(|(row, &label)| {
+            let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f64 = row.iter().map(|&v| f64::from(v - top).exp()).sum();
+            f64::from(top) + sum.ln() - f64::from(row[label])
+        })
+        .sum();
+    total / labels.len().max(1) as f64
 }
 
 fn rows_sum(tensor: Tensor<1>) -> f64 {
@@ -827,5 +923,42 @@ mod tests {
         // The glasses oracle sees x as it is: "toggled" only where it errs on x.
         assert!((truth.toggle_rate - (1.0 - truth.glasses_oracle_accuracy)).abs() <= 0.05);
         assert!(truth.glasses_oracle_accuracy > 0.7, "{truth:?}");
+        // The objective on test images: the mask is σ(−4) everywhere; the change is far below
+        // τ; L* is an involution, paints only the glasses pixels and keeps what it keeps.
+        let objective = &report.objective;
+        assert!(
+            (objective.sparsity - f64::from(mask)).abs() < 1e-5,
+            "{objective:?}"
+        );
+        let tau = filled.min_change.expect("τ");
+        assert!(objective.nontriviality < tau && objective.nontriviality > tau - 0.02);
+        assert!(
+            objective.keep >= 0.0 && objective.keep < 0.05,
+            "{objective:?}"
+        );
+        let glasses = &truth.truth_objective;
+        assert_eq!(glasses.involution, 0.0);
+        assert!((glasses.keep - truth.truth_keep).abs() < 1e-9);
+        let identities = config.identity_list();
+        let painted: f64 = indices
+            .iter()
+            .map(|&index| {
+                let mask = glasses::glasses_mask(&config.example(&identities, true, index), 16);
+                mask.iter().filter(|&&inside| inside).count() as f64 / 256.0
+            })
+            .sum::<f64>()
+            / indices.len() as f64;
+        assert!((glasses.sparsity - painted).abs() < 1e-12 && painted > 0.01);
+        assert!((0.0..=1.0).contains(&truth.truth_judged_real));
+    }
+
+    #[test]
+    fn cross_entropy_matches_known_answers() {
+        // Equal logits: ln(classes); a confident right row: about 0; two rows averaged.
+        assert!((cross_entropy(&[1.0; 4], 4, &[2]) - 4f64.ln()).abs() < 1e-9);
+        let confident = cross_entropy(&[50.0, 0.0, 0.0], 3, &[0]);
+        assert!((0.0..1e-12).contains(&confident), "{confident}");
+        let both = cross_entropy(&[0.0, 0.0, 0.0, 50.0], 2, &[0, 0]);
+        assert!((both - (2f64.ln() + 50.0) / 2.0).abs() < 1e-9, "{both}");
     }
 }

@@ -86,6 +86,65 @@ pub struct SymmetryRequest {
     pub seed: Option<u64>,
 }
 
+/// The training objective's terms for one transform, each averaged over the scored test
+/// images (the same definitions as in [`SymmetryStep`]; the mask mean is the fraction of pixels
+/// the transform paints), and their weighted sum under the run's settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Objective {
+    /// The keep term.
+    pub keep: f64,
+    /// softplus(−D(L x)) under the final discriminator.
+    pub adversarial: f64,
+    /// max(0, τ − RMS(P(L x − x))).
+    pub nontriviality: f64,
+    /// ‖L(L x) − x‖² per value.
+    pub involution: f64,
+    /// The mean of the mask.
+    pub sparsity: f64,
+    /// keep + λ_adv adversarial + λ_nt nontriviality + λ_inv involution + λ_1 sparsity.
+    pub total: f64,
+}
+
+impl Objective {
+    /// The terms with their weighted total under `settings` (an absent weight counts as 0).
+    pub fn new(
+        settings: &SymmetryRequest,
+        keep: f64,
+        adversarial: f64,
+        nontriviality: f64,
+        involution: f64,
+        sparsity: f64,
+    ) -> Self {
+        let weight = |value: Option<f64>| value.unwrap_or(0.0);
+        let total = keep
+            + weight(settings.adversarial_weight) * adversarial
+            + weight(settings.nontrivial_weight) * nontriviality
+            + weight(settings.involution_weight) * involution
+            + weight(settings.sparsity_weight) * sparsity;
+        Self {
+            keep,
+            adversarial,
+            nontriviality,
+            involution,
+            sparsity,
+            total,
+        }
+    }
+
+    /// What the comparison of a learned transform's objective with the true symmetry's says:
+    /// if the truth scores lower, the search did not find it; otherwise the terms themselves
+    /// prefer what was learned.
+    pub fn verdict(&self, truth: &Objective) -> &'static str {
+        if truth.total < self.total {
+            "The objective scores L* lower than the learned L: the true symmetry is the better \
+             optimum, and training did not reach it."
+        } else {
+            "The objective scores the learned L no higher than L*: with these weights the terms \
+             themselves do not prefer the true symmetry."
+        }
+    }
+}
+
 /// The losses at one logged step (means over the step's batch).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SymmetryStep {
@@ -145,6 +204,14 @@ pub struct GroundTruthScore {
     /// P[argmax Φ(L* x) = argmax Φ(x)]: whether the model itself treats L* as a symmetry.
     #[serde(default)]
     pub truth_prediction_kept: f64,
+    /// Fraction of the L* x the final discriminator calls real (of the real x: see the
+    /// report's discriminator accuracy).
+    #[serde(default)]
+    pub truth_judged_real: f64,
+    /// What L* scores under the training objective (its mask: the glasses pixels), to set
+    /// next to the learned L's: lower means the objective prefers the true symmetry.
+    #[serde(default)]
+    pub truth_objective: Objective,
 }
 
 /// A trained L_θ: its history, pictures and scores.
@@ -177,6 +244,9 @@ pub struct SymmetryReport {
     pub frechet_distance: f64,
     /// Which features the Fréchet distance uses.
     pub frechet_features: String,
+    /// The training objective of the final L on test images.
+    #[serde(default)]
+    pub objective: Objective,
     /// Against the true symmetry, where the data set has one.
     pub ground_truth: Option<GroundTruthScore>,
     /// Wall time so far, seconds.
@@ -187,3 +257,29 @@ pub struct SymmetryReport {
 
 /// `GET /api/experiments/{id}/symmetry/{mode}`: the job and its report (partial while it runs).
 pub type SymmetryJob = AnalysisJob<SymmetryRequest, SymmetryReport>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_objective_weighs_its_terms_like_training() {
+        let settings = SymmetryRequest {
+            adversarial_weight: Some(0.5),
+            nontrivial_weight: Some(10.0),
+            sparsity_weight: Some(2.0),
+            ..Default::default()
+        };
+        let objective = Objective::new(&settings, 0.1, 0.7, 0.01, 3.0, 0.05);
+        // 0.1 + 0.5·0.7 + 10·0.01 + 0·3 + 2·0.05
+        assert!(
+            (objective.total - 0.65).abs() < 1e-12,
+            "{}",
+            objective.total
+        );
+        assert_eq!(objective.involution, 3.0);
+        let lower = Objective::new(&settings, 0.0, 0.0, 0.0, 0.0, 0.0);
+        assert!(objective.verdict(&lower).contains("did not reach"));
+        assert!(lower.verdict(&objective).contains("do not prefer"));
+    }
+}

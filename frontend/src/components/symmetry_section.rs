@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
-use memlab_shared::symmetry::{SymmetryJob, SymmetryMode, SymmetryReport, SymmetryRequest};
+use memlab_shared::symmetry::{
+    Objective, SymmetryJob, SymmetryMode, SymmetryReport, SymmetryRequest,
+};
 
 use super::analysis_job::{JobState, Polled, writable};
 use super::line_chart::{Line, LineChart};
@@ -183,13 +185,51 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
                     <tr><td>"L* itself: Φ's prediction kept, keep-term cost"</td><td>{format!(
                         "{}, {:.4}", percent(t.truth_prediction_kept), t.truth_keep
                     )}</td></tr>
+                    <tr><td>"L* x the discriminator calls real"</td><td>{percent(t.truth_judged_real)}</td></tr>
                     <tr><td>"oracles: glasses, identity, L* toggled"</td><td>{format!(
                         "{}, {}, {}", percent(t.glasses_oracle_accuracy), percent(t.identity_oracle_accuracy), percent(t.truth_toggle_rate)
                     )}</td></tr>
                 })}
             </table>
+            <ObjectiveTable mode objective=report.objective.clone() truth=report.ground_truth.as_ref().map(|t| t.truth_objective.clone()) />
             <p class="muted">{format!("Fréchet distance in the {}. Trained in {:.0} s on {}.", report.frechet_features, report.seconds, report.device)}</p>
             <p><a href=format!("/api/experiments/{id}/symmetry/{mode}/weights") rel="external">"L_θ weights (burn record)"</a></p>
         })}
+    }
+}
+
+/// Reads one term of an objective.
+type Term = fn(&Objective) -> f64;
+
+/// The training objective of the final L on test images, term by term, next to what the true
+/// symmetry L* scores where there is one, and which of the two the objective prefers.
+#[component]
+fn ObjectiveTable(
+    mode: &'static str,
+    objective: Objective,
+    truth: Option<Objective>,
+) -> impl IntoView {
+    let verdict = truth.as_ref().map(|truth| objective.verdict(truth));
+    let rows: [(&str, Term); 6] = [
+        ("keep", |o| o.keep),
+        ("adversarial", |o| o.adversarial),
+        ("non-triviality", |o| o.nontriviality),
+        ("involution", |o| o.involution),
+        ("mask mean", |o| o.sparsity),
+        ("weighted total", |o| o.total),
+    ];
+    view! {
+        <h4>"Objective on test images"</h4>
+        <table id=format!("symmetry-objective-{mode}")>
+            <tr><th>"term"</th><th>"learned L"</th>{truth.is_some().then(|| view! { <th>"true L*"</th> })}</tr>
+            {rows.into_iter().map(|(name, term)| view! {
+                <tr>
+                    <td>{name}</td>
+                    <td>{format!("{:.4}", term(&objective))}</td>
+                    {truth.as_ref().map(|truth| view! { <td>{format!("{:.4}", term(truth))}</td> })}
+                </tr>
+            }).collect_view()}
+        </table>
+        {verdict.map(|text| view! { <p class="verdict" id=format!("symmetry-verdict-{mode}")>{text}</p> })}
     }
 }
