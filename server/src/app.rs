@@ -28,6 +28,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/experiments/{id}", get(experiments::experiment_get))
         .route("/experiments/{id}/events", get(events::events_stream))
+        .route(
+            "/experiments/{id}/resume",
+            post(experiments::experiment_resume),
+        )
         .route("/experiments/{id}/weights", get(experiments::weights_get))
         .route(
             "/experiments/{id}/weights.safetensors",

@@ -106,6 +106,9 @@ fn experiment_from_row(row: &SqliteRow) -> Result<Experiment, DbError> {
         input: from_json(row.try_get("input")?)?,
         class_names,
         study_id: row.try_get("study_id")?,
+        resumed_from_epoch: row
+            .try_get::<Option<i64>, _>("resumed_from_epoch")?
+            .map(|epochs| epochs as usize),
     })
 }
 
@@ -254,6 +257,33 @@ pub async fn mark_interrupted(pool: &SqlitePool) -> Result<u64, DbError> {
     .execute(pool)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// Records that experiment `id` goes on from a checkpoint of `epochs` finished epochs (`None`:
+/// from the start after all), with their curves.
+pub async fn set_resumed(
+    pool: &SqlitePool,
+    id: i64,
+    epochs: Option<usize>,
+    curves: &[EpochMetrics],
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE experiments SET resumed_from_epoch = ?, curves = ? WHERE id = ?")
+        .bind(epochs.map(|epochs| epochs as i64))
+        .bind(json(&curves)?)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Ids of the interrupted runs (to resume those with a checkpoint at start-up).
+pub async fn interrupted_ids(pool: &SqlitePool) -> Result<Vec<i64>, DbError> {
+    let rows = sqlx::query("SELECT id FROM experiments WHERE status = 'interrupted' ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get("id").map_err(DbError::from))
+        .collect()
 }
 
 /// Queues experiment `id` again if it failed or was interrupted; returns whether it did.

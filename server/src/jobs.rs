@@ -7,9 +7,10 @@ use memlab_shared::api::{Experiment, JobStatus, TrainingEvent};
 use tokio::task::JoinHandle;
 
 use crate::artifacts::{self, ModelCard};
+use crate::checkpoint;
 use crate::db;
 use crate::state::AppState;
-use crate::training;
+use crate::training::{self, Checkpoint, TrainError};
 
 /// How often the worker looks at the queue when nobody wakes it.
 const POLL: Duration = Duration::from_secs(5);
@@ -76,9 +77,25 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             .catalog
             .get(&config.dataset)
             .map_err(|error| error.to_string())?;
+        // A run stopped by a crash or a kill goes on from its last finished epoch.
+        let resume = checkpoint::load(&worker.data_dir, id);
         let mut curves = Vec::new();
+        if let Some(saved) = &resume {
+            tracing::info!(
+                id,
+                epochs = saved.progress.epochs_done,
+                "resuming from the checkpoint"
+            );
+            curves.clone_from(&saved.progress.curves);
+        }
+        let resumed_from = resume.as_ref().map(|saved| saved.progress.epochs_done);
+        runtime
+            .block_on(db::set_resumed(&worker.pool, id, resumed_from, &curves))
+            .map_err(|error| error.to_string())?;
         let mut on_event = |event: TrainingEvent| {
             if let TrainingEvent::Epoch(metrics) = &event {
+                // (A run that starts over after all drops the checkpoint's epochs.)
+                curves.truncate(metrics.epoch.saturating_sub(1));
                 curves.push(metrics.clone());
                 if let Err(error) = runtime.block_on(db::set_curves(&worker.pool, id, &curves)) {
                     tracing::warn!(id, %error, "could not store curves");
@@ -86,8 +103,36 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             }
             worker.hub.publish(id, event);
         };
-        let outcome = training::train(&dataset, &config, &worker.device, &mut on_event)
-            .map_err(|error| error.to_string())?;
+        let data_dir = worker.data_dir.clone();
+        let mut on_checkpoint = |saved: Checkpoint| {
+            checkpoint::save(&data_dir, id, &saved)
+                .map_err(|error| TrainError::Checkpoint(error.to_string()))
+        };
+        let mut outcome = training::train_resumable(
+            &dataset,
+            &config,
+            &worker.device,
+            resume.as_ref(),
+            &mut on_event,
+            &mut on_checkpoint,
+        );
+        if let Err(TrainError::BadCheckpoint(why)) = &outcome {
+            // Nothing was trained yet: start over rather than fail for good.
+            tracing::warn!(id, %why, "the checkpoint is unusable; training from the start");
+            checkpoint::remove(&worker.data_dir, id).map_err(|error| error.to_string())?;
+            runtime
+                .block_on(db::set_resumed(&worker.pool, id, None, &[]))
+                .map_err(|error| error.to_string())?;
+            outcome = training::train_resumable(
+                &dataset,
+                &config,
+                &worker.device,
+                None,
+                &mut on_event,
+                &mut on_checkpoint,
+            );
+        }
+        let outcome = outcome.map_err(|error| error.to_string())?;
         let card = ModelCard {
             model: outcome.model_config.clone(),
             input: dataset.info.input.clone(),
@@ -109,7 +154,11 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
                 &outcome.metrics,
                 &card,
             ))
-            .map_err(|error| error.to_string())
+            .map_err(|error| error.to_string())?;
+        if let Err(error) = checkpoint::remove(&worker.data_dir, id) {
+            tracing::warn!(id, %error, "could not delete the finished run's checkpoint");
+        }
+        Ok(())
     });
     match task.await {
         Ok(result) => result,

@@ -23,6 +23,7 @@ pub mod app;
 pub mod artifacts;
 pub mod bound_jobs;
 pub mod bounds;
+pub mod checkpoint;
 pub mod data;
 pub mod db;
 pub mod demo;
@@ -98,6 +99,18 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
     let interrupted = db::mark_interrupted(&pool).await?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "runs were interrupted by the last stop");
+    }
+    // Runs stopped mid-training go on from their last checkpoint; one stopped before its first
+    // epoch ended stays interrupted (`POST /api/experiments/{id}/resume` starts it again).
+    for id in db::interrupted_ids(&pool).await? {
+        if checkpoint::load(&options.data_dir, id).is_some()
+            && db::requeue_unfinished(&pool, id).await?
+        {
+            tracing::info!(
+                id,
+                "an interrupted run is queued to go on from its checkpoint"
+            );
+        }
     }
     let analyses = db::mark_analyses_interrupted(&pool).await?;
     if analyses > 0 {

@@ -15,6 +15,8 @@ use memlab_shared::api::{
 use memlab_shared::model::{Classifier, ClassifierConfig, LeNetConfig, MlpConfig};
 use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 
+use serde::{Deserialize, Serialize};
+
 use crate::data::augment::Augmenter;
 use crate::data::{Dataset, Split};
 
@@ -29,6 +31,12 @@ pub enum TrainError {
     /// The configuration does not fit the data set.
     #[error("{0}")]
     Invalid(String),
+    /// A checkpoint could not be written.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// The checkpoint to go on from does not fit this run (damaged, or another architecture).
+    #[error("unusable checkpoint: {0}")]
+    BadCheckpoint(String),
 }
 
 /// What a finished run produced.
@@ -128,6 +136,16 @@ impl SplitMix64 {
     /// A generator starting from `seed`.
     pub fn new(seed: u64) -> Self {
         Self(seed)
+    }
+
+    /// The generator's state (what [`SplitMix64::from_state`] goes on from).
+    pub fn state(&self) -> u64 {
+        self.0
+    }
+
+    /// A generator that goes on from a saved [`SplitMix64::state`].
+    pub fn from_state(state: u64) -> Self {
+        Self(state)
     }
 
     /// The next 64 random bits.
@@ -284,6 +302,51 @@ pub fn train(
     device: &Device,
     on_event: &mut dyn FnMut(TrainingEvent),
 ) -> Result<TrainOutcome, TrainError> {
+    train_resumable(dataset, config, device, None, on_event, &mut |_| Ok(()))
+}
+
+/// Where a run stands after a finished epoch: what it needs to go on exactly as if it had not
+/// stopped. The shuffled order is not kept: it is the seed's order shuffled once per epoch.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    /// The weights (burn record; it keeps the parameters' ids, which the optimizer's state is
+    /// keyed by).
+    pub model: Vec<u8>,
+    /// The weights before training.
+    pub initial: Vec<u8>,
+    /// The optimizer's state (Adam's moments and step count; nothing for plain SGD).
+    pub optimizer: Vec<u8>,
+    /// Epochs, generator and curves.
+    pub progress: CheckpointProgress,
+}
+
+/// The small part of a [`Checkpoint`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointProgress {
+    /// Epochs finished.
+    pub epochs_done: usize,
+    /// The augmentation generator's state, when the run augments.
+    pub augmenter: Option<u64>,
+    /// One entry per finished epoch.
+    pub curves: Vec<EpochMetrics>,
+    /// Training seconds spent so far.
+    pub seconds: f64,
+}
+
+fn record_error(error: impl std::fmt::Display) -> TrainError {
+    TrainError::Checkpoint(error.to_string())
+}
+
+/// [`train`], going on from `resume` when given (a checkpoint of the same config), and handing
+/// `on_checkpoint` a checkpoint after every epoch but the last.
+pub fn train_resumable(
+    dataset: &Dataset,
+    config: &ExperimentConfig,
+    device: &Device,
+    resume: Option<&Checkpoint>,
+    on_event: &mut dyn FnMut(TrainingEvent),
+    on_checkpoint: &mut dyn FnMut(Checkpoint) -> Result<(), TrainError>,
+) -> Result<TrainOutcome, TrainError> {
     validate(config, dataset)?;
     let started = Instant::now();
     let dataset = &*crate::data::randomize::for_run(dataset, config);
@@ -291,11 +354,34 @@ pub fn train(
     let model_config = model_config(config.model, spec, dataset.info.class_names.len());
     let autodiff = device.clone().autodiff();
     let mut model = seeded_init(&model_config, &autodiff, config.seed);
-    let initial = model.valid();
+    let mut initial = model.valid();
     let mut optimizer = match config.optimizer {
         OptimizerKind::Adam => AdamConfig::new().init(),
         OptimizerKind::Sgd => SgdConfig::new().init(),
     };
+    let mut done = 0;
+    let mut seconds_before = 0.0;
+    if let Some(checkpoint) = resume {
+        let unusable = |error: &dyn std::fmt::Display| TrainError::BadCheckpoint(error.to_string());
+        if checkpoint.progress.epochs_done >= config.epochs
+            || checkpoint.progress.curves.len() != checkpoint.progress.epochs_done
+        {
+            return Err(unusable(&format!(
+                "{} epochs done of {}",
+                checkpoint.progress.epochs_done, config.epochs
+            )));
+        }
+        model = crate::artifacts::load_into(model, &checkpoint.model).map_err(|e| unusable(&e))?;
+        initial =
+            crate::artifacts::load_into(initial, &checkpoint.initial).map_err(|e| unusable(&e))?;
+        optimizer = optimizer
+            .from_bytes(burn::tensor::Bytes::from_bytes_vec(
+                checkpoint.optimizer.clone(),
+            ))
+            .map_err(|e| unusable(&e))?;
+        done = checkpoint.progress.epochs_done;
+        seconds_before = checkpoint.progress.seconds;
+    }
     let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
     let n_train = config
         .n_train
@@ -307,10 +393,19 @@ pub fn train(
     let mut augmenter =
         (!config.augmentation.is_none()).then(|| Augmenter::new(config.augmentation, config.seed));
     let mut curves = Vec::with_capacity(config.epochs);
+    if let Some(checkpoint) = resume {
+        for _ in 0..done {
+            shuffler.shuffle(&mut order);
+        }
+        if let (Some(augmenter), Some(state)) = (&mut augmenter, checkpoint.progress.augmenter) {
+            *augmenter = Augmenter::resume(config.augmentation, state);
+        }
+        curves.clone_from(&checkpoint.progress.curves);
+    }
 
     let mut fitted_at_step = None;
-    let mut epochs_run = 0;
-    for epoch in 1..=config.epochs {
+    let mut epochs_run = done;
+    for epoch in done + 1..=config.epochs {
         shuffler.shuffle(&mut order);
         let epoch_start = Instant::now();
         let mut last_report = Instant::now();
@@ -366,6 +461,19 @@ pub fn train(
             fitted_at_step = Some(epoch * steps_per_epoch);
             break;
         }
+        if epoch < config.epochs {
+            on_checkpoint(Checkpoint {
+                model: crate::artifacts::record_bytes(&model).map_err(record_error)?,
+                initial: crate::artifacts::record_bytes(&initial).map_err(record_error)?,
+                optimizer: optimizer.into_bytes().map_err(record_error)?.to_vec(),
+                progress: CheckpointProgress {
+                    epochs_done: epoch,
+                    augmenter: augmenter.as_ref().map(Augmenter::state),
+                    curves: curves.clone(),
+                    seconds: seconds_before + started.elapsed().as_secs_f64(),
+                },
+            })?;
+        }
     }
 
     let model = model.valid();
@@ -378,7 +486,7 @@ pub fn train(
         test_loss,
         test_accuracy,
         n_parameters: model.num_params(),
-        train_seconds: started.elapsed().as_secs_f64(),
+        train_seconds: seconds_before + started.elapsed().as_secs_f64(),
         epochs_run,
         fitted_at_step,
     };

@@ -434,6 +434,129 @@ async fn restarts_mark_interrupted_runs_and_requeue_the_demo() {
     );
 }
 
+/// At start-up an interrupted run with a checkpoint is queued to go on from it (and one whose
+/// checkpoint is damaged starts over); `POST /resume` queues any interrupted or failed run and
+/// refuses others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_runs_resume_from_their_checkpoints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let config = toy_config(3);
+    let insert = |name: &'static str| {
+        let (pool, config) = (state.pool.clone(), config.clone());
+        async move {
+            memlab_server::db::insert(&pool, name, &config, JobStatus::Running, false)
+                .await
+                .expect("insert")
+        }
+    };
+    let (saved, damaged, bare) = (
+        insert("checkpointed").await,
+        insert("damaged").await,
+        insert("bare").await,
+    );
+    // A real checkpoint after the first epoch, and a damaged one.
+    let dataset = state.catalog.get("toy").expect("toy");
+    let mut first = None;
+    let whole = memlab_server::training::train_resumable(
+        &dataset,
+        &config,
+        &state.device,
+        None,
+        &mut |_| {},
+        &mut |checkpoint| {
+            first.get_or_insert(checkpoint);
+            Ok(())
+        },
+    )
+    .expect("train");
+    let mut first = first.expect("a checkpoint");
+    memlab_server::checkpoint::save(&state.data_dir, saved, &first).expect("save");
+    first.model.truncate(10);
+    memlab_server::checkpoint::save(&state.data_dir, damaged, &first).expect("save");
+    drop(state);
+
+    let state = toy_state(dir.path(), false).await;
+    let status = |id: i64| {
+        let state = state.clone();
+        async move {
+            let (_, body) = get(&state, &format!("/api/experiments/{id}")).await;
+            serde_json::from_slice::<Experiment>(&body).expect("experiment")
+        }
+    };
+    assert_eq!(status(saved).await.status, JobStatus::Queued);
+    assert_eq!(status(damaged).await.status, JobStatus::Queued);
+    assert_eq!(
+        status(bare).await.status,
+        JobStatus::Interrupted,
+        "nothing to go on from"
+    );
+    check_error(
+        send(&state, post_json("/api/experiments/999/resume", "")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    check_error(
+        send(
+            &state,
+            post_json(&format!("/api/experiments/{saved}/resume"), ""),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "not_ready",
+    );
+    let (code, body) = send(
+        &state,
+        post_json(&format!("/api/experiments/{bare}/resume"), ""),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let queued: Experiment = serde_json::from_slice(&body).expect("experiment");
+    assert_eq!(queued.status, JobStatus::Queued);
+
+    let worker = memlab_server::jobs::spawn_worker(state.clone());
+    let mut finished = Vec::new();
+    for id in [saved, damaged, bare] {
+        for _ in 0..600 {
+            let experiment = status(id).await;
+            if !matches!(experiment.status, JobStatus::Queued | JobStatus::Running) {
+                finished.push(experiment);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    worker.abort();
+    assert_eq!(finished.len(), 3, "all three finished");
+    for experiment in &finished {
+        assert_eq!(experiment.status, JobStatus::Done, "{:?}", experiment.error);
+        assert_eq!(experiment.curves.len(), config.epochs);
+        assert_eq!(
+            experiment.metrics.as_ref().expect("metrics").test_loss,
+            whole.metrics.test_loss,
+            "the same seed ends the same, resumed or not"
+        );
+    }
+    assert_eq!(finished[0].resumed_from_epoch, Some(1));
+    assert_eq!(
+        finished[1].resumed_from_epoch, None,
+        "the damaged checkpoint was dropped"
+    );
+    assert_eq!(finished[2].resumed_from_epoch, None);
+    assert!(memlab_server::checkpoint::load(&state.data_dir, saved).is_none());
+
+    let read_only = toy_state(dir.path(), true).await;
+    check_error(
+        send(
+            &read_only,
+            post_json(&format!("/api/experiments/{bare}/resume"), ""),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "read_only",
+    );
+}
+
 /// Splits one CSV row, honouring quoted fields with doubled quotes.
 fn csv_fields(row: &str) -> Vec<String> {
     let mut fields = vec![String::new()];

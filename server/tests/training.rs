@@ -6,7 +6,10 @@ mod common;
 use burn::prelude::*;
 use memlab_server::artifacts::{ModelCard, load_model, pytorch_safetensors, record_bytes};
 use memlab_server::data::Catalog;
-use memlab_server::training::{seeded_init, train};
+use memlab_server::training::{TrainError, seeded_init, train, train_resumable};
+use memlab_shared::api::{
+    Augmentation, EpochMetrics, ExperimentConfig, FinalMetrics, OptimizerKind, TrainingEvent,
+};
 use memlab_shared::model::{ClassifierConfig, MlpConfig};
 
 fn toy_catalog(dir: &std::path::Path) -> Catalog {
@@ -43,6 +46,97 @@ fn same_seed_same_run_other_seed_other_run() {
         "training moved the weights"
     );
     assert_ne!(parameters(&first.model), parameters(&other.model));
+}
+
+/// A run that goes on from the checkpoint of any finished epoch ends exactly where the
+/// uninterrupted run ends: same weights, curves and metrics (timings aside), for Adam (whose
+/// moments the checkpoint carries), SGD, and an augmented run (whose generator it carries).
+#[test]
+fn a_resumed_run_ends_where_the_uninterrupted_one_ends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = toy_catalog(dir.path()).get("toy").expect("toy");
+    let device = Device::flex();
+    let adam = common::toy_config(11);
+    let sgd = ExperimentConfig {
+        optimizer: OptimizerKind::Sgd,
+        ..common::toy_config(12)
+    };
+    let augmented = ExperimentConfig {
+        augmentation: Augmentation {
+            rotation: 20.0,
+            translation: 0.1,
+            ..Default::default()
+        },
+        ..common::toy_config(13)
+    };
+    let scrub = |curves: &[EpochMetrics]| -> Vec<EpochMetrics> {
+        curves
+            .iter()
+            .map(|c| EpochMetrics {
+                images_per_second: 0.0,
+                ..c.clone()
+            })
+            .collect()
+    };
+    for config in [adam, sgd, augmented] {
+        let mut checkpoints = Vec::new();
+        let whole = train_resumable(&dataset, &config, &device, None, &mut |_| {}, &mut |c| {
+            checkpoints.push(c);
+            Ok(())
+        })
+        .expect("train");
+        assert_eq!(
+            checkpoints.len(),
+            config.epochs - 1,
+            "one after each epoch but the last"
+        );
+        for checkpoint in &checkpoints {
+            let done = checkpoint.progress.epochs_done;
+            assert_eq!(
+                scrub(&checkpoint.progress.curves),
+                scrub(&whole.curves[..done])
+            );
+            let mut events = 0;
+            let resumed = train_resumable(
+                &dataset,
+                &config,
+                &device,
+                Some(checkpoint),
+                &mut |event| events += usize::from(matches!(event, TrainingEvent::Epoch(_))),
+                &mut |_| Ok(()),
+            )
+            .expect("resume");
+            assert_eq!(
+                events,
+                config.epochs - done,
+                "only the remaining epochs run"
+            );
+            // (Compared whole, not printed: the weights are long.)
+            assert!(
+                parameters(&resumed.model) == parameters(&whole.model),
+                "resumed after {done} epochs, other weights: {config:?}"
+            );
+            assert!(parameters(&resumed.initial) == parameters(&whole.initial));
+            assert_eq!(scrub(&resumed.curves), scrub(&whole.curves));
+            let timeless = |m: &FinalMetrics| FinalMetrics {
+                train_seconds: 0.0,
+                ..m.clone()
+            };
+            assert_eq!(timeless(&resumed.metrics), timeless(&whole.metrics));
+            assert!(resumed.metrics.train_seconds >= checkpoint.progress.seconds);
+        }
+    }
+    // A stopped run (its checkpoint hook fails) reports why.
+    let error = train_resumable(
+        &dataset,
+        &common::toy_config(1),
+        &device,
+        None,
+        &mut |_| {},
+        &mut |_| Err(TrainError::Checkpoint("disk full".into())),
+    )
+    .expect_err("stopped");
+    assert!(error.to_string().contains("disk full"), "{error}");
 }
 
 /// Every parameter's name and bytes (parameter ids, which differ between runs, left out).

@@ -293,6 +293,10 @@ pub struct Experiment {
     /// The study this run belongs to, if any.
     #[serde(default)]
     pub study_id: Option<i64>,
+    /// Epochs finished before the run last went on from its checkpoint (after a stop), if it
+    /// ever did.
+    #[serde(default)]
+    pub resumed_from_epoch: Option<usize>,
 }
 
 /// A server-sent event on `GET /api/experiments/{id}/events`.

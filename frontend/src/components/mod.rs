@@ -15,6 +15,7 @@ mod progress_bar;
 mod status_badge;
 mod symmetry_section;
 
+pub use analysis_job::writable;
 pub use bound_chart::BoundChart;
 pub use bound_panel::{BoundSection, number};
 pub use curves::Curves;

@@ -143,6 +143,12 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
         <h1>{experiment.name.clone()}</h1>
         <p><StatusBadge status=experiment.status /></p>
         {experiment.error.clone().map(|error| view! { <p class="error">{error}</p> })}
+        {experiment.resumed_from_epoch.map(|epochs| view! {
+            <p class="muted" id="resumed">{format!(
+                "The server stopped during this run; it went on from its checkpoint after epoch {epochs}."
+            )}</p>
+        })}
+        {matches!(experiment.status, JobStatus::Interrupted | JobStatus::Failed).then(|| view! { <Resume id /> })}
         {running.then(|| view! {
             <div class="card" id="live">
                 {move || match progress.get().or_else(|| experiment.progress.clone()) {
@@ -208,5 +214,36 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
             <div class="card"><Curves title="Cross-entropy per epoch" series=loss /></div>
         </div>
         {(experiment.status == JobStatus::Done).then(|| view! { <BoundSection id /> <ProbeSection id /> <LieSection id /> <SymmetrySection id /> })}
+    }
+}
+
+/// Queues an interrupted or failed run again (from its last checkpoint when it has one), then
+/// reloads the page to follow it; hidden on a read-only server.
+#[component]
+fn Resume(id: i64) -> impl IntoView {
+    let writable = crate::components::writable();
+    let message = RwSignal::new(None::<String>);
+    let resume = move |_| {
+        message.set(None);
+        leptos::task::spawn_local(async move {
+            let url = format!("/api/experiments/{id}/resume");
+            match api::post_json::<_, Experiment>(&url, &()).await {
+                Ok(_) => {
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().reload();
+                    }
+                }
+                Err(error) => message.set(Some(error)),
+            }
+        });
+    };
+    view! {
+        {move || writable().then(|| view! {
+            <p>
+                <button id="resume" on:click=resume>"Resume"</button>
+                <span class="muted">" from the last finished epoch's checkpoint (or from the start if it has none)"</span>
+            </p>
+        })}
+        {move || message.get().map(|text| view! { <p class="error">{text}</p> })}
     }
 }

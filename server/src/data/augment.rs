@@ -54,6 +54,19 @@ impl Augmenter {
         }
     }
 
+    /// The generator's state: [`Augmenter::resume`] with it draws what this one would draw next.
+    pub fn state(&self) -> u64 {
+        self.generator.state()
+    }
+
+    /// An augmenter that goes on from a saved [`Augmenter::state`].
+    pub fn resume(augmentation: Augmentation, state: u64) -> Self {
+        Self {
+            augmentation,
+            generator: SplitMix64::from_state(state),
+        }
+    }
+
     /// Uniform in `[−range, range]`.
     fn symmetric(&mut self, range: f64) -> f32 {
         ((2.0 * self.generator.next_f64() - 1.0) * range) as f32

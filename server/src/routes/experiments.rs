@@ -98,6 +98,29 @@ pub async fn experiment_create(
     Ok((StatusCode::CREATED, Json(experiment)))
 }
 
+/// `POST /api/experiments/{id}/resume`: queues an interrupted or failed run again; it goes on
+/// from its last checkpoint when it has one (else it starts over). 409 for any other status.
+pub async fn experiment_resume(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Experiment>, AppError> {
+    super::writable(&state, "training")?;
+    let experiment = find(&state, id).await?;
+    if !matches!(
+        experiment.status,
+        JobStatus::Interrupted | JobStatus::Failed
+    ) || !db::requeue_unfinished(&state.pool, id).await?
+    {
+        return Err(AppError::Conflict(format!(
+            "experiment {id} is {:?}: only an interrupted or failed run can be resumed",
+            experiment.status
+        )));
+    }
+    let experiment = find(&state, id).await?;
+    state.wake.notify_one();
+    Ok(Json(experiment))
+}
+
 /// The finished experiment `id`, or 409 while it has no weights.
 pub async fn finished(state: &AppState, id: i64) -> Result<Experiment, AppError> {
     let experiment = find(state, id).await?;

@@ -1,0 +1,209 @@
+//! Durability: a real `memlab serve` process killed with SIGKILL in the middle of training
+//! loses nothing. At the next start the run is marked interrupted and goes on from its last
+//! checkpoint, it ends with the metrics of an uninterrupted run with the same seed, the other
+//! experiments are as they were, and SQLite's integrity check passes.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use memlab_shared::api::{
+    EpochMetrics, Experiment, ExperimentConfig, FinalMetrics, JobStatus, ModelKind, OptimizerKind,
+};
+
+/// A `memlab serve` child process and its address.
+struct Server {
+    child: Child,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Server {
+    /// Starts the binary on a free port over `root`'s data folder (no demo).
+    fn start(root: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_memlab"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(root.join("data"))
+            .arg("--datasets-dir")
+            .arg(root.join("datasets"))
+            .arg("--static-dir")
+            .arg(root.join("dist"))
+            .args(["--addr", "127.0.0.1:0", "--no-demo"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("memlab serve starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the server prints its address")
+                .expect("stdout");
+            if let Some(rest) = line.strip_prefix("memlab is serving on ") {
+                break rest.trim_end_matches('/').to_owned();
+            }
+        };
+        // Keep reading, so a later print never meets a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server {
+            child,
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.expect("JSON")
+    }
+
+    async fn create(&self, config: &ExperimentConfig) -> i64 {
+        let response = self
+            .client
+            .post(format!("{}/api/experiments", self.base))
+            .json(config)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        response.json::<Experiment>().await.expect("JSON").id
+    }
+
+    async fn wait_done(&self, id: i64) -> Experiment {
+        let started = Instant::now();
+        loop {
+            let experiment: Experiment = self.get(&format!("/api/experiments/{id}")).await;
+            match experiment.status {
+                JobStatus::Done => return experiment,
+                JobStatus::Queued | JobStatus::Running => {}
+                other => panic!("experiment {id} is {other:?}: {:?}", experiment.error),
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(900),
+                "{id} did not finish"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+}
+
+fn config(name: &str, n_train: usize, epochs: usize) -> ExperimentConfig {
+    ExperimentConfig {
+        name: Some(name.into()),
+        dataset: "glasses".into(),
+        model: ModelKind::Lenet,
+        n_train: Some(n_train),
+        epochs,
+        seed: 5,
+        learning_rate: 1e-3,
+        batch_size: 64,
+        optimizer: OptimizerKind::Adam,
+        randomization: Default::default(),
+        stop_at_train_accuracy: None,
+        augmentation: Default::default(),
+    }
+}
+
+/// Curves and metrics without the timings.
+fn timeless(experiment: &Experiment) -> (Vec<EpochMetrics>, FinalMetrics) {
+    let curves = experiment
+        .curves
+        .iter()
+        .map(|c| EpochMetrics {
+            images_per_second: 0.0,
+            ..c.clone()
+        })
+        .collect();
+    let metrics = FinalMetrics {
+        train_seconds: 0.0,
+        ..experiment.metrics.clone().expect("metrics")
+    };
+    (curves, metrics)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_mid_training_goes_on_from_its_checkpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let server = Server::start(root);
+    let before = server.create(&config("finished before", 256, 1)).await;
+    server.wait_done(before).await;
+    let run = config("killed mid-run", 3000, 4);
+    let id = server.create(&run).await;
+
+    // Kill it once a checkpoint is on disk and the run is still training.
+    let progress = root
+        .join("data/experiments")
+        .join(id.to_string())
+        .join("checkpoint/progress.json");
+    let started = Instant::now();
+    while !progress.is_file() {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "no checkpoint"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let listed: Vec<Experiment> = server.get("/api/experiments").await;
+    let running = listed.iter().find(|e| e.id == id).expect("listed");
+    assert_eq!(running.status, JobStatus::Running, "killed mid-run");
+    server.kill();
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&progress).expect("progress")).expect("JSON");
+    let saved_epochs = saved["epochs_done"].as_u64().expect("epochs_done") as usize;
+    assert!((1..run.epochs).contains(&saved_epochs), "{saved_epochs}");
+
+    // The next start: the same list, the run going on from its checkpoint to the end.
+    let server = Server::start(root);
+    let after: Vec<Experiment> = server.get("/api/experiments").await;
+    let names = |list: &[Experiment]| -> Vec<(i64, String)> {
+        list.iter().map(|e| (e.id, e.name.clone())).collect()
+    };
+    assert_eq!(names(&after), names(&listed));
+    let resumed = server.wait_done(id).await;
+    assert_eq!(resumed.resumed_from_epoch, Some(saved_epochs));
+    assert_eq!(resumed.curves.len(), run.epochs);
+    let untouched = server
+        .get::<Experiment>(&format!("/api/experiments/{before}"))
+        .await;
+    assert_eq!(untouched.status, JobStatus::Done);
+    assert!(
+        !progress.parent().expect("folder").exists(),
+        "a finished run's checkpoint is deleted"
+    );
+
+    // The same run, never stopped, ends with the same numbers.
+    let whole = server
+        .wait_done(server.create(&config("never stopped", 3000, 4)).await)
+        .await;
+    assert_eq!(whole.resumed_from_epoch, None);
+    assert_eq!(timeless(&resumed), timeless(&whole));
+    server.kill();
+
+    let pool = memlab_server::db::connect(&root.join("data"))
+        .await
+        .expect("store");
+    let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .expect("integrity check");
+    assert_eq!(check, "ok");
+}
