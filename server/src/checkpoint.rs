@@ -121,6 +121,8 @@ mod tests {
                 augmenter: Some(42),
                 curves: Vec::new(),
                 seconds: 1.5,
+                step: 4,
+                partial: (2.5, 7, 9),
             },
         }
     }

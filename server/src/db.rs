@@ -248,6 +248,16 @@ pub async fn set_failed(pool: &SqlitePool, id: i64, error: &str) -> Result<(), D
     Ok(())
 }
 
+/// Marks experiment `id` interrupted (the server shut down; it checkpointed first).
+pub async fn set_interrupted(pool: &SqlitePool, id: i64, message: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE experiments SET status = 'interrupted', error = ? WHERE id = ?")
+        .bind(message)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// At start-up: runs left `running` by a stopped server become `interrupted`.
 pub async fn mark_interrupted(pool: &SqlitePool) -> Result<u64, DbError> {
     let result = sqlx::query(

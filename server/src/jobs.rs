@@ -18,7 +18,7 @@ const POLL: Duration = Duration::from_secs(5);
 /// Starts the worker. It runs until the runtime stops.
 pub fn spawn_worker(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        while !state.is_stopping() {
             match db::claim_next(&state.pool).await {
                 Ok(Some(experiment)) => run(&state, experiment).await,
                 Ok(None) => {
@@ -37,37 +37,59 @@ fn status(status: JobStatus, error: Option<String>) -> TrainingEvent {
     TrainingEvent::Status { status, error }
 }
 
+/// How a run that did not finish ended.
+enum Unfinished {
+    /// An error: the run is failed.
+    Failed(String),
+    /// The server is shutting down: the run checkpointed and is interrupted.
+    Stopped(String),
+}
+
+impl From<String> for Unfinished {
+    fn from(message: String) -> Self {
+        Unfinished::Failed(message)
+    }
+}
+
 /// Trains one claimed experiment and records the outcome.
 async fn run(state: &AppState, experiment: Experiment) {
     let id = experiment.id;
     tracing::info!(id, name = %experiment.name, "training started");
     state.hub.publish(id, status(JobStatus::Running, None));
-    let outcome = match train_blocking(state, &experiment).await {
-        Ok(()) => Ok(Ok(())),
-        Err(message) => db::set_failed(&state.pool, id, &message)
-            .await
-            .map(|()| Err(message)),
-    };
-    match outcome {
-        Ok(Ok(())) => {
+    match train_blocking(state, &experiment).await {
+        Ok(()) => {
             tracing::info!(id, "training done");
             state.hub.publish(id, status(JobStatus::Done, None));
             if let Err(error) = crate::studies::after_training(state, id).await {
                 tracing::error!(id, %error, "could not queue the study member's bounds");
             }
         }
-        Ok(Err(message)) => {
-            tracing::warn!(id, %message, "training failed");
-            state
-                .hub
-                .publish(id, status(JobStatus::Failed, Some(message)));
+        Err(Unfinished::Stopped(stage)) => {
+            let message = format!(
+                "the server shut down ({stage}); the run goes on from there at the next start"
+            );
+            tracing::info!(id, %message, "training stopped");
+            match db::set_interrupted(&state.pool, id, &message).await {
+                Ok(()) => state
+                    .hub
+                    .publish(id, status(JobStatus::Interrupted, Some(message))),
+                Err(error) => tracing::error!(id, %error, "could not record the stop"),
+            }
         }
-        Err(error) => tracing::error!(id, %error, "could not record the outcome"),
+        Err(Unfinished::Failed(message)) => {
+            tracing::warn!(id, %message, "training failed");
+            match db::set_failed(&state.pool, id, &message).await {
+                Ok(()) => state
+                    .hub
+                    .publish(id, status(JobStatus::Failed, Some(message))),
+                Err(error) => tracing::error!(id, %error, "could not record the outcome"),
+            }
+        }
     }
 }
 
 /// Loads the data, trains, saves the artifacts and marks the run done.
-async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(), String> {
+async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(), Unfinished> {
     let id = experiment.id;
     let worker = state.clone();
     let config = experiment.config.clone();
@@ -104,6 +126,8 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             worker.hub.publish(id, event);
         };
         let data_dir = worker.data_dir.clone();
+        let stopping = worker.clone();
+        let stop = move || stopping.is_stopping();
         let mut on_checkpoint = |saved: Checkpoint| {
             checkpoint::save(&data_dir, id, &saved)
                 .map_err(|error| TrainError::Checkpoint(error.to_string()))
@@ -115,6 +139,7 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             resume.as_ref(),
             &mut on_event,
             &mut on_checkpoint,
+            &stop,
         );
         if let Err(TrainError::BadCheckpoint(why)) = &outcome {
             // Nothing was trained yet: start over rather than fail for good.
@@ -130,9 +155,14 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
                 None,
                 &mut on_event,
                 &mut on_checkpoint,
+                &stop,
             );
         }
-        let outcome = outcome.map_err(|error| error.to_string())?;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(TrainError::Stopped(stage)) => return Err(Unfinished::Stopped(stage)),
+            Err(error) => return Err(Unfinished::Failed(error.to_string())),
+        };
         let card = ModelCard {
             model: outcome.model_config.clone(),
             input: dataset.info.input.clone(),
@@ -162,7 +192,11 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
     });
     match task.await {
         Ok(result) => result,
-        Err(error) if error.is_panic() => Err(format!("training crashed: {error}")),
-        Err(error) => Err(format!("training was cancelled: {error}")),
+        Err(error) if error.is_panic() => {
+            Err(Unfinished::Failed(format!("training crashed: {error}")))
+        }
+        Err(error) => Err(Unfinished::Failed(format!(
+            "training was cancelled: {error}"
+        ))),
     }
 }

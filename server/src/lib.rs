@@ -132,10 +132,16 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         models: inference::ModelCache::default(),
         read_only: options.read_only,
         analysis_slots: Default::default(),
+        stopping: Default::default(),
     }))
 }
 
-/// Serves `state` on `listener`, with the training worker, until `shutdown` completes.
+/// How long shutting down waits for the run in training to checkpoint and stop.
+const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Serves `state` on `listener`, with the training worker, until `shutdown` completes; then
+/// the run in training checkpoints after its current step and stops (it goes on from there at
+/// the next start).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
@@ -145,9 +151,19 @@ pub async fn run(
     if let Err(error) = demo::resume_demo_panels(&state).await {
         tracing::error!(%error, "could not resume the demos' bound panels");
     }
+    let stopping = state.clone();
     let result = axum::serve(listener, app::app(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Training stops first: its end closes the event streams the server waits for.
+            stopping.stop();
+        })
         .await;
-    worker.abort();
+    // The worker returns once the run it trains has checkpointed and stopped.
+    if tokio::time::timeout(STOP_TIMEOUT, worker).await.is_err() {
+        tracing::warn!(
+            "training did not stop in time; it goes on from its last epoch's checkpoint"
+        );
+    }
     result
 }

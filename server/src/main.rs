@@ -324,10 +324,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.addr))?;
     let address = listener.local_addr()?;
     println!("memlab is serving on http://{address}/");
-    memlab_server::run(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    memlab_server::run(listener, state, shutdown_signal()).await?;
     Ok(())
 }
 
@@ -840,4 +837,29 @@ fn objective_terms(objective: &memlab_shared::symmetry::Objective) -> String {
         objective.involution,
         objective.sparsity
     )
+}
+
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM: the server then stops taking requests,
+/// and the run in training checkpoints after its current step.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutting down: the run in training checkpoints and stops");
 }

@@ -43,6 +43,8 @@ pub struct Inner {
     pub read_only: bool,
     /// Analyses of finished runs: each kind one at a time.
     pub analysis_slots: Slots,
+    /// Set when the server shuts down: training checkpoints after its current step and stops.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -51,6 +53,20 @@ impl AppState {
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Whether the server is shutting down.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Starts shutting down: the worker takes no new run, and the one training stops after its
+    /// current step with a checkpoint.
+    pub fn stop(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.wake.notify_waiters();
+        self.wake.notify_one();
     }
 }
 

@@ -34,6 +34,10 @@ pub enum TrainError {
     /// A checkpoint could not be written.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// Asked to stop (the server is shutting down); a checkpoint of the last step was handed
+    /// over.
+    #[error("{0}")]
+    Stopped(String),
     /// The checkpoint to go on from does not fit this run (damaged, or another architecture).
     #[error("unusable checkpoint: {0}")]
     BadCheckpoint(String),
@@ -302,11 +306,20 @@ pub fn train(
     device: &Device,
     on_event: &mut dyn FnMut(TrainingEvent),
 ) -> Result<TrainOutcome, TrainError> {
-    train_resumable(dataset, config, device, None, on_event, &mut |_| Ok(()))
+    train_resumable(
+        dataset,
+        config,
+        device,
+        None,
+        on_event,
+        &mut |_| Ok(()),
+        &|| false,
+    )
 }
 
-/// Where a run stands after a finished epoch: what it needs to go on exactly as if it had not
-/// stopped. The shuffled order is not kept: it is the seed's order shuffled once per epoch.
+/// Where a run stands after a finished epoch, or after any step when it was asked to stop:
+/// what it needs to go on exactly as if it had not stopped. The shuffled order is not kept: it
+/// is the seed's order shuffled once per epoch.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     /// The weights (burn record; it keeps the parameters' ids, which the optimizer's state is
@@ -331,6 +344,12 @@ pub struct CheckpointProgress {
     pub curves: Vec<EpochMetrics>,
     /// Training seconds spent so far.
     pub seconds: f64,
+    /// Steps of the next epoch already taken (0 unless the run was stopped mid-epoch).
+    #[serde(default)]
+    pub step: usize,
+    /// That epoch's running sums so far: loss × examples, correct predictions, examples.
+    #[serde(default)]
+    pub partial: (f64, usize, usize),
 }
 
 fn record_error(error: impl std::fmt::Display) -> TrainError {
@@ -338,7 +357,8 @@ fn record_error(error: impl std::fmt::Display) -> TrainError {
 }
 
 /// [`train`], going on from `resume` when given (a checkpoint of the same config), and handing
-/// `on_checkpoint` a checkpoint after every epoch but the last.
+/// `on_checkpoint` a checkpoint after every epoch but the last. When `stop` says so after a
+/// step, it hands over a checkpoint of that step and returns [`TrainError::Stopped`].
 pub fn train_resumable(
     dataset: &Dataset,
     config: &ExperimentConfig,
@@ -346,6 +366,7 @@ pub fn train_resumable(
     resume: Option<&Checkpoint>,
     on_event: &mut dyn FnMut(TrainingEvent),
     on_checkpoint: &mut dyn FnMut(Checkpoint) -> Result<(), TrainError>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<TrainOutcome, TrainError> {
     validate(config, dataset)?;
     let started = Instant::now();
@@ -361,6 +382,7 @@ pub fn train_resumable(
     };
     let mut done = 0;
     let mut seconds_before = 0.0;
+    let (mut skip, mut partial) = (0, (0.0, 0, 0));
     if let Some(checkpoint) = resume {
         let unusable = |error: &dyn std::fmt::Display| TrainError::BadCheckpoint(error.to_string());
         if checkpoint.progress.epochs_done >= config.epochs
@@ -381,6 +403,7 @@ pub fn train_resumable(
             .map_err(|e| unusable(&e))?;
         done = checkpoint.progress.epochs_done;
         seconds_before = checkpoint.progress.seconds;
+        (skip, partial) = (checkpoint.progress.step, checkpoint.progress.partial);
     }
     let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
     let n_train = config
@@ -388,6 +411,11 @@ pub fn train_resumable(
         .unwrap_or(dataset.train.len())
         .min(dataset.train.len());
     let steps_per_epoch = n_train.div_ceil(config.batch_size);
+    if skip > steps_per_epoch {
+        return Err(TrainError::BadCheckpoint(format!(
+            "step {skip} of an epoch of {steps_per_epoch}"
+        )));
+    }
     let mut order: Vec<usize> = (0..n_train).collect();
     let mut shuffler = SplitMix64::new(config.seed);
     let mut augmenter =
@@ -409,8 +437,11 @@ pub fn train_resumable(
         shuffler.shuffle(&mut order);
         let epoch_start = Instant::now();
         let mut last_report = Instant::now();
-        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        for (step, chunk) in order.chunks(config.batch_size).enumerate() {
+        // A run stopped mid-epoch goes on after the steps it took, with their sums.
+        let (mut loss_sum, mut correct, mut seen) = std::mem::take(&mut partial);
+        let taken = std::mem::take(&mut skip);
+        let seen_before = seen;
+        for (step, chunk) in order.chunks(config.batch_size).enumerate().skip(taken) {
             let (images, targets) =
                 augmented_batch(&dataset.train, spec, chunk, augmenter.as_mut(), &autodiff);
             let logits = model.forward(images);
@@ -433,12 +464,34 @@ pub fn train_resumable(
                     steps_per_epoch,
                     loss: loss_sum / seen as f64,
                     accuracy: correct as f64 / seen as f64,
-                    images_per_second: seen as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9),
+                    images_per_second: (seen - seen_before) as f64
+                        / epoch_start.elapsed().as_secs_f64().max(1e-9),
                     fraction: done_steps as f64 / (config.epochs * steps_per_epoch) as f64,
                 }));
             }
+            if stop() {
+                let elapsed = seconds_before + started.elapsed().as_secs_f64();
+                on_checkpoint(Checkpoint {
+                    model: crate::artifacts::record_bytes(&model).map_err(record_error)?,
+                    initial: crate::artifacts::record_bytes(&initial).map_err(record_error)?,
+                    optimizer: optimizer.into_bytes().map_err(record_error)?.to_vec(),
+                    progress: CheckpointProgress {
+                        epochs_done: epoch - 1,
+                        augmenter: augmenter.as_ref().map(Augmenter::state),
+                        curves: curves.clone(),
+                        seconds: elapsed,
+                        step: step + 1,
+                        partial: (loss_sum, correct, seen),
+                    },
+                })?;
+                return Err(TrainError::Stopped(format!(
+                    "stopped after step {} of {steps_per_epoch} in epoch {epoch}",
+                    step + 1
+                )));
+            }
         }
-        let images_per_second = seen as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9);
+        let images_per_second =
+            (seen - seen_before) as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9);
         let valid = model.valid();
         let (test_loss, test_accuracy) =
             evaluate(&valid, &dataset.test, spec, dataset.test.len(), device);
@@ -471,6 +524,8 @@ pub fn train_resumable(
                     augmenter: augmenter.as_ref().map(Augmenter::state),
                     curves: curves.clone(),
                     seconds: seconds_before + started.elapsed().as_secs_f64(),
+                    step: 0,
+                    partial: (0.0, 0, 0),
                 },
             })?;
         }

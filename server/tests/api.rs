@@ -468,6 +468,7 @@ async fn interrupted_runs_resume_from_their_checkpoints() {
             first.get_or_insert(checkpoint);
             Ok(())
         },
+        &|| false,
     )
     .expect("train");
     let mut first = first.expect("a checkpoint");

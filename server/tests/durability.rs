@@ -1,7 +1,8 @@
 //! Durability: a real `memlab serve` process killed with SIGKILL in the middle of training
 //! loses nothing. At the next start the run is marked interrupted and goes on from its last
 //! checkpoint, it ends with the metrics of an uninterrupted run with the same seed, the other
-//! experiments are as they were, and SQLite's integrity check passes.
+//! experiments are as they were, and SQLite's integrity check passes. SIGTERM stops a run
+//! after its current step, mid-epoch, and it too ends as if never stopped.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -103,6 +104,27 @@ impl Server {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
     }
+
+    /// SIGTERM, then waits (a minute at most) for a clean exit.
+    fn terminate(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        let started = Instant::now();
+        loop {
+            if let Some(exit) = self.child.try_wait().expect("wait") {
+                assert!(exit.success(), "memlab serve exited with {exit}");
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no exit within a minute of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 fn config(name: &str, n_train: usize, epochs: usize) -> ExperimentConfig {
@@ -190,12 +212,63 @@ async fn a_run_killed_mid_training_goes_on_from_its_checkpoint() {
         "a finished run's checkpoint is deleted"
     );
 
-    // The same run, never stopped, ends with the same numbers.
+    // SIGTERM in the middle of an epoch: the run checkpoints after its current step, the
+    // server exits cleanly, and the run is interrupted with a message saying so.
+    let terminated = server.create(&config("terminated", 3000, 4)).await;
+    let started = Instant::now();
+    loop {
+        let experiment: Experiment = server.get(&format!("/api/experiments/{terminated}")).await;
+        if experiment
+            .progress
+            .is_some_and(|p| p.epoch >= 2 && p.step >= 5)
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.terminate();
+    let folder = root
+        .join("data/experiments")
+        .join(terminated.to_string())
+        .join("checkpoint/progress.json");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&folder).expect("progress")).expect("JSON");
+    let (epochs, step) = (
+        saved["epochs_done"].as_u64().expect("epochs_done") as usize,
+        saved["step"].as_u64().expect("step"),
+    );
+    assert!(epochs >= 1 && step >= 1, "{saved}");
+    {
+        let pool = memlab_server::db::connect(&root.join("data"))
+            .await
+            .expect("store");
+        let stopped = memlab_server::db::get(&pool, terminated)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(stopped.status, JobStatus::Interrupted);
+        assert!(
+            stopped
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("shut down")),
+            "{:?}",
+            stopped.error
+        );
+        pool.close().await;
+    }
+    let server = Server::start(root);
+    let finished = server.wait_done(terminated).await;
+    assert_eq!(finished.resumed_from_epoch, Some(epochs));
+
+    // The same run, never stopped, ends with the same numbers as both.
     let whole = server
         .wait_done(server.create(&config("never stopped", 3000, 4)).await)
         .await;
     assert_eq!(whole.resumed_from_epoch, None);
     assert_eq!(timeless(&resumed), timeless(&whole));
+    assert_eq!(timeless(&finished), timeless(&whole));
     server.kill();
 
     let pool = memlab_server::db::connect(&root.join("data"))

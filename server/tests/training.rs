@@ -80,16 +80,59 @@ fn a_resumed_run_ends_where_the_uninterrupted_one_ends() {
     };
     for config in [adam, sgd, augmented] {
         let mut checkpoints = Vec::new();
-        let whole = train_resumable(&dataset, &config, &device, None, &mut |_| {}, &mut |c| {
-            checkpoints.push(c);
-            Ok(())
-        })
+        let whole = train_resumable(
+            &dataset,
+            &config,
+            &device,
+            None,
+            &mut |_| {},
+            &mut |c| {
+                checkpoints.push(c);
+                Ok(())
+            },
+            &|| false,
+        )
         .expect("train");
         assert_eq!(
             checkpoints.len(),
             config.epochs - 1,
             "one after each epoch but the last"
         );
+        // Asked to stop after the first step, an epoch's last, one in the middle, the next to
+        // last.
+        let per_epoch = whole.curves[0].steps;
+        assert!(per_epoch >= 3, "{per_epoch}");
+        for stop_after in [1, per_epoch, per_epoch + 2, 3 * per_epoch - 1] {
+            let steps = std::cell::Cell::new(0);
+            let mut stopped = None;
+            let error = train_resumable(
+                &dataset,
+                &config,
+                &device,
+                None,
+                &mut |_| {},
+                &mut |c| {
+                    stopped = Some(c);
+                    Ok(())
+                },
+                &|| {
+                    steps.set(steps.get() + 1);
+                    steps.get() == stop_after
+                },
+            )
+            .expect_err("stopped");
+            assert!(matches!(error, TrainError::Stopped(_)), "{error}");
+            let stopped = stopped.expect("the stop's checkpoint");
+            assert_eq!(
+                (stopped.progress.epochs_done, stopped.progress.step),
+                (
+                    (stop_after - 1) / per_epoch,
+                    (stop_after - 1) % per_epoch + 1
+                ),
+                "{stop_after}"
+            );
+            checkpoints.push(stopped);
+        }
         for checkpoint in &checkpoints {
             let done = checkpoint.progress.epochs_done;
             assert_eq!(
@@ -104,6 +147,7 @@ fn a_resumed_run_ends_where_the_uninterrupted_one_ends() {
                 Some(checkpoint),
                 &mut |event| events += usize::from(matches!(event, TrainingEvent::Epoch(_))),
                 &mut |_| Ok(()),
+                &|| false,
             )
             .expect("resume");
             assert_eq!(
@@ -134,6 +178,7 @@ fn a_resumed_run_ends_where_the_uninterrupted_one_ends() {
         None,
         &mut |_| {},
         &mut |_| Err(TrainError::Checkpoint("disk full".into())),
+        &|| false,
     )
     .expect_err("stopped");
     assert!(error.to_string().contains("disk full"), "{error}");
