@@ -13,8 +13,7 @@ use crate::routes::{
 };
 use crate::state::AppState;
 
-/// Largest request body accepted (uploads included).
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+pub use memlab_shared::limits::MAX_BODY_BYTES;
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {

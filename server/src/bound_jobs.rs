@@ -14,43 +14,28 @@ use crate::data::Catalog;
 use crate::posterior::PacBayesSettings;
 use crate::state::AppState;
 use memlab_shared::bounds::PacBayesPrior;
+use memlab_shared::limits;
 
 /// δ when the request names none.
 pub const DEFAULT_DELTA: f64 = 0.05;
 
 /// The δ a request asks for, or why it is refused.
 pub fn delta(request: &BoundRequest) -> Result<f64, String> {
-    let delta = request.delta.unwrap_or(DEFAULT_DELTA);
-    if !(delta > 0.0 && delta <= 0.5) {
-        return Err(format!("delta must be in (0, 0.5], got {delta}"));
-    }
-    Ok(delta)
+    limits::DELTA.check(request.delta.unwrap_or(DEFAULT_DELTA))
 }
 
-/// Gradient steps of the PAC-Bayes posterior when the request names none, and the most allowed.
-pub const PAC_BAYES_STEPS: (usize, usize) = (3000, 200_000);
-/// Monte-Carlo draws when the request names none, and the most allowed.
-pub const PAC_BAYES_SAMPLES: (usize, usize) = (20_000, 1_000_000);
+/// Gradient steps of the PAC-Bayes posterior when the request names none.
+pub const PAC_BAYES_STEPS: usize = 3000;
+/// Monte-Carlo draws when the request names none.
+pub const PAC_BAYES_SAMPLES: usize = 20_000;
 
 /// The PAC-Bayes settings a request asks for (`None`: not asked), or why they are refused.
 pub fn pac_bayes(request: &BoundRequest, seed: u64) -> Result<Option<PacBayesSettings>, String> {
     let Some(asked) = &request.pac_bayes else {
         return Ok(None);
     };
-    let steps = asked.steps.unwrap_or(PAC_BAYES_STEPS.0);
-    if !(1..=PAC_BAYES_STEPS.1).contains(&steps) {
-        return Err(format!(
-            "pac_bayes.steps must be in 1..={}, got {steps}",
-            PAC_BAYES_STEPS.1
-        ));
-    }
-    let samples = asked.samples.unwrap_or(PAC_BAYES_SAMPLES.0);
-    if !(100..=PAC_BAYES_SAMPLES.1).contains(&samples) {
-        return Err(format!(
-            "pac_bayes.samples must be in 100..={}, got {samples}",
-            PAC_BAYES_SAMPLES.1
-        ));
-    }
+    let steps = limits::PAC_BAYES_STEPS.check(asked.steps.unwrap_or(PAC_BAYES_STEPS))?;
+    let samples = limits::PAC_BAYES_SAMPLES.check(asked.samples.unwrap_or(PAC_BAYES_SAMPLES))?;
     let prior = asked.prior.unwrap_or_default();
     // Measured on MNIST (see the README): the data-dependent prior needs small, slow steps to
     // stay near its centre; the data-free one has to travel from the trained weights.
@@ -58,20 +43,12 @@ pub fn pac_bayes(request: &BoundRequest, seed: u64) -> Result<Option<PacBayesSet
         PacBayesPrior::Initialization => 1e-3,
         PacBayesPrior::DataDependent => 1e-4,
     });
-    if !(learning_rate > 0.0 && learning_rate <= 0.1) {
-        return Err(format!(
-            "pac_bayes.learning_rate must be in (0, 0.1], got {learning_rate}"
-        ));
-    }
+    let learning_rate = limits::PAC_BAYES_LEARNING_RATE.check(learning_rate)?;
     let initial_std = asked.initial_std.unwrap_or(match prior {
         PacBayesPrior::Initialization => 0.001f64.sqrt(),
         PacBayesPrior::DataDependent => 0.01,
     });
-    if !(initial_std > 0.0 && initial_std <= 0.3) {
-        return Err(format!(
-            "pac_bayes.initial_std must be in (0, 0.3], got {initial_std}"
-        ));
-    }
+    let initial_std = limits::PAC_BAYES_INITIAL_STD.check(initial_std)?;
     Ok(Some(PacBayesSettings {
         steps,
         batch_size: 128,

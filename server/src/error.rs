@@ -45,6 +45,9 @@ pub enum AppError {
     /// Unsupported `Content-Type`.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// One client asks for more at once than the server serves it (`limits`).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// A fault of the server, not of the request.
     #[error("internal error: {0}")]
     Internal(String),
@@ -63,6 +66,7 @@ impl AppError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

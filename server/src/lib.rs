@@ -29,6 +29,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod gate;
 pub mod hub;
 pub mod inference;
 pub mod jobs;
@@ -133,6 +134,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         read_only: options.read_only,
         analysis_slots: Default::default(),
         stopping: Default::default(),
+        uploads: Default::default(),
     }))
 }
 
@@ -152,7 +154,8 @@ pub async fn run(
         tracing::error!(%error, "could not resume the demos' bound panels");
     }
     let stopping = state.clone();
-    let result = axum::serve(listener, app::app(state))
+    let service = app::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             shutdown.await;
             // Training stops first: its end closes the event streams the server waits for.

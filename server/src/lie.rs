@@ -14,6 +14,7 @@ use std::time::Instant;
 use burn::prelude::*;
 use memlab_shared::api::Experiment;
 use memlab_shared::lie::{CANONICAL, LieGenerator, LieReport, LieRequest};
+use memlab_shared::limits;
 use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 use memlab_shared::transform::{Affine, Fill, warp};
 
@@ -29,14 +30,8 @@ const CHUNK: usize = 40;
 
 /// The request with defaults filled in, or why it is refused.
 pub fn settings(request: &LieRequest) -> Result<(usize, f64), String> {
-    let n_images = request.n_images.unwrap_or(500);
-    if !(2..=10_000).contains(&n_images) {
-        return Err(format!("n_images must be in 2..=10000, got {n_images}"));
-    }
-    let step = request.step.unwrap_or(0.5);
-    if !(step.is_finite() && step > 0.0 && step <= 4.0) {
-        return Err(format!("step must be in (0, 4] pixels, got {step}"));
-    }
+    let n_images = limits::LIE_IMAGES.check(request.n_images.unwrap_or(500))?;
+    let step = limits::LIE_STEP.check(request.step.unwrap_or(0.5))?;
     Ok((n_images, step))
 }
 

@@ -121,7 +121,7 @@ struct ProbeArgs {
     #[arg(long)]
     experiment: i64,
     /// Test images probed.
-    #[arg(long, default_value_t = memlab_server::probes::N_IMAGES.0)]
+    #[arg(long, default_value_t = memlab_server::probes::N_IMAGES)]
     images: usize,
     /// Seed of the test subset.
     #[arg(long, default_value_t = 0)]

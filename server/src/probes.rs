@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use memlab_shared::api::Experiment;
+use memlab_shared::limits;
 use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 use memlab_shared::probes::{ProbeCurve, ProbeReport, ProbeRequest, Sweep};
 use memlab_shared::transform::{self, TransformKind};
@@ -16,10 +17,8 @@ use crate::data::Catalog;
 use crate::state::AppState;
 use crate::training::SplitMix64;
 
-/// Test images probed when the request names no number, and the most allowed.
-pub const N_IMAGES: (usize, usize) = (500, 10_000);
-/// The most parameter values of one sweep, and of all sweeps together.
-pub const MAX_POINTS: (usize, usize) = (361, 2_000);
+/// Test images probed when the request names no number.
+pub const N_IMAGES: usize = 500;
 /// Images per forward pass.
 const BATCH: usize = 500;
 
@@ -56,12 +55,9 @@ pub fn settings(request: &ProbeRequest, width: usize) -> Result<ProbeSettings, S
     }
     for sweep in &sweeps {
         let name = sweep.transform.label();
-        if !(1..=MAX_POINTS.0).contains(&sweep.points) {
-            return Err(format!(
-                "the {name} sweep must have 1..={} points, got {}",
-                MAX_POINTS.0, sweep.points
-            ));
-        }
+        limits::SWEEP_POINTS
+            .check(sweep.points)
+            .map_err(|why| format!("the {name} sweep: {why}"))?;
         if !sweep.from.is_finite() || !sweep.to.is_finite() {
             return Err(format!(
                 "the {name} sweep's from and to must be finite numbers"
@@ -89,19 +85,13 @@ pub fn settings(request: &ProbeRequest, width: usize) -> Result<ProbeSettings, S
         }
     }
     let total: usize = sweeps.iter().map(|sweep| sweep.points).sum();
-    if total > MAX_POINTS.1 {
+    if total > limits::MAX_PROBE_POINTS {
         return Err(format!(
             "the sweeps have {total} points in all; at most {} are allowed",
-            MAX_POINTS.1
+            limits::MAX_PROBE_POINTS
         ));
     }
-    let n_images = request.n_images.unwrap_or(N_IMAGES.0);
-    if !(2..=N_IMAGES.1).contains(&n_images) {
-        return Err(format!(
-            "n_images must be in 2..={}, got {n_images}",
-            N_IMAGES.1
-        ));
-    }
+    let n_images = limits::PROBE_IMAGES.check(request.n_images.unwrap_or(N_IMAGES))?;
     Ok(ProbeSettings {
         sweeps,
         n_images,
@@ -392,7 +382,7 @@ mod tests {
     fn settings_default_and_refuse() {
         let defaults = settings(&ProbeRequest::default(), 28).expect("defaults are valid");
         assert_eq!(defaults.sweeps.len(), TransformKind::CLASSICAL.len());
-        assert_eq!(defaults.n_images, N_IMAGES.0);
+        assert_eq!(defaults.n_images, N_IMAGES);
         let translation = defaults.sweeps[1];
         assert_eq!(
             (translation.from, translation.to, translation.points),

@@ -45,6 +45,8 @@ pub struct Inner {
     pub analysis_slots: Slots,
     /// Set when the server shuts down: training checkpoints after its current step and stops.
     pub stopping: std::sync::atomic::AtomicBool,
+    /// Uploads in flight per client address.
+    pub uploads: crate::gate::UploadGate,
 }
 
 impl AppState {

@@ -17,8 +17,7 @@ use crate::db::{self, DbError, StudyRow};
 use crate::state::AppState;
 use crate::training;
 
-/// Most runs one study may queue.
-pub const MAX_MEMBERS: usize = 16;
+pub use memlab_shared::limits::MAX_STUDY_MEMBERS as MAX_MEMBERS;
 
 /// The default label-corruption grid.
 pub const DEFAULT_CORRUPTIONS: [f64; 3] = [0.0, 0.5, 1.0];

@@ -22,6 +22,7 @@ use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
 use memlab_shared::api::{Experiment, InputRandomization};
 use memlab_shared::glasses::{self, GlassesConfig};
+use memlab_shared::limits;
 use memlab_shared::model::{
     Classifier, ClassifierConfig, Discriminator, DiscriminatorConfig, LeNetConfig, TransformNet,
     TransformNetConfig,
@@ -52,40 +53,15 @@ const LOG_POINTS: usize = 200;
 
 /// The request with every default filled in, or why it is refused.
 pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
-    let steps = request.steps.unwrap_or(1500);
-    if !(1..=100_000).contains(&steps) {
-        return Err(format!("steps must be in 1..=100000, got {steps}"));
-    }
-    let batch_size = request.batch_size.unwrap_or(32);
-    if !(2..=512).contains(&batch_size) {
-        return Err(format!("batch_size must be in 2..=512, got {batch_size}"));
-    }
-    let check = |name: &str, value: f64, low: f64, high: f64| {
-        if value.is_finite() && (low..=high).contains(&value) {
-            Ok(value)
-        } else {
-            Err(format!("{name} must be in [{low}, {high}], got {value}"))
-        }
-    };
-    let learning_rate = check(
-        "learning_rate",
-        request.learning_rate.unwrap_or(5e-4),
-        1e-6,
-        0.1,
-    )?;
-    if learning_rate <= 0.0 {
-        return Err("learning_rate must be positive".into());
-    }
-    let discriminator_steps = request.discriminator_steps.unwrap_or(2);
-    if !(1..=10).contains(&discriminator_steps) {
-        return Err(format!(
-            "discriminator_steps must be in 1..=10, got {discriminator_steps}"
-        ));
-    }
-    let sample_every = request.sample_every.unwrap_or((steps / 10).max(1));
-    if sample_every == 0 {
-        return Err("sample_every must be at least 1".into());
-    }
+    let steps = limits::SYMMETRY_STEPS.check(request.steps.unwrap_or(1500))?;
+    let batch_size = limits::SYMMETRY_BATCH_SIZE.check(request.batch_size.unwrap_or(32))?;
+    let learning_rate =
+        limits::SYMMETRY_LEARNING_RATE.check(request.learning_rate.unwrap_or(5e-4))?;
+    let discriminator_steps =
+        limits::DISCRIMINATOR_STEPS.check(request.discriminator_steps.unwrap_or(2))?;
+    let sample_every =
+        limits::SAMPLE_EVERY.check(request.sample_every.unwrap_or((steps / 10).max(1)))?;
+    let check = |name: &'static str, value: f64| limits::TERM_WEIGHT.named(name).check(value);
     Ok(SymmetryRequest {
         steps: Some(steps),
         batch_size: Some(batch_size),
@@ -93,32 +69,19 @@ pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
         adversarial_weight: Some(check(
             "adversarial_weight",
             request.adversarial_weight.unwrap_or(0.5),
-            0.0,
-            1e3,
         )?),
         nontrivial_weight: Some(check(
             "nontrivial_weight",
             request.nontrivial_weight.unwrap_or(10.0),
-            0.0,
-            1e3,
         )?),
-        min_change: Some(check(
-            "min_change",
-            request.min_change.unwrap_or(0.05),
-            0.0,
-            1.0,
-        )?),
+        min_change: Some(limits::MIN_CHANGE.check(request.min_change.unwrap_or(0.05))?),
         sparsity_weight: Some(check(
             "sparsity_weight",
             request.sparsity_weight.unwrap_or(1.0),
-            0.0,
-            1e3,
         )?),
         involution_weight: Some(check(
             "involution_weight",
             request.involution_weight.unwrap_or(0.0),
-            0.0,
-            1e3,
         )?),
         sample_every: Some(sample_every),
         discriminator_steps: Some(discriminator_steps),

@@ -12,6 +12,7 @@ use burn::prelude::*;
 use memlab_shared::api::{
     EpochMetrics, ExperimentConfig, FinalMetrics, ModelKind, OptimizerKind, Progress, TrainingEvent,
 };
+use memlab_shared::limits;
 use memlab_shared::model::{Classifier, ClassifierConfig, LeNetConfig, MlpConfig};
 use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 
@@ -76,27 +77,15 @@ pub fn model_config(kind: ModelKind, input: &InputSpec, num_classes: usize) -> C
 /// Checks a configuration against a data set before it is queued.
 pub fn validate(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), TrainError> {
     let invalid = |message: String| Err(TrainError::Invalid(message));
-    if config.epochs == 0 || config.epochs > 1000 {
-        return invalid(format!(
-            "epochs must be between 1 and 1000, got {}",
-            config.epochs
-        ));
-    }
-    if config.batch_size == 0 || config.batch_size > 4096 {
-        return invalid(format!(
-            "batch_size must be between 1 and 4096, got {}",
-            config.batch_size
-        ));
-    }
-    if !(config.learning_rate.is_finite()
-        && config.learning_rate > 0.0
-        && config.learning_rate <= 10.0)
-    {
-        return invalid(format!(
-            "learning_rate must be in (0, 10], got {}",
-            config.learning_rate
-        ));
-    }
+    limits::EPOCHS
+        .check(config.epochs)
+        .map_err(TrainError::Invalid)?;
+    limits::BATCH_SIZE
+        .check(config.batch_size)
+        .map_err(TrainError::Invalid)?;
+    limits::LEARNING_RATE
+        .check(config.learning_rate)
+        .map_err(TrainError::Invalid)?;
     if let Some(n_train) = config.n_train
         && (n_train == 0 || n_train > dataset.train.len())
     {
@@ -106,18 +95,13 @@ pub fn validate(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), Trai
             dataset.info.name
         ));
     }
-    let p = config.randomization.label_corruption;
-    if !(0.0..=1.0).contains(&p) {
-        return invalid(format!(
-            "randomization.label_corruption must be in [0, 1], got {p}"
-        ));
-    }
-    if let Some(target) = config.stop_at_train_accuracy
-        && !(target > 0.0 && target <= 1.0)
-    {
-        return invalid(format!(
-            "stop_at_train_accuracy must be in (0, 1], got {target}"
-        ));
+    limits::LABEL_CORRUPTION
+        .check(config.randomization.label_corruption)
+        .map_err(TrainError::Invalid)?;
+    if let Some(target) = config.stop_at_train_accuracy {
+        limits::STOP_AT_TRAIN_ACCURACY
+            .check(target)
+            .map_err(TrainError::Invalid)?;
     }
     let input = &dataset.info.input;
     crate::data::augment::validate(&config.augmentation, input.width.min(input.height))

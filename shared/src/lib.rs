@@ -18,6 +18,7 @@ pub mod api;
 pub mod bounds;
 pub mod glasses;
 pub mod lie;
+pub mod limits;
 pub mod model;
 pub mod preprocess;
 pub mod probes;

@@ -9,10 +9,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageReader, Limits, imageops::FilterType};
 use serde::{Deserialize, Serialize};
 
-/// Largest width or height accepted when decoding an uploaded image.
-pub const MAX_DECODE_SIDE: u32 = 8192;
-/// Largest decoded buffer, in bytes, accepted when decoding an uploaded image.
-pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+pub use crate::limits::{MAX_DECODE_BYTES, MAX_DECODE_SIDE};
 
 /// The input a model expects: its size and the per-channel normalization used in training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //! shared transforms; the draws come from the run's seed, so a seed reproduces the run.
 
 use memlab_shared::api::Augmentation;
+use memlab_shared::limits;
 use memlab_shared::preprocess::Pixels;
 use memlab_shared::transform::{Affine, Fill, flip_horizontal, warp};
 
@@ -19,22 +20,11 @@ pub fn validate(augmentation: &Augmentation, side: usize) -> Result<(), String> 
         scale,
         ..
     } = *augmentation;
-    if !(0.0..=180.0).contains(&rotation) {
-        return Err(format!(
-            "augmentation.rotation must be in [0, 180] degrees, got {rotation}"
-        ));
-    }
-    let half = side as f64 / 2.0;
-    if !(0.0..=half).contains(&translation) {
-        return Err(format!(
-            "augmentation.translation must be in [0, {half}] pixels, got {translation}"
-        ));
-    }
-    if !(0.0..=0.9).contains(&scale) {
-        return Err(format!(
-            "augmentation.scale must be in [0, 0.9], got {scale}"
-        ));
-    }
+    limits::AUGMENT_ROTATION.check(rotation)?;
+    limits::AUGMENT_TRANSLATION
+        .up_to(side as f64 / 2.0)
+        .check(translation)?;
+    limits::AUGMENT_SCALE.check(scale)?;
     Ok(())
 }
 

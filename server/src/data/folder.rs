@@ -12,11 +12,7 @@ use memlab_shared::preprocess::{InputSpec, decode_image};
 
 use super::{DataError, Dataset, Split};
 
-/// Most classes a folder data set may have (labels are stored as bytes).
-pub const MAX_FOLDER_CLASSES: usize = 256;
-
-/// Largest side images of a folder data set are brought to.
-pub const MAX_FOLDER_SIDE: usize = 64;
+pub use memlab_shared::limits::{MAX_FOLDER_CLASSES, MAX_FOLDER_SIDE};
 
 /// Loads a folder data set.
 pub fn read_image_folder(name: &str, root: &Path) -> Result<Dataset, DataError> {

@@ -49,13 +49,17 @@ pub async fn experiment_get(
     Ok(Json(find(&state, id).await?))
 }
 
-/// Refuses a user-given name that is blank or longer than 200 characters.
+/// Refuses a user-given name that is blank or too long (`limits::NAME_CHARS`).
 pub fn check_name(name: Option<&str>) -> Result<(), AppError> {
     match name {
-        Some(name) if name.trim().is_empty() || name.len() > 200 => Err(AppError::Invalid(
-            "name must have 1 to 200 characters".into(),
-        )),
-        _ => Ok(()),
+        Some(name) if name.trim().is_empty() => {
+            Err(AppError::Invalid("name must not be blank".into()))
+        }
+        Some(name) => memlab_shared::limits::NAME_CHARS
+            .check(name.chars().count())
+            .map(drop)
+            .map_err(AppError::Invalid),
+        None => Ok(()),
     }
 }
 

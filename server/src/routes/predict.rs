@@ -1,8 +1,10 @@
 //! `POST /api/experiments/{id}/predict`: an uploaded image through the stored model.
 
-use axum::Json;
-use axum::extract::State;
+use std::net::SocketAddr;
+
 use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{ConnectInfo, State};
+use axum::{Extension, Json};
 use memlab_shared::api::Prediction;
 
 use crate::error::AppError;
@@ -15,8 +17,13 @@ use crate::state::AppState;
 pub async fn predict_post(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Prediction>, AppError> {
+    // Held until the answer is ready (the decoding and the forward pass included).
+    let _permit = client
+        .map(|Extension(ConnectInfo(address))| state.uploads.enter(address.ip()))
+        .transpose()?;
     let mut multipart = multipart?;
     let experiment = find(&state, id).await?;
     if experiment.status != memlab_shared::api::JobStatus::Done {
