@@ -73,7 +73,8 @@ pub fn app(state: AppState) -> Router {
             "/datasets/{name}/samples/{index}",
             get(datasets::sample_get),
         )
-        .fallback(api_not_found);
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()
         .nest("/api", api)
         .fallback_service(frontend)
@@ -84,4 +85,8 @@ pub fn app(state: AppState) -> Router {
 
 async fn api_not_found(uri: axum::http::Uri) -> AppError {
     AppError::NotFound(format!("no API route {uri}"))
+}
+
+async fn api_method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> AppError {
+    AppError::MethodNotAllowed(format!("{uri} does not answer {method}"))
 }

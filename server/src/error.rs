@@ -45,6 +45,9 @@ pub enum AppError {
     /// Unsupported `Content-Type`.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The route exists but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// One client asks for more at once than the server serves it (`limits`).
     #[error("{0}")]
     TooManyRequests(String),
@@ -66,6 +69,7 @@ impl AppError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -77,7 +77,10 @@ mod tests {
     #[test]
     fn one_client_gets_its_share_and_others_are_not_affected() {
         let gate = UploadGate::default();
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let (a, b): (IpAddr, IpAddr) = (
+            "10.0.0.1".parse().expect("address"),
+            "10.0.0.2".parse().expect("address"),
+        );
         let mut permits: Vec<_> = (0..MAX_UPLOADS_IN_FLIGHT_PER_CLIENT)
             .map(|_| gate.enter(a).expect("within the limit"))
             .collect();

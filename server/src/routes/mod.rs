@@ -43,7 +43,8 @@ pub fn writable(state: &AppState, what: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// An optional JSON body: empty (or blank) gives the default request.
+/// An optional JSON body: empty (or blank) gives the default request; malformed JSON is 400
+/// `invalid_json`, values that do not fit are 422.
 pub fn optional_body<T: DeserializeOwned + Default>(
     body: &Bytes,
     what: &str,
@@ -51,7 +52,19 @@ pub fn optional_body<T: DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|error| AppError::Invalid(format!("{what}: {error}")))
+    serde_json::from_slice(body).map_err(|error| {
+        let detail = format!("{what}: {error}");
+        match error.classify() {
+            // Not JSON at all (as `ApiJson` answers); well-formed JSON with wrong values is 422.
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                AppError::BadRequest {
+                    kind: "invalid_json",
+                    detail,
+                }
+            }
+            _ => AppError::Invalid(detail),
+        }
+    })
 }
 
 /// One CSV field, quoted when it holds a comma, quote or line break.
