@@ -426,6 +426,18 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
         "done in {:.1} s: train accuracy {:.4}, test accuracy {:.4} ({} parameters)",
         metrics.train_seconds, metrics.train_accuracy, metrics.test_accuracy, metrics.n_parameters
     );
+    // Inference throughput of the trained network on the test split (what bench/pytorch.sh
+    // compares): one warm-up pass, then a timed one.
+    let spec = &dataset.info.input;
+    let n_test = dataset.test.len();
+    training::evaluate(&outcome.model, &dataset.test, spec, n_test, &device);
+    let started = std::time::Instant::now();
+    training::evaluate(&outcome.model, &dataset.test, spec, n_test, &device);
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "inference: {n_test} test images in {seconds:.2} s: {:.0} images/s (batches of 1000)",
+        n_test as f64 / seconds.max(1e-9)
+    );
     println!(
         "weights: {}",
         artifacts::experiment_dir(&args.common.data_dir, id).display()

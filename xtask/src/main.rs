@@ -11,7 +11,12 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 const USAGE: &str =
-    "usage: cargo xtask <setup|build-web [--release]|demo [--release]|test|lint|bench>";
+    "usage: cargo xtask <setup|build-web [--release]|demo [--release]|test|lint|bench|fuzz [runs]>";
+
+/// Executions of each fuzz target when `cargo xtask fuzz` names no number.
+const FUZZ_RUNS: u64 = 1_000_000;
+/// The fuzz targets of `fuzz/`.
+const FUZZ_TARGETS: [&str; 3] = ["idx", "image", "api_json"];
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +41,14 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => {
             setup(false)?;
             bench()
+        }
+        Some("fuzz") => {
+            tools::ensure_fuzzing()?;
+            let runs = match args.get(1) {
+                Some(runs) => runs.parse().context("runs must be a whole number")?,
+                None => FUZZ_RUNS,
+            };
+            fuzz(runs)
         }
         _ => bail!(USAGE),
     }
@@ -168,6 +181,36 @@ fn test() -> anyhow::Result<()> {
         "--exclude",
         "memlab-frontend",
     ]))
+}
+
+/// Runs every fuzz target `runs` times (nightly, cargo-fuzz, libFuzzer; no sanitizer: the code
+/// is safe Rust, and a panic is the failure looked for), from the committed seeds and the
+/// corpus of earlier runs, and prints the time each took. A crash fails the command and leaves
+/// its input under `fuzz/artifacts/`.
+fn fuzz(runs: u64) -> anyhow::Result<()> {
+    let target_dir = home().join(".cache/memlab/fuzz-target");
+    for target in FUZZ_TARGETS {
+        let corpus = format!("corpus/{target}");
+        std::fs::create_dir_all(Path::new("fuzz").join(&corpus))?;
+        let started = std::time::Instant::now();
+        run(command("cargo")
+            .current_dir("fuzz")
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .args(["+nightly", "fuzz", "run", "--sanitizer", "none", target])
+            .arg(&corpus)
+            .arg(format!("seeds/{target}"))
+            .args([
+                "--",
+                &format!("-runs={runs}"),
+                "-max_len=65536",
+                "-rss_limit_mb=4096",
+            ]))?;
+        eprintln!(
+            "xtask: fuzz target {target}: {runs} executions in {:.0} s, no crash",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 fn bench() -> anyhow::Result<()> {

@@ -8,6 +8,8 @@ use crate::{command, run};
 const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` version in Cargo.lock, or Trunk tries to download one.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// cargo-fuzz for `cargo xtask fuzz`.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// The first line a tool prints for `--version`, if it runs.
 fn version_of(tool: &str) -> Option<String> {
@@ -40,6 +42,22 @@ pub fn ensure_trunk() -> anyhow::Result<()> {
         "xtask: installing trunk {TRUNK_VERSION} (once per machine; about 45 minutes on 2 cores)"
     );
     run(command("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+}
+
+/// The nightly toolchain and cargo-fuzz at [`CARGO_FUZZ_VERSION`] (for `cargo xtask fuzz`).
+pub fn ensure_fuzzing() -> anyhow::Result<()> {
+    run(command("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+    if version_of("cargo-fuzz").is_some_and(|v| v.ends_with(CARGO_FUZZ_VERSION)) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing cargo-fuzz {CARGO_FUZZ_VERSION} (once per machine)");
+    run(command("cargo").args([
+        "install",
+        "cargo-fuzz",
+        "--version",
+        CARGO_FUZZ_VERSION,
+        "--locked",
+    ]))
 }
 
 /// wasm-bindgen-cli at [`WASM_BINDGEN_VERSION`] (without `--locked`: its lock file names a
