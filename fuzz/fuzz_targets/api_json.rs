@@ -39,7 +39,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(request) = serde_json::from_slice::<SymmetryRequest>(data)
         && let Ok(settings) = memlab_server::symmetry::settings(&request)
     {
-        assert!(limits::SYMMETRY_STEPS.check(settings.steps.unwrap_or(0)).is_ok());
+        assert!(
+            limits::SYMMETRY_STEPS
+                .check(settings.steps.unwrap_or(0))
+                .is_ok()
+        );
     }
     if let Ok(request) = serde_json::from_slice::<ProbeRequest>(data)
         && let Ok(settings) = memlab_server::probes::settings(&request, 28)

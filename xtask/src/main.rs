@@ -217,5 +217,6 @@ fn bench() -> anyhow::Result<()> {
     run(command("bash").arg("bench/training_throughput.sh"))?;
     run(command("bash").arg("bench/bound_panel.sh"))?;
     run(command("bash").arg("bench/symmetry_lab.sh"))?;
-    run(command("bash").arg("bench/load.sh"))
+    run(command("bash").arg("bench/load.sh"))?;
+    run(command("bash").arg("bench/pytorch.sh"))
 }
