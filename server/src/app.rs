@@ -75,6 +75,10 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::admin::guard,
+    ));
     Router::new()
         .nest("/api", api)
         .fallback_service(frontend)

@@ -39,6 +39,9 @@ pub enum AppError {
     /// The body is larger than the server accepts.
     #[error("{0}")]
     TooLarge(String),
+    /// A bearer token that is not the admin token.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The server runs read-only (hosted demo).
     #[error("{0}")]
     Forbidden(String),
@@ -66,6 +69,7 @@ impl AppError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "not_ready"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "read_only"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "invalid_token"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }

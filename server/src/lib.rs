@@ -18,6 +18,7 @@
 //! **Architecture Invariant:** this crate never names a backend; the binary (`main.rs`)
 //! chooses the device once and passes it in.
 
+pub mod admin;
 pub mod analysis;
 pub mod app;
 pub mod artifacts;
@@ -66,8 +67,11 @@ pub struct ServeOptions {
     pub static_dir: PathBuf,
     /// Queue the demo experiment on an empty store (`None`: never).
     pub demo: Option<DemoSettings>,
-    /// Refuse to create experiments.
+    /// Public demo: refuse every request that starts work or writes, unless it carries
+    /// `admin_token`.
     pub read_only: bool,
+    /// The bearer token that lets an admin write to a read-only server.
+    pub admin_token: Option<String>,
     /// Training and inference device.
     pub device: Device,
     /// A human name for `device`.
@@ -132,6 +136,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         wake: Notify::new(),
         models: inference::ModelCache::default(),
         read_only: options.read_only,
+        admin_token: options.admin_token,
         analysis_slots: Default::default(),
         stopping: Default::default(),
         uploads: Default::default(),

@@ -198,9 +198,13 @@ struct ServeArgs {
     /// Training examples of the demo run (default: all).
     #[arg(long)]
     demo_n_train: Option<usize>,
-    /// Refuse to create experiments (hosted public demo).
-    #[arg(long)]
+    /// Public demo: serve everything read-only (browsing, probing, uploads to probe); requests
+    /// that start work or write need the admin token.
+    #[arg(long, visible_alias = "public")]
     read_only: bool,
+    /// A file holding the admin bearer token of a public server (at least 16 characters).
+    #[arg(long, env = "MEMLAB_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -309,12 +313,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         n_train: args.demo_n_train,
         epochs: args.demo_epochs,
     });
+    let admin_token = match &args.admin_token_file {
+        Some(path) => {
+            let token = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the admin token from {}", path.display()))?
+                .trim()
+                .to_owned();
+            if token.chars().count() < 16 {
+                bail!(
+                    "the admin token in {} must have at least 16 characters",
+                    path.display()
+                );
+            }
+            Some(token)
+        }
+        None => None,
+    };
     let state = memlab_server::build_state(ServeOptions {
         datasets_dir: datasets_dir(&args.common),
         data_dir: args.common.data_dir,
         static_dir: args.static_dir,
         demo,
         read_only: args.read_only,
+        admin_token,
         device,
         device_name,
     })

@@ -39,8 +39,10 @@ pub struct Inner {
     pub wake: Notify,
     /// Trained models kept in memory for `/predict`.
     pub models: ModelCache,
-    /// Refuse to create experiments (the hosted public demo).
+    /// Public demo: writes need the admin token (`admin.rs`).
     pub read_only: bool,
+    /// The admin bearer token of a public server.
+    pub admin_token: Option<String>,
     /// Analyses of finished runs: each kind one at a time.
     pub analysis_slots: Slots,
     /// Set when the server shuts down: training checkpoints after its current step and stops.

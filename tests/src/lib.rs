@@ -51,6 +51,7 @@ pub fn options(data_dir: PathBuf, demo: Option<DemoSettings>) -> ServeOptions {
         static_dir: dist_dir(),
         demo,
         read_only: false,
+        admin_token: None,
         device: Device::flex(),
         device_name: "flex (CPU)".into(),
     }

@@ -22,7 +22,6 @@ pub async fn bounds_create(
     ApiPath(id): ApiPath<i64>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<BoundJob>), AppError> {
-    super::writable(&state, "computing bounds")?;
     let request: BoundRequest = super::optional_body(&body, "bound request")?;
     bound_jobs::delta(&request).map_err(AppError::Invalid)?;
     let experiment = finished(&state, id).await?;

@@ -33,16 +33,6 @@ pub async fn stored_analysis<R: DeserializeOwned, T: DeserializeOwned>(
         .ok_or(AppError::NotFound(how))
 }
 
-/// Refuses work on a read-only (hosted demo) server: `what` says what is disabled.
-pub fn writable(state: &AppState, what: &str) -> Result<(), AppError> {
-    if state.read_only {
-        return Err(AppError::Forbidden(format!(
-            "this server is a read-only demo: {what} is disabled"
-        )));
-    }
-    Ok(())
-}
-
 /// An optional JSON body: empty (or blank) gives the default request; malformed JSON is 400
 /// `invalid_json`, values that do not fit are 422.
 pub fn optional_body<T: DeserializeOwned + Default>(

@@ -22,7 +22,6 @@ pub async fn probes_create(
     ApiPath(id): ApiPath<i64>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ProbeJob>), AppError> {
-    super::writable(&state, "probing")?;
     let request: ProbeRequest = super::optional_body(&body, "probe request")?;
     let experiment = finished(&state, id).await?;
     let dataset = super::experiments::load_dataset(&state, &experiment.config.dataset).await?;

@@ -30,7 +30,6 @@ pub async fn symmetry_create(
     ApiPath((id, mode_text)): ApiPath<(i64, String)>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<SymmetryJob>), AppError> {
-    super::writable(&state, "learning symmetries")?;
     let mode = mode(&mode_text)?;
     let request: SymmetryRequest = super::optional_body(&body, "symmetry request")?;
     symmetry::settings(&request).map_err(AppError::Invalid)?;

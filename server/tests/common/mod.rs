@@ -55,7 +55,11 @@ pub fn toy_config(seed: u64) -> ExperimentConfig {
     }
 }
 
-/// An app state over a fresh data folder with the toy data set (no demo).
+/// The admin token of read-only test servers.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// An app state over a fresh data folder with the toy data set (no demo; read-only ones take
+/// [`ADMIN_TOKEN`]).
 pub async fn toy_state(root: &Path, read_only: bool) -> AppState {
     write_toy_dataset(&root.join("datasets"));
     memlab_server::build_state(ServeOptions {
@@ -64,6 +68,7 @@ pub async fn toy_state(root: &Path, read_only: bool) -> AppState {
         static_dir: root.join("dist"),
         demo: None,
         read_only,
+        admin_token: read_only.then(|| ADMIN_TOKEN.to_owned()),
         device: Device::flex(),
         device_name: "flex (CPU)".into(),
     })

@@ -1,0 +1,180 @@
+//! Public demo mode: every route of `app.rs` (read from its source, so a new route cannot be
+//! missed) on a read-only server. Reads and uploads to probe work without a token; every route
+//! that starts work or writes answers 403 without the admin token, 401 with a wrong one, and
+//! gets through with the right one.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use memlab_server::app::app;
+use memlab_server::state::AppState;
+use memlab_shared::api::{ErrorBody, Experiment, JobStatus};
+use tower::ServiceExt;
+
+use common::{ADMIN_TOKEN, bright_png, toy_config, toy_state};
+
+/// Every (method, path) the router of `app.rs` serves under `/api`.
+fn routes() -> Vec<(Method, String)> {
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/app.rs"))
+        .expect("app.rs");
+    let mut routes = Vec::new();
+    for block in source.split(".route(").skip(1) {
+        let path = block.split('"').nth(1).expect("a path").to_owned();
+        let block = block.split(".fallback").next().unwrap_or(block);
+        for (name, method) in [
+            ("get(", Method::GET),
+            ("post(", Method::POST),
+            ("put(", Method::PUT),
+            ("patch(", Method::PATCH),
+            ("delete(", Method::DELETE),
+        ] {
+            let called = block.match_indices(name).any(|(at, _)| {
+                !block[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            });
+            if called {
+                routes.push((method, format!("/api{path}")));
+            }
+        }
+    }
+    routes
+}
+
+/// A body that lets the route's own validation pass where it can (small jobs).
+fn body_for(method: &Method, path: &str) -> (Option<&'static str>, Vec<u8>) {
+    if *method == Method::GET {
+        return (None, Vec::new());
+    }
+    let json =
+        |value: serde_json::Value| (Some("application/json"), value.to_string().into_bytes());
+    if path.ends_with("/predict") {
+        let mut body = b"--B\r\nContent-Disposition: form-data; name=\"image\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
+        body.extend(bright_png());
+        body.extend(b"\r\n--B--\r\n");
+        return (Some("multipart/form-data; boundary=B"), body);
+    }
+    if path == "/api/experiments" {
+        return json(serde_json::to_value(toy_config(4)).expect("config"));
+    }
+    if path.ends_with("/probes") {
+        return json(serde_json::json!({"n_images": 2, "sweeps": [
+            {"transform": "rotation", "from": 0, "to": 10, "points": 2}]}));
+    }
+    if path.ends_with("/lie") {
+        return json(serde_json::json!({"n_images": 2}));
+    }
+    if path.contains("/symmetry/") {
+        return json(serde_json::json!({"steps": 1, "batch_size": 2}));
+    }
+    json(serde_json::json!({}))
+}
+
+async fn send(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    token: Option<&str>,
+) -> (StatusCode, Vec<u8>) {
+    let (content_type, body) = body_for(method, path);
+    let mut request = Request::builder().method(method.clone()).uri(path);
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let response = app(state.clone())
+        .oneshot(request.body(Body::from(body)).expect("request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, bytes.to_vec())
+}
+
+fn kind(body: &[u8]) -> String {
+    serde_json::from_slice::<ErrorBody>(body)
+        .map(|error| error.error)
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_servers_refuse_writes_without_the_admin_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A finished run, trained while the server was writable.
+    let id = {
+        let state = toy_state(dir.path(), false).await;
+        let worker = memlab_server::jobs::spawn_worker(state.clone());
+        let id =
+            memlab_server::db::insert(&state.pool, "run", &toy_config(1), JobStatus::Queued, false)
+                .await
+                .expect("insert");
+        state.wake.notify_one();
+        let mut done = false;
+        for _ in 0..600 {
+            let experiment: Option<Experiment> =
+                memlab_server::db::get(&state.pool, id).await.expect("read");
+            if experiment.is_some_and(|e| e.status == JobStatus::Done) {
+                done = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        worker.abort();
+        assert!(done, "the toy run trains");
+        id
+    };
+    let state = toy_state(dir.path(), true).await;
+    let routes = routes();
+    assert!(routes.len() >= 20, "{routes:?}");
+    let mut wrong = Vec::new();
+    let mut writes = 0;
+    for (method, template) in &routes {
+        let path = template
+            .replace("{id}", &id.to_string())
+            .replace("{mode}", "from_phi")
+            .replace("{name}", "toy")
+            .replace("{index}", "0");
+        let is_write = memlab_server::admin::writes(method, &path);
+        writes += usize::from(is_write);
+        let (status, body) = send(&state, method, &path, None).await;
+        let refused = status == StatusCode::FORBIDDEN && kind(&body) == "read_only";
+        if is_write != refused {
+            wrong.push(format!(
+                "{method} {path} without a token: {status} {}",
+                kind(&body)
+            ));
+        }
+        let (status, body) = send(&state, method, &path, Some("not-the-admin-token")).await;
+        if status != StatusCode::UNAUTHORIZED || kind(&body) != "invalid_token" {
+            wrong.push(format!("{method} {path} with a wrong token: {status}"));
+        }
+        let (status, body) = send(&state, method, &path, Some(ADMIN_TOKEN)).await;
+        if status == StatusCode::FORBIDDEN
+            || status == StatusCode::UNAUTHORIZED
+            || status.is_server_error()
+        {
+            wrong.push(format!(
+                "{method} {path} with the token: {status} {}",
+                kind(&body)
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // The write routes: create a run, start each analysis, create a study, resume.
+    assert_eq!(writes, 7, "{writes} write routes of {routes:?}");
+    // The admin's run was really created.
+    let (status, body) = send(&state, &Method::GET, "/api/experiments", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: Vec<Experiment> = serde_json::from_slice(&body).expect("list");
+    assert_eq!(listed.len(), 2, "the admin's POST created a run");
+}
