@@ -384,8 +384,248 @@ fn bilinear(plane: &[f32], height: usize, width: usize, y: f32, x: f32, fill: Fi
     top * (1.0 - fy) + bottom * fy
 }
 
+/// Every classical transform of the probe studio at once, as its sliders set them: one affine
+/// warp (zoom, then rotation, then translation, about the centre; zero fill), the mirror, then
+/// brightness and contrast. The default changes nothing; a view's settings travel in its
+/// address (`to_query` / `from_query`), so a link restores them exactly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adjustments {
+    /// Degrees, counter-clockwise on screen.
+    pub rotation: f32,
+    /// Pixels to the right.
+    pub translate_x: f32,
+    /// Pixels down.
+    pub translate_y: f32,
+    /// Zoom factor.
+    pub scale: f32,
+    /// Mirror left–right.
+    pub flip: bool,
+    /// Added to every value.
+    pub brightness: f32,
+    /// Contrast factor about each channel's mean (1: unchanged).
+    pub contrast: f32,
+}
+
+impl Default for Adjustments {
+    fn default() -> Self {
+        Self {
+            rotation: 0.0,
+            translate_x: 0.0,
+            translate_y: 0.0,
+            scale: 1.0,
+            flip: false,
+            brightness: 0.0,
+            contrast: 1.0,
+        }
+    }
+}
+
+/// A slider: query key, label, least and greatest value, step.
+pub struct Slider {
+    /// The key in the address.
+    pub key: &'static str,
+    /// What the page calls it.
+    pub label: &'static str,
+    /// Least value.
+    pub min: f32,
+    /// Greatest value.
+    pub max: f32,
+    /// Step.
+    pub step: f32,
+}
+
+impl Adjustments {
+    /// The numeric sliders, in the order they are applied (the mirror is a checkbox, `flip`).
+    pub const SLIDERS: [Slider; 6] = [
+        Slider {
+            key: "scale",
+            label: "Zoom",
+            min: 0.5,
+            max: 2.0,
+            step: 0.05,
+        },
+        Slider {
+            key: "rotation",
+            label: "Rotation (°)",
+            min: -180.0,
+            max: 180.0,
+            step: 1.0,
+        },
+        Slider {
+            key: "tx",
+            label: "Shift right (px)",
+            min: -16.0,
+            max: 16.0,
+            step: 0.5,
+        },
+        Slider {
+            key: "ty",
+            label: "Shift down (px)",
+            min: -16.0,
+            max: 16.0,
+            step: 0.5,
+        },
+        Slider {
+            key: "brightness",
+            label: "Brightness",
+            min: -0.5,
+            max: 0.5,
+            step: 0.01,
+        },
+        Slider {
+            key: "contrast",
+            label: "Contrast",
+            min: 0.0,
+            max: 2.0,
+            step: 0.05,
+        },
+    ];
+
+    /// The value of slider `key`.
+    pub fn get(&self, key: &str) -> Option<f32> {
+        Some(match key {
+            "scale" => self.scale,
+            "rotation" => self.rotation,
+            "tx" => self.translate_x,
+            "ty" => self.translate_y,
+            "brightness" => self.brightness,
+            "contrast" => self.contrast,
+            _ => return None,
+        })
+    }
+
+    /// These settings with slider `key` at `value` (clamped to its range; unknown keys and
+    /// non-finite values change nothing).
+    pub fn with(mut self, key: &str, value: f32) -> Self {
+        let Some(slider) = Self::SLIDERS.iter().find(|slider| slider.key == key) else {
+            return self;
+        };
+        if !value.is_finite() {
+            return self;
+        }
+        let value = value.clamp(slider.min, slider.max);
+        match key {
+            "scale" => self.scale = value,
+            "rotation" => self.rotation = value,
+            "tx" => self.translate_x = value,
+            "ty" => self.translate_y = value,
+            "brightness" => self.brightness = value,
+            _ => self.contrast = value,
+        }
+        self
+    }
+
+    /// The geometric part as one map.
+    pub fn geometry(&self) -> Affine {
+        Affine::translation(self.translate_x, self.translate_y)
+            .after(&Affine::rotation(self.rotation).after(&Affine::scale(self.scale)))
+    }
+
+    /// The image these settings make of `pixels`.
+    pub fn apply(&self, pixels: &Pixels) -> Pixels {
+        let map = self.geometry();
+        let mut out = if map == Affine::IDENTITY {
+            pixels.clone()
+        } else {
+            warp(pixels, &map, Fill::Zero)
+        };
+        if self.flip {
+            out = flip_horizontal(&out);
+        }
+        if self.brightness != 0.0 {
+            out = apply(TransformKind::Brightness, self.brightness, &out);
+        }
+        if self.contrast != 1.0 {
+            out = apply(TransformKind::Contrast, self.contrast, &out);
+        }
+        out
+    }
+
+    /// The settings that differ from the default, as `key=value` pairs joined by `&` (empty for
+    /// the default).
+    pub fn to_query(&self) -> String {
+        let defaults = Self::default();
+        let mut pairs: Vec<String> = Self::SLIDERS
+            .iter()
+            .filter_map(|slider| {
+                let value = self.get(slider.key)?;
+                (value != defaults.get(slider.key)?).then(|| format!("{}={value}", slider.key))
+            })
+            .collect();
+        if self.flip {
+            pairs.push("flip=1".into());
+        }
+        pairs.join("&")
+    }
+
+    /// Settings read from an address's query (`get(key)` gives a parameter's value); anything
+    /// missing or unreadable keeps its default, values are clamped to the sliders' ranges.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
+        let mut adjustments = Self::default();
+        for slider in &Self::SLIDERS {
+            if let Some(value) = get(slider.key).and_then(|text| text.trim().parse::<f32>().ok()) {
+                adjustments = adjustments.with(slider.key, value);
+            }
+        }
+        adjustments.flip = get("flip").is_some_and(|value| value == "1" || value == "true");
+        adjustments
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn adjustments_default_to_nothing_and_travel_in_the_address() {
+        let pixels = Pixels {
+            channels: 1,
+            height: 4,
+            width: 4,
+            values: (0..16).map(|v| v as f32 / 15.0).collect(),
+        };
+        let none = Adjustments::default();
+        assert_eq!(none.apply(&pixels), pixels);
+        assert_eq!(none.to_query(), "");
+        // Rotation alone is the rotation the probes use, to the bit.
+        let turned = none.with("rotation", 90.0);
+        assert_eq!(turned.apply(&pixels), rotate(&pixels, 90.0));
+        assert_eq!(turned.to_query(), "rotation=90");
+        // Everything at once: the address gives the same settings back.
+        let all = Adjustments {
+            rotation: -30.0,
+            translate_x: 2.5,
+            translate_y: -1.0,
+            scale: 1.25,
+            flip: true,
+            brightness: 0.1,
+            contrast: 0.5,
+        };
+        let query = all.to_query();
+        let back = Adjustments::from_query(|key| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix(&format!("{key}=")).map(str::to_owned))
+        });
+        assert_eq!(back, all);
+        // By hand: flip then brightness on an unwarped image.
+        let mirrored = Adjustments {
+            flip: true,
+            brightness: 0.5,
+            ..Default::default()
+        }
+        .apply(&pixels);
+        assert_eq!(mirrored.values[0], (3.0 / 15.0 + 0.5f32).min(1.0));
+        assert_eq!(mirrored.values[3], 0.5);
+        // Out-of-range and unreadable values: clamped, or left at the default.
+        let odd = Adjustments::from_query(|key| match key {
+            "rotation" => Some("999".into()),
+            "scale" => Some("big".into()),
+            "contrast" => Some("NaN".into()),
+            _ => None,
+        });
+        assert_eq!((odd.rotation, odd.scale, odd.contrast), (180.0, 1.0, 1.0));
+    }
+
     use super::*;
 
     fn image(values: Vec<f32>, side: usize) -> Pixels {

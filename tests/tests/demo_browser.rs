@@ -19,7 +19,7 @@ use memlab_shared::preprocess::{decode_image, png_header_only};
 use memlab_shared::probes::ProbeJob;
 use memlab_shared::studies::Study;
 use memlab_shared::symmetry::SymmetryJob;
-use memlab_shared::transform::{TransformKind, rotate};
+use memlab_shared::transform::{Adjustments, TransformKind, rotate};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -166,7 +166,7 @@ async fn check_probe(
     client
         .goto(&app.url(&format!("/experiments/{id}/probe?sample=0{query}")))
         .await?;
-    let browser_probabilities = prediction_for(client, "test image 0 of mnist|0").await?;
+    let browser_probabilities = prediction_for(client, "test image 0 of mnist|").await?;
     let backend = client
         .find(Locator::Css("#backend"))
         .await?
@@ -188,7 +188,7 @@ async fn check_probe(
             vec![],
         )
         .await?;
-    let rotated_browser = prediction_for(client, "test image 0 of mnist|90").await?;
+    let rotated_browser = prediction_for(client, "test image 0 of mnist|rotation=90").await?;
     let rotated = native_prediction(app, id, &sample_png(app, 0).await?, 90.0).await?;
     assert_close(
         &rotated_browser,
@@ -213,6 +213,93 @@ async fn check_probe(
     );
     screenshot(client, &format!("probe-{backend}.png")).await?;
     Ok(backend)
+}
+
+/// Share: every slider moved and the mirror on; the link, opened in a new browser session,
+/// shows the same sliders and the same numbers, which are the native model's for the same
+/// transforms of the same test image.
+async fn check_share(
+    app: &TestApp,
+    driver: &Driver,
+    client: &Client,
+    id: i64,
+) -> anyhow::Result<()> {
+    client
+        .goto(&app.url(&format!("/experiments/{id}/probe?sample=3")))
+        .await?;
+    prediction_for(client, "test image 3 of mnist|").await?;
+    client
+        .execute(
+            "for (const [key, value] of [['scale', '1.2'], ['rotation', '30'], ['tx', '2'],
+                 ['ty', '-1.5'], ['brightness', '0.1'], ['contrast', '0.8']]) {
+               const r = document.getElementById(key); r.value = value;
+               r.dispatchEvent(new Event('input', { bubbles: true }));
+             }
+             const f = document.getElementById('flip'); f.checked = true;
+             f.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await?;
+    let query = "scale=1.2&rotation=30&tx=2&ty=-1.5&brightness=0.1&contrast=0.8&flip=1";
+    let key = format!("test image 3 of mnist|{query}");
+    let first = prediction_for(client, &key).await?;
+    wait_for(client, Locator::Id("share"))
+        .await?
+        .click()
+        .await?;
+    let link = wait_text(client, "#share-link").await;
+    let link = match link {
+        Ok(text) if !text.is_empty() => text,
+        _ => client
+            .execute(
+                "return document.getElementById('share-link').value;",
+                vec![],
+            )
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    assert!(link.contains(&format!("sample=3&{query}")), "{link}");
+
+    let other = browser(driver).await?;
+    let seen = async {
+        other.goto(&link).await?;
+        let second = prediction_for(&other, &key).await?;
+        let sliders = other
+            .execute(
+                "return ['scale', 'rotation', 'tx', 'ty', 'brightness', 'contrast']
+                   .map(k => document.getElementById(k).value)
+                   .concat([String(document.getElementById('flip').checked),
+                            document.getElementById('sample').value]);",
+                vec![],
+            )
+            .await?;
+        screenshot(&other, "probe-shared.png").await?;
+        anyhow::Ok((second, sliders))
+    }
+    .await;
+    other.close().await?;
+    let (second, sliders) = seen?;
+    assert_eq!(
+        sliders,
+        serde_json::json!(["1.2", "30", "2", "-1.5", "0.1", "0.8", "true", "3"])
+    );
+    assert_close(&second, &first, "the shared view in a new session");
+
+    let device = burn::prelude::Device::flex();
+    let (card, model) = memlab_server::artifacts::load(&app.data_dir, id, &device)?;
+    let pixels = decode_image(&sample_png(app, 3).await?, &card.input)?;
+    let settings = Adjustments::from_query(|name| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    });
+    let native =
+        memlab_server::inference::predict_pixels(&model, &card, &settings.apply(&pixels), &device)
+            .probabilities;
+    assert_close(&first, &native, "every slider at once");
+    Ok(())
 }
 
 /// The native prediction for `png` rotated by `degrees`, from the stored weights.
@@ -260,7 +347,7 @@ async fn check_uploads(app: &TestApp, client: &Client, id: i64) -> anyhow::Resul
         .await?
         .send_keys(&good.display().to_string())
         .await?;
-    let browser_probabilities = prediction_for(client, "upload digit.png|90").await?;
+    let browser_probabilities = prediction_for(client, "upload digit.png|rotation=90").await?;
     assert_close(
         &browser_probabilities,
         &native_prediction(app, id, &png, 90.0).await?,
@@ -784,7 +871,21 @@ async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Resu
             vec![],
         )
         .await?;
-    screenshot(client, "symmetry.png").await
+    screenshot(client, "symmetry.png").await?;
+    // The objective's total of the final L, as stored (MNIST has no L* column).
+    let total = wait_text(
+        client,
+        "#symmetry-objective-from_phi tr:last-child td:nth-child(2)",
+    )
+    .await?;
+    assert_eq!(total, format!("{:.4}", report.objective.total));
+    client
+        .execute(
+            "document.getElementById('symmetry-objective-from_phi').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "symmetry-objective.png").await
 }
 
 /// The invariance probe of the LeNet demo, computed when it finished: curves on its page with
@@ -919,6 +1020,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         assert!(accuracy.contains("test accuracy"), "{accuracy}");
         screenshot(&client, "gallery.png").await?;
         let default_backend = check_probe(&app, &client, &demo, "").await?;
+        check_share(&app, &driver, &client, id).await?;
         // A new page load chooses its engine again, so the link can force the CPU fallback.
         let cpu_backend = check_probe(&app, &client, &demo, "&backend=cpu").await?;
         check_uploads(&app, &client, id).await?;

@@ -1,14 +1,16 @@
 //! The probe page: a test image or an upload, the preprocessed input, the class probabilities
-//! computed in this browser by the shared model, and a rotation slider that re-runs it live.
+//! computed in this browser by the shared model, and sliders for every classical transform
+//! that re-run it live; the address holds the whole view, and Share hands it out.
 //!
-//! The link restores the view: `?sample=N&rotation=DEGREES&backend=cpu`.
+//! The link restores the view: `?sample=N&scale=…&rotation=…&tx=…&ty=…&brightness=…&contrast=…&flip=1&backend=cpu`
+//! (only what differs from the default).
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use memlab_shared::api::{Experiment, JobStatus, softmax};
 use memlab_shared::model::Classifier;
 use memlab_shared::preprocess::{InputSpec, Pixels, decode_image, png_data_url};
-use memlab_shared::transform::rotate;
+use memlab_shared::transform::Adjustments;
 use wasm_bindgen::JsCast;
 
 use crate::api;
@@ -70,11 +72,8 @@ pub fn ProbePage() -> impl IntoView {
             .and_then(|s| s.parse::<usize>().ok())
             .unwrap_or(0),
     );
-    let rotation = RwSignal::new(
-        read_query("rotation")
-            .and_then(|s| s.parse::<f32>().ok())
-            .unwrap_or(0.0),
-    );
+    let adjust = RwSignal::new(Adjustments::from_query(read_query));
+    let shared_link = RwSignal::new(None::<String>);
     let source = RwSignal::new(String::new());
     let true_label = RwSignal::new(None::<usize>);
     let pixels = RwSignal::new(None::<Pixels>);
@@ -111,19 +110,19 @@ pub fn ProbePage() -> impl IntoView {
         });
     });
 
-    // Re-run the model whenever the input or the rotation changes.
+    // Re-run the model whenever the input or a slider changes.
     Effect::new(move |_| {
         let current = pixels.get();
-        let degrees = rotation.get();
+        let settings = adjust.get();
         let Some(Ok(model)) = loaded.get() else {
             return;
         };
         let Some(current) = current else { return };
         generation.update_value(|count| *count += 1);
         let ticket = generation.get_value();
-        let key = format!("{}|{}", source.get_untracked(), degrees);
+        let key = format!("{}|{}", source.get_untracked(), settings.to_query());
         leptos::task::spawn_local(async move {
-            let rotated = rotate(&current, degrees);
+            let rotated = settings.apply(&current);
             let started = now_ms();
             let result =
                 engine::logits(&model.model, &model.input, &rotated, &model.engine.device).await;
@@ -159,12 +158,23 @@ pub fn ProbePage() -> impl IntoView {
     // Keep the address in step with the view, so copying it shares exactly this view.
     Effect::new(move |_| {
         let backend = if prefer_cpu { "&backend=cpu" } else { "" };
-        api::replace_query(&format!(
-            "sample={}&rotation={}{backend}",
-            sample.get(),
-            rotation.get()
-        ));
+        let settings = adjust.get().to_query();
+        let settings = if settings.is_empty() {
+            settings
+        } else {
+            format!("&{settings}")
+        };
+        api::replace_query(&format!("sample={}{settings}{backend}", sample.get()));
+        shared_link.set(None);
     });
+    let share = move |_| {
+        let link = web_sys::window().and_then(|window| window.location().href().ok());
+        if let (Some(link), Some(window)) = (link.clone(), web_sys::window()) {
+            // Best effort: the link is also shown to copy by hand.
+            let _ = window.navigator().clipboard().write_text(&link);
+        }
+        shared_link.set(link);
+    };
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the model…"</p> }>
@@ -188,7 +198,7 @@ pub fn ProbePage() -> impl IntoView {
                         <div class="probe">
                             <div>
                                 {move || {
-                                    let src = pixels.get().and_then(|p| png_data_url(&rotate(&p, rotation.get())).ok());
+                                    let src = pixels.get().and_then(|p| png_data_url(&adjust.get().apply(&p)).ok());
                                     view! { <Preview src /> }
                                 }}
                                 <p class="muted" id="source">{move || source.get()}</p>
@@ -204,12 +214,35 @@ pub fn ProbePage() -> impl IntoView {
                                     on:change=move |event| {
                                         if let Ok(index) = event_target_value(&event).parse::<usize>() { sample.set(index) }
                                     } />
-                                <label for="rotation">{move || format!("Rotation: {:.0}°", rotation.get())}</label>
-                                <input id="rotation" type="range" min="-180" max="180" step="1"
-                                    prop:value=move || rotation.get().to_string()
-                                    on:input=move |event| {
-                                        if let Ok(degrees) = event_target_value(&event).parse::<f32>() { rotation.set(degrees) }
-                                    } />
+                                {Adjustments::SLIDERS.iter().map(|slider| {
+                                    let key = slider.key;
+                                    let label = slider.label;
+                                    view! {
+                                        <label for=key>{move || format!("{label}: {}", adjust.get().get(key).unwrap_or_default())}</label>
+                                        <input id=key type="range" min=slider.min.to_string() max=slider.max.to_string() step=slider.step.to_string()
+                                            prop:value=move || adjust.get().get(key).unwrap_or_default().to_string()
+                                            on:input=move |event| {
+                                                if let Ok(value) = event_target_value(&event).parse::<f32>() {
+                                                    adjust.update(|settings| *settings = settings.with(key, value));
+                                                }
+                                            } />
+                                    }
+                                }).collect_view()}
+                                <p>
+                                    <input id="flip" type="checkbox" prop:checked=move || adjust.get().flip
+                                        on:change=move |event| {
+                                            let on = event_target_checked(&event);
+                                            adjust.update(|settings| settings.flip = on);
+                                        } />
+                                    <label for="flip">" Mirror left–right"</label>
+                                    " · "
+                                    <button id="reset" on:click=move |_| adjust.set(Adjustments::default())>"Reset"</button>
+                                    " "
+                                    <button id="share" on:click=share>"Share this view"</button>
+                                </p>
+                                {move || shared_link.get().map(|link| view! {
+                                    <p class="muted">"Link (copied): " <input id="share-link" readonly size="48" prop:value=link /></p>
+                                })}
                                 <label for="upload">"Or your own image (PNG or JPEG)"</label>
                                 <div class=move || if dragging.get() { "drop over" } else { "drop" }
                                     on:dragover=move |event: web_sys::DragEvent| { event.prevent_default(); dragging.set(true); }
