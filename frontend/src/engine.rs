@@ -113,3 +113,38 @@ pub async fn logits(
     data.try_into_vec::<f32>()
         .map_err(|error| format!("unexpected result type: {error:?}"))
 }
+
+/// Logits and penultimate features of many preprocessed images, in one batched pass (one row
+/// per image, in order).
+pub async fn batch(
+    model: &Classifier,
+    input: &InputSpec,
+    images: &[Pixels],
+    device: &Device,
+) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>), String> {
+    let count = images.len();
+    if count == 0 {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let values: Vec<f32> = images
+        .iter()
+        .flat_map(|pixels| normalize(pixels, input))
+        .collect();
+    let tensor = Tensor::<4>::from_data(
+        TensorData::new(values, [count, input.channels, input.height, input.width]),
+        device,
+    );
+    let features = model.features(tensor);
+    let logits = model.head(features.clone());
+    let rows = |data: TensorData| -> Result<Vec<Vec<f32>>, String> {
+        let values = data
+            .try_into_vec::<f32>()
+            .map_err(|error| format!("unexpected result type: {error:?}"))?;
+        let width = values.len() / count;
+        Ok(values.chunks(width.max(1)).map(<[f32]>::to_vec).collect())
+    };
+    let read = |error| format!("reading the result failed: {error:?}");
+    let logits = rows(logits.into_data_async().await.map_err(read)?)?;
+    let features = rows(features.into_data_async().await.map_err(read)?)?;
+    Ok((logits, features))
+}

@@ -195,6 +195,47 @@ async fn check_probe(
         &rotated,
         &format!("sample 0 rotated 90° on {backend}"),
     );
+    // The live invariance curve (all 33 rotations in one batched pass) agrees with the single
+    // forward pass at the slider's 90°, for the class of the untransformed image.
+    let read =
+        "const e = document.querySelector(\"#invariance-curve[data-key='rotation=90|rotation']\");
+                return e ? [e.dataset.original, e.dataset.points] : null;";
+    let mut curve = None;
+    for _ in 0..300 {
+        if let Some([original, points]) = client
+            .execute(read, vec![])
+            .await?
+            .as_array()
+            .map(Vec::as_slice)
+        {
+            curve = Some((
+                original.as_str().unwrap_or_default().parse::<usize>()?,
+                serde_json::from_str::<Vec<(f32, f32, f32)>>(points.as_str().unwrap_or_default())?,
+            ));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (original, points) = curve.context("no invariance curve for rotation")?;
+    assert_eq!(original, memlab_shared::api::argmax(&browser_probabilities));
+    assert_eq!(points.len(), 33);
+    let at_90 = points
+        .iter()
+        .find(|(degrees, _, _)| *degrees == 90.0)
+        .context("the curve has 90°")?;
+    assert!(
+        (at_90.1 - rotated_browser[original]).abs() < 1e-4,
+        "batched {} vs single {} on {backend}",
+        at_90.1,
+        rotated_browser[original]
+    );
+    let at_0 = points
+        .iter()
+        .find(|(degrees, _, _)| *degrees == 0.0)
+        .context("0°")?;
+    assert!(at_0.2 < 1e-4, "no feature distance at 0°: {at_0:?}");
+    let batched = wait_text(client, "#invariance-latency").await?;
+    eprintln!("{backend}: invariance curve: {batched}");
     let latency = wait_text(client, "#latency").await?;
     eprintln!("{backend}: {latency}");
     assert!(latency.contains(" ms"), "{latency}");
@@ -212,6 +253,13 @@ async fn check_probe(
         "7"
     );
     screenshot(client, &format!("probe-{backend}.png")).await?;
+    client
+        .execute(
+            "document.getElementById('invariance').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, &format!("probe-curve-{backend}.png")).await?;
     Ok(backend)
 }
 

@@ -14,7 +14,7 @@ use memlab_shared::transform::Adjustments;
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::components::{Preview, Probabilities};
+use crate::components::{InvarianceCurve, Preview, Probabilities};
 use crate::engine::{self, Engine};
 
 /// A model ready to run in this page.
@@ -74,6 +74,7 @@ pub fn ProbePage() -> impl IntoView {
     );
     let adjust = RwSignal::new(Adjustments::from_query(read_query));
     let shared_link = RwSignal::new(None::<String>);
+    let curve = RwSignal::new(read_query("curve").unwrap_or_else(|| "rotation".to_owned()));
     let source = RwSignal::new(String::new());
     let true_label = RwSignal::new(None::<usize>);
     let pixels = RwSignal::new(None::<Pixels>);
@@ -164,7 +165,16 @@ pub fn ProbePage() -> impl IntoView {
         } else {
             format!("&{settings}")
         };
-        api::replace_query(&format!("sample={}{settings}{backend}", sample.get()));
+        let followed = curve.get();
+        let followed = if followed == "rotation" {
+            String::new()
+        } else {
+            format!("&curve={followed}")
+        };
+        api::replace_query(&format!(
+            "sample={}{settings}{followed}{backend}",
+            sample.get()
+        ));
         shared_link.set(None);
     });
     let share = move |_| {
@@ -281,6 +291,9 @@ pub fn ProbePage() -> impl IntoView {
                                 }}
                             </div>
                         </div>
+                        <InvarianceCurve model=model.model.clone() input=model.input.clone()
+                            device=model.engine.device.clone() pixels adjust curve
+                            class_names=model.experiment.class_names.clone() />
                     }.into_any()
                 }
             })}
