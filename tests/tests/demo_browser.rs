@@ -1000,19 +1000,45 @@ async fn check_probes(app: &TestApp, client: &Client, id: i64) -> anyhow::Result
         .await?;
     let url = format!("/api/experiments/{id}/lie");
     let mut lie = None;
-    for _ in 0..600 {
-        if let Ok(job) = app.get_json::<LieJob>(&url).await
-            && !matches!(job.status, JobStatus::Queued | JobStatus::Running)
-        {
-            lie = Some(
-                job.result
-                    .with_context(|| format!("no generators: {:?}", job.error))?,
-            );
-            break;
+    let mut last = String::from("no job");
+    for attempt in 0..600 {
+        match app.get_json::<LieJob>(&url).await {
+            Ok(job) if !matches!(job.status, JobStatus::Queued | JobStatus::Running) => {
+                lie = Some(
+                    job.result
+                        .with_context(|| format!("no generators: {:?}", job.error))?,
+                );
+                break;
+            }
+            Ok(job) => {
+                last = format!(
+                    "{:?} at {:.0} %: {}",
+                    job.status,
+                    job.progress * 100.0,
+                    job.stage
+                );
+            }
+            Err(_) if attempt == 40 => {
+                // No job 20 s after the click: say what the page shows, then press again.
+                let shown = client
+                    .execute(
+                        "const e = document.querySelector('#lie .error'); return e ? e.textContent : '';",
+                        vec![],
+                    )
+                    .await?;
+                eprintln!(
+                    "no Lie job 20 s after the click (the page says {shown}); clicking again"
+                );
+                wait_for(client, Locator::Id("find-generators"))
+                    .await?
+                    .click()
+                    .await?;
+            }
+            Err(_) => {}
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let lie = lie.context("discovery did not finish within 5 min")?;
+    let lie = lie.with_context(|| format!("discovery did not finish within 5 min ({last})"))?;
     client.goto(&app.url(&format!("/experiments/{id}"))).await?;
     let summary = wait_text(client, "#lie-summary").await?;
     let best = &lie.generators[0];
