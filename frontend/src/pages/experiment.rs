@@ -15,7 +15,7 @@ use crate::components::{
 };
 
 /// Opens the SSE stream of experiment `id`: progress goes to `progress`; an epoch, or a status
-/// other than the one `shown`, bumps `changed` (so the page refetches). The stream is closed
+/// other than the one `shown` (once one is shown), bumps `changed` (so the page refetches). The stream is closed
 /// once the status is final (the server ends it then, and a browser would reconnect every few
 /// seconds and redraw the page each time) and when the page goes away.
 fn listen(
@@ -40,7 +40,9 @@ fn listen(
                     if !matches!(status, JobStatus::Queued | JobStatus::Running) {
                         stream.close();
                     }
-                    if shown() != Some(status) {
+                    // While the first fetch is still on its way it brings the status itself;
+                    // bumping then would only draw the whole page twice.
+                    if shown().is_some_and(|shown| shown != status) {
                         changed.update(|count| *count += 1);
                     }
                 }
