@@ -15,9 +15,9 @@ use crate::components::{
 };
 
 /// Opens the SSE stream of experiment `id`: progress goes to `progress`; an epoch, or a status
-/// other than the one `shown` (once one is shown), bumps `changed` (so the page refetches). The stream is closed
-/// once the status is final (the server ends it then, and a browser would reconnect every few
-/// seconds and redraw the page each time) and when the page goes away.
+/// other than the one `shown` (once one is shown), bumps `changed` (so the page refetches).
+/// The stream is closed once the status is final (the server ends it then, and a browser would
+/// reconnect every few seconds and redraw the page each time) and when the page goes away.
 fn listen(
     id: i64,
     progress: RwSignal<Option<Progress>>,
