@@ -132,15 +132,18 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             checkpoint::save(&data_dir, id, &saved)
                 .map_err(|error| TrainError::Checkpoint(error.to_string()))
         };
-        let mut outcome = training::train_resumable(
-            &dataset,
-            &config,
-            &worker.device,
-            resume.as_ref(),
-            &mut on_event,
-            &mut on_checkpoint,
-            &stop,
-        );
+        let mut train = |from: Option<&Checkpoint>| {
+            training::train_resumable(
+                &dataset,
+                &config,
+                &worker.device,
+                from,
+                &mut on_event,
+                &mut on_checkpoint,
+                &stop,
+            )
+        };
+        let mut outcome = train(resume.as_ref());
         if let Err(TrainError::BadCheckpoint(why)) = &outcome {
             // Nothing was trained yet: start over rather than fail for good.
             tracing::warn!(id, %why, "the checkpoint is unusable; training from the start");
@@ -148,15 +151,7 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             runtime
                 .block_on(db::set_resumed(&worker.pool, id, None, &[]))
                 .map_err(|error| error.to_string())?;
-            outcome = training::train_resumable(
-                &dataset,
-                &config,
-                &worker.device,
-                None,
-                &mut on_event,
-                &mut on_checkpoint,
-                &stop,
-            );
+            outcome = train(None);
         }
         let outcome = match outcome {
             Ok(outcome) => outcome,

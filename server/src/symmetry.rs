@@ -578,16 +578,20 @@ fn score(
     if input.mode == SymmetryMode::FromLabels {
         terms[0] = labels_cost(&after, &labels);
     }
-    let mean = |sums: [f64; 5]| sums.map(|sum| sum / n as f64);
-    let [keep, adversarial, nontriviality, involution, sparsity] = mean(terms);
-    report.objective = Objective::new(
-        input.settings,
-        keep,
-        adversarial,
-        nontriviality,
-        involution,
-        sparsity,
-    );
+    // The terms' sums over the scored images, in `Objective`'s order, as means.
+    let objective = |sums: [f64; 5]| {
+        let [keep, adversarial, nontriviality, involution, sparsity] =
+            sums.map(|sum| sum / n as f64);
+        Objective::new(
+            input.settings,
+            keep,
+            adversarial,
+            nontriviality,
+            involution,
+            sparsity,
+        )
+    };
+    report.objective = objective(terms);
     if let Some(((_, _, identity_accuracy), (_, _, glasses_accuracy))) = &oracle {
         let truths: Vec<usize> = indices
             .iter()
@@ -599,7 +603,6 @@ fn score(
             SymmetryMode::FromPhi => truth_keep / spread_phi,
             SymmetryMode::FromLabels => labels_cost(&truth_after, &labels),
         };
-        let [keep, adversarial, nontriviality, involution, sparsity] = mean(truth_terms);
         report.ground_truth = Some(GroundTruthScore {
             n,
             toggle_rate: agreement(seen_moved, &toggled),
@@ -615,14 +618,7 @@ fn score(
                 &row_argmax(&truth_before, classes),
             ),
             truth_judged_real: truth_real as f64 / n as f64,
-            truth_objective: Objective::new(
-                input.settings,
-                keep,
-                adversarial,
-                nontriviality,
-                involution,
-                sparsity,
-            ),
+            truth_objective: objective(truth_terms),
         });
         tracing::debug!(
             identity_accuracy,

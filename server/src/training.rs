@@ -340,6 +340,22 @@ fn record_error(error: impl std::fmt::Display) -> TrainError {
     TrainError::Checkpoint(error.to_string())
 }
 
+/// A checkpoint of the weights, the initial weights and the optimizer's state (as its
+/// `into_bytes` gave it) at `progress`.
+fn checkpoint<B: std::ops::Deref<Target = [u8]>>(
+    model: &Classifier,
+    initial: &Classifier,
+    optimizer: Result<B, impl std::fmt::Display>,
+    progress: CheckpointProgress,
+) -> Result<Checkpoint, TrainError> {
+    Ok(Checkpoint {
+        model: crate::artifacts::record_bytes(model).map_err(record_error)?,
+        initial: crate::artifacts::record_bytes(initial).map_err(record_error)?,
+        optimizer: optimizer.map_err(record_error)?.to_vec(),
+        progress,
+    })
+}
+
 /// [`train`], going on from `resume` when given (a checkpoint of the same config), and handing
 /// `on_checkpoint` a checkpoint after every epoch but the last. When `stop` says so after a
 /// step, it hands over a checkpoint of that step and returns [`TrainError::Stopped`].
@@ -455,11 +471,11 @@ pub fn train_resumable(
             }
             if stop() {
                 let elapsed = seconds_before + started.elapsed().as_secs_f64();
-                on_checkpoint(Checkpoint {
-                    model: crate::artifacts::record_bytes(&model).map_err(record_error)?,
-                    initial: crate::artifacts::record_bytes(&initial).map_err(record_error)?,
-                    optimizer: optimizer.into_bytes().map_err(record_error)?.to_vec(),
-                    progress: CheckpointProgress {
+                on_checkpoint(checkpoint(
+                    &model,
+                    &initial,
+                    optimizer.into_bytes(),
+                    CheckpointProgress {
                         epochs_done: epoch - 1,
                         augmenter: augmenter.as_ref().map(Augmenter::state),
                         curves: curves.clone(),
@@ -467,7 +483,7 @@ pub fn train_resumable(
                         step: step + 1,
                         partial: (loss_sum, correct, seen),
                     },
-                })?;
+                )?)?;
                 return Err(TrainError::Stopped(format!(
                     "stopped after step {} of {steps_per_epoch} in epoch {epoch}",
                     step + 1
@@ -499,11 +515,11 @@ pub fn train_resumable(
             break;
         }
         if epoch < config.epochs {
-            on_checkpoint(Checkpoint {
-                model: crate::artifacts::record_bytes(&model).map_err(record_error)?,
-                initial: crate::artifacts::record_bytes(&initial).map_err(record_error)?,
-                optimizer: optimizer.into_bytes().map_err(record_error)?.to_vec(),
-                progress: CheckpointProgress {
+            on_checkpoint(checkpoint(
+                &model,
+                &initial,
+                optimizer.into_bytes(),
+                CheckpointProgress {
                     epochs_done: epoch,
                     augmenter: augmenter.as_ref().map(Augmenter::state),
                     curves: curves.clone(),
@@ -511,7 +527,7 @@ pub fn train_resumable(
                     step: 0,
                     partial: (0.0, 0, 0),
                 },
-            })?;
+            )?)?;
         }
     }
 

@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use memlab_server::app::app;
 use memlab_server::state::AppState;
 use memlab_shared::analysis::AnalysisJob;
 use memlab_shared::api::{DatasetInfo, ErrorBody, Experiment, Health, JobStatus, Prediction};
@@ -19,25 +17,8 @@ use memlab_shared::studies::Study;
 use memlab_shared::symmetry::SymmetryJob;
 use memlab_shared::transform::TransformKind;
 use serde::de::DeserializeOwned;
-use tower::ServiceExt;
 
-use common::{bright_png, toy_config, toy_state};
-
-async fn send(state: &AppState, request: Request<Body>) -> (StatusCode, Vec<u8>) {
-    let response = app(state.clone())
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    (status, body)
-}
+use common::{bright_png, send, toy_config, toy_state};
 
 async fn get(state: &AppState, uri: &str) -> (StatusCode, Vec<u8>) {
     send(

@@ -7,13 +7,10 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use memlab_server::app::app;
 use memlab_server::state::AppState;
 use memlab_shared::api::{ErrorBody, Experiment, JobStatus};
-use tower::ServiceExt;
 
-use common::{ADMIN_TOKEN, bright_png, toy_config, toy_state};
+use common::{ADMIN_TOKEN, bright_png, send, toy_config, toy_state};
 
 /// Every (method, path) the router of `app.rs` serves under `/api`.
 fn routes() -> Vec<(Method, String)> {
@@ -73,7 +70,8 @@ fn body_for(method: &Method, path: &str) -> (Option<&'static str>, Vec<u8>) {
     json(serde_json::json!({}))
 }
 
-async fn send(
+/// The route's request, with `token` as the bearer token when given.
+async fn request(
     state: &AppState,
     method: &Method,
     path: &str,
@@ -87,18 +85,7 @@ async fn send(
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
-    let response = app(state.clone())
-        .oneshot(request.body(Body::from(body)).expect("request"))
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, bytes.to_vec())
+    send(state, request.body(Body::from(body)).expect("request")).await
 }
 
 fn kind(body: &[u8]) -> String {
@@ -146,7 +133,7 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
             .replace("{index}", "0");
         let is_write = memlab_server::admin::writes(method, &path);
         writes += usize::from(is_write);
-        let (status, body) = send(&state, method, &path, None).await;
+        let (status, body) = request(&state, method, &path, None).await;
         let refused = status == StatusCode::FORBIDDEN && kind(&body) == "read_only";
         if is_write != refused {
             wrong.push(format!(
@@ -154,11 +141,11 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
                 kind(&body)
             ));
         }
-        let (status, body) = send(&state, method, &path, Some("not-the-admin-token")).await;
+        let (status, body) = request(&state, method, &path, Some("not-the-admin-token")).await;
         if status != StatusCode::UNAUTHORIZED || kind(&body) != "invalid_token" {
             wrong.push(format!("{method} {path} with a wrong token: {status}"));
         }
-        let (status, body) = send(&state, method, &path, Some(ADMIN_TOKEN)).await;
+        let (status, body) = request(&state, method, &path, Some(ADMIN_TOKEN)).await;
         if status == StatusCode::FORBIDDEN
             || status == StatusCode::UNAUTHORIZED
             || status.is_server_error()
@@ -173,7 +160,7 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
     // The write routes: create a run, start each analysis, create a study, resume.
     assert_eq!(writes, 7, "{writes} write routes of {routes:?}");
     // The admin's run was really created.
-    let (status, body) = send(&state, &Method::GET, "/api/experiments", None).await;
+    let (status, body) = request(&state, &Method::GET, "/api/experiments", None).await;
     assert_eq!(status, StatusCode::OK);
     let listed: Vec<Experiment> = serde_json::from_slice(&body).expect("list");
     assert_eq!(listed.len(), 2, "the admin's POST created a run");

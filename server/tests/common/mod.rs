@@ -4,11 +4,16 @@
 
 use std::path::Path;
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use burn::prelude::Device;
+use http_body_util::BodyExt;
 use memlab_server::ServeOptions;
+use memlab_server::app::app;
 use memlab_server::state::AppState;
 use memlab_shared::api::{ExperimentConfig, ModelKind, OptimizerKind};
 use memlab_shared::preprocess::Pixels;
+use tower::ServiceExt;
 
 /// Side of the toy images.
 pub const SIDE: usize = 16;
@@ -74,4 +79,21 @@ pub async fn toy_state(root: &Path, read_only: bool) -> AppState {
     })
     .await
     .expect("state")
+}
+
+/// Sends `request` through `app(state)` (no socket) and returns the status and body.
+pub async fn send(state: &AppState, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let response = app(state.clone())
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, body)
 }
