@@ -44,6 +44,7 @@ pub fn demo_config(settings: &DemoSettings) -> ExperimentConfig {
         randomization: Default::default(),
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
+        patches: Default::default(),
     }
 }
 

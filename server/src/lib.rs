@@ -11,6 +11,7 @@
 //!   [`lie`]: which affine generators a model is invariant to.
 //! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
 //! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
+//! - [`patches`]: whitened-patch models and the geometry of patch sets.
 //! - [`demo`]: the hosted-demo default experiment; [`studies`]: grids of runs.
 //! - [`bounds`]: the mathematics of generalization bounds and the panel; [`bound_jobs`]: panel
 //!   jobs; [`analysis`]: how analyses of finished runs run in the background.
@@ -37,6 +38,7 @@ pub mod jobs;
 pub mod lie;
 pub mod linalg;
 pub mod oracles;
+pub mod patches;
 pub mod posterior;
 pub mod probes;
 pub mod routes;

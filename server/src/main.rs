@@ -14,7 +14,7 @@ use memlab_server::demo::DemoSettings;
 use memlab_server::{ServeOptions, artifacts, bound_jobs, db, lie, probes, symmetry, training};
 use memlab_shared::api::{
     Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, ModelKind,
-    OptimizerKind, Randomization, TrainingEvent,
+    OptimizerKind, PatchSettings, Randomization, TrainingEvent,
 };
 use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
 use memlab_shared::lie::{CANONICAL, LieRequest};
@@ -46,6 +46,41 @@ enum Command {
     Symmetry(SymmetryArgs),
     /// Find the affine generators a finished experiment's model is invariant to.
     Lie(LieArgs),
+    /// The geometry of a data set's patches: PCA spectra and intrinsic dimension per size.
+    Geometry(GeometryArgs),
+}
+
+#[derive(Debug, Args)]
+struct GeometryArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Data set name.
+    #[arg(long, default_value = "mnist")]
+    dataset: String,
+    /// Smallest patch side.
+    #[arg(long, default_value_t = 3)]
+    min_patch: usize,
+    /// Largest patch side.
+    #[arg(long, default_value_t = 9)]
+    max_patch: usize,
+    /// Patches drawn per side (distinct ones enter the nearest-neighbour estimators).
+    #[arg(long, default_value_t = 4000)]
+    patches: usize,
+    /// Training images the patches are drawn from (the first ones).
+    #[arg(long, default_value_t = 10_000)]
+    images: usize,
+    /// Whitening regularizer ε.
+    #[arg(long, default_value_t = 1e-3)]
+    whitening: f64,
+    /// Levina–Bickel neighbours.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// Seed of the draws.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the full result (spectra included) as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +291,27 @@ struct TrainArgs {
     /// Augmentation: mirror each training image left–right with probability 1/2.
     #[arg(long)]
     augment_flip: bool,
+    /// Patch model: patch side p.
+    #[arg(long, default_value_t = PatchSettings::default().patch)]
+    patch_size: usize,
+    /// Patch model: dictionary size Q.
+    #[arg(long, default_value_t = PatchSettings::default().atoms)]
+    atoms: usize,
+    /// Patch model: atoms marked per patch, k (default 0.4 Q).
+    #[arg(long)]
+    neighbors: Option<usize>,
+    /// Patch model: marks are averaged over a grid × grid of regions.
+    #[arg(long, default_value_t = PatchSettings::default().grid)]
+    grid: usize,
+    /// Patch model: whitening regularizer ε.
+    #[arg(long, default_value_t = 1e-3)]
+    whitening: f64,
+    /// Patch model: no whitening (W = I).
+    #[arg(long)]
+    no_whitening: bool,
+    /// Patch model: training images the whitening and the atoms come from.
+    #[arg(long, default_value_t = PatchSettings::default().dictionary_images)]
+    dictionary_images: usize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -270,6 +326,7 @@ enum InputsArg {
 enum ModelArg {
     Mlp,
     Lenet,
+    Patches,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -349,6 +406,59 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn geometry_command(args: GeometryArgs) -> anyhow::Result<()> {
+    use memlab_server::patches::geometry::{GeometrySettings, patch_geometry};
+    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let dataset = catalog.get(&args.dataset)?;
+    let spec = &dataset.info.input;
+    let side = spec.height.min(spec.width);
+    if args.min_patch < 1 || args.min_patch > args.max_patch || args.max_patch > side {
+        bail!("patch sides must satisfy 1 ≤ min ≤ max ≤ {side}");
+    }
+    if args.k < 3 || args.patches < args.k + 1 {
+        bail!("k must be at least 3 and below the number of patches");
+    }
+    let images: Vec<usize> = (0..args.images.min(dataset.train.len()).max(1)).collect();
+    let settings = GeometrySettings {
+        sizes: (args.min_patch..=args.max_patch).collect(),
+        count: args.patches,
+        epsilon: args.whitening,
+        k: args.k,
+        seed: args.seed,
+    };
+    let started = std::time::Instant::now();
+    let result = patch_geometry(&dataset.train, spec, &images, &settings);
+    let show = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
+    println!(
+        "{} patches from {} images of {}; ε = {}, Levina–Bickel k = {}",
+        args.patches,
+        images.len(),
+        args.dataset,
+        args.whitening,
+        args.k
+    );
+    println!("  p   dim  PCs(90%)  distinct  TwoNN raw  MLE raw  TwoNN white  MLE white");
+    for g in &result {
+        println!(
+            "{:>3} {:>5} {:>9} {:>9} {:>10} {:>8} {:>12} {:>10}",
+            g.patch,
+            g.spectrum.len(),
+            g.components_90,
+            g.raw.points,
+            show(g.raw.two_nn),
+            show(g.raw.levina_bickel),
+            show(g.whitened.two_nn),
+            show(g.whitened.levina_bickel)
+        );
+    }
+    println!("({:.1} s)", started.elapsed().as_secs_f64());
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&result)?)?;
+        println!("spectra written to {}", path.display());
+    }
+    Ok(())
+}
+
 async fn train(args: TrainArgs) -> anyhow::Result<()> {
     let (device, device_name) = choose_device(args.common.device)?;
     let config = ExperimentConfig {
@@ -357,6 +467,7 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
         model: match args.model {
             ModelArg::Mlp => ModelKind::Mlp,
             ModelArg::Lenet => ModelKind::Lenet,
+            ModelArg::Patches => ModelKind::Patches,
         },
         n_train: args.n_train,
         epochs: args.epochs,
@@ -382,6 +493,18 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
             translation: args.augment_translation,
             scale: args.augment_scale,
             horizontal_flip: args.augment_flip,
+        },
+        patches: if matches!(args.model, ModelArg::Patches) {
+            PatchSettings {
+                patch: args.patch_size,
+                atoms: args.atoms,
+                neighbors: args.neighbors,
+                grid: args.grid,
+                whitening: (!args.no_whitening).then_some(args.whitening),
+                dictionary_images: args.dictionary_images,
+            }
+        } else {
+            PatchSettings::default()
         },
     };
     let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
@@ -447,6 +570,9 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
         "done in {:.1} s: train accuracy {:.4}, test accuracy {:.4} ({} parameters)",
         metrics.train_seconds, metrics.train_accuracy, metrics.test_accuracy, metrics.n_parameters
     );
+    if config.model == ModelKind::Patches {
+        return Ok(());
+    }
     // Inference throughput of the trained network on the test split (what bench/pytorch.sh
     // compares): one warm-up pass, then a timed one.
     let spec = &dataset.info.input;
@@ -856,6 +982,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Probe(args) => probe(args).await,
         Command::Symmetry(args) => symmetry(args).await,
         Command::Lie(args) => lie_command(args).await,
+        Command::Geometry(args) => geometry_command(args),
     }
 }
 

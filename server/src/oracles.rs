@@ -107,6 +107,7 @@ pub fn load_or_train(
         randomization: Default::default(),
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
+        patches: Default::default(),
     };
     let outcome = training::train(&dataset, &run, device, &mut |_| {})
         .map_err(|error| format!("training the {} oracle: {error}", oracle.name()))?;

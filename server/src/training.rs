@@ -10,10 +10,11 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::prelude::*;
 use memlab_shared::api::{
-    EpochMetrics, ExperimentConfig, FinalMetrics, ModelKind, OptimizerKind, Progress, TrainingEvent,
+    EpochMetrics, ExperimentConfig, FinalMetrics, ModelKind, OptimizerKind, PatchSettings,
+    Progress, TrainingEvent,
 };
 use memlab_shared::limits;
-use memlab_shared::model::{Classifier, ClassifierConfig, LeNetConfig, MlpConfig};
+use memlab_shared::model::{Classifier, ClassifierConfig, LeNetConfig, MlpConfig, PatchNetConfig};
 use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 
 use serde::{Deserialize, Serialize};
@@ -60,8 +61,12 @@ pub struct TrainOutcome {
 }
 
 /// The architecture an experiment asks for on a data set of this input and class count.
-pub fn model_config(kind: ModelKind, input: &InputSpec, num_classes: usize) -> ClassifierConfig {
-    match kind {
+pub fn model_config(
+    config: &ExperimentConfig,
+    input: &InputSpec,
+    num_classes: usize,
+) -> ClassifierConfig {
+    match config.model {
         ModelKind::Mlp => {
             ClassifierConfig::Mlp(MlpConfig::new(input.len(), vec![256, 256], num_classes))
         }
@@ -71,6 +76,23 @@ pub fn model_config(kind: ModelKind, input: &InputSpec, num_classes: usize) -> C
             input.width,
             num_classes,
         )),
+        ModelKind::Patches => {
+            let settings = &config.patches;
+            ClassifierConfig::Patches(
+                PatchNetConfig::new(
+                    input.channels,
+                    input.height,
+                    input.width,
+                    num_classes,
+                    settings.patch,
+                    settings.atoms,
+                    settings.neighbors(),
+                    settings.grid,
+                    settings.dictionary_images,
+                )
+                .with_whitening(settings.whitening),
+            )
+        }
     }
 }
 
@@ -106,10 +128,75 @@ pub fn validate(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), Trai
     let input = &dataset.info.input;
     crate::data::augment::validate(&config.augmentation, input.width.min(input.height))
         .map_err(TrainError::Invalid)?;
+    if config.model == ModelKind::Patches {
+        validate_patches(config, dataset).map_err(TrainError::Invalid)?;
+    } else if config.patches != PatchSettings::default() {
+        return invalid(format!(
+            "patches settings apply to model \"patches\" only, not \"{}\"",
+            config.model.label().to_lowercase()
+        ));
+    }
     if config.model == ModelKind::Lenet && (input.height < 12 || input.width < 12) {
         return invalid(format!(
             "lenet needs images of at least 12×12, '{}' has {}×{}",
             dataset.info.name, input.height, input.width
+        ));
+    }
+    Ok(())
+}
+
+/// The patch model's settings against the data set it would train on.
+fn validate_patches(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), String> {
+    let settings = &config.patches;
+    let input = &dataset.info.input;
+    let side = input.height.min(input.width);
+    limits::PATCH_SIZE
+        .up_to(side.min(limits::PATCH_SIZE.max))
+        .check(settings.patch)?;
+    limits::PATCH_ATOMS.check(settings.atoms)?;
+    limits::Range::closed("patches.neighbors", 1, settings.atoms - 1)
+        .check(settings.neighbors())?;
+    let map = side + 1 - settings.patch;
+    limits::PATCH_GRID
+        .up_to(map.min(limits::PATCH_GRID.max))
+        .check(settings.grid)?;
+    if let Some(epsilon) = settings.whitening {
+        limits::PATCH_WHITENING.check(epsilon)?;
+    }
+    let n_train = config
+        .n_train
+        .unwrap_or(dataset.train.len())
+        .min(dataset.train.len());
+    limits::Range::closed(
+        "patches.dictionary_images",
+        1,
+        n_train.saturating_sub(1).max(1),
+    )
+    .check(settings.dictionary_images)?;
+    if !config.augmentation.is_none() {
+        return Err(
+            "the patch model encodes each image once and trains its head on the \
+                    encodings: augmentation is not available for it"
+                .into(),
+        );
+    }
+    let bytes = [
+        n_train + dataset.test.len(),
+        2,
+        settings.atoms,
+        settings.grid,
+        settings.grid,
+        4,
+    ]
+    .iter()
+    .map(|&n| n as u64)
+    .product::<u64>();
+    if bytes > limits::MAX_PATCH_ENCODING_BYTES {
+        return Err(format!(
+            "the encodings would take {:.1} GiB of memory (at most {} GiB): fewer atoms, a \
+             smaller grid or fewer training images",
+            bytes as f64 / f64::from(1u32 << 30),
+            limits::MAX_PATCH_ENCODING_BYTES >> 30
         ));
     }
     Ok(())
@@ -372,7 +459,15 @@ pub fn train_resumable(
     let started = Instant::now();
     let dataset = &*crate::data::randomize::for_run(dataset, config);
     let spec = &dataset.info.input;
-    let model_config = model_config(config.model, spec, dataset.info.class_names.len());
+    let model_config = model_config(config, spec, dataset.info.class_names.len());
+    if let ClassifierConfig::Patches(net_config) = &model_config {
+        if resume.is_some() {
+            return Err(TrainError::BadCheckpoint(
+                "patch runs keep no checkpoint".into(),
+            ));
+        }
+        return crate::patches::train::train(dataset, config, net_config, device, on_event, stop);
+    }
     let autodiff = device.clone().autodiff();
     let mut model = seeded_init(&model_config, &autodiff, config.seed);
     let mut initial = model.valid();
@@ -610,6 +705,7 @@ mod tests {
             randomization: Default::default(),
             stop_at_train_accuracy: None,
             augmentation: Default::default(),
+            patches: Default::default(),
         };
         assert!(validate(&good, &dataset).is_ok());
         let check = |config: ExperimentConfig, needle: &str| {

@@ -141,6 +141,7 @@ fn config(name: &str, n_train: usize, epochs: usize) -> ExperimentConfig {
         randomization: Default::default(),
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
+        patches: Default::default(),
     }
 }
 

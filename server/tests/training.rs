@@ -334,3 +334,133 @@ fn memlab_e2e_datasets_dir() -> std::path::PathBuf {
                 .join(".cache/memlab/datasets")
         })
 }
+
+/// A whitened-patch run: only the head moves; the accuracies it reports from its fast
+/// encoding are those of the network's own forward pass (`topk` on the device); the saved
+/// record restores the same network, fixed encoder included.
+#[test]
+fn a_patch_run_trains_its_head_on_the_networks_encoding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = toy_catalog(dir.path()).get("toy").expect("toy");
+    let device = Device::flex();
+    let config = ExperimentConfig {
+        model: memlab_shared::api::ModelKind::Patches,
+        epochs: 12,
+        patches: memlab_shared::api::PatchSettings {
+            patch: 4,
+            atoms: 16,
+            grid: 2,
+            dictionary_images: 20,
+            ..Default::default()
+        },
+        ..common::toy_config(3)
+    };
+    let mut progress = 0;
+    let outcome = train(&dataset, &config, &device, &mut |event| {
+        if let TrainingEvent::Progress(p) = event {
+            progress += 1;
+            assert!((0.0..=1.0).contains(&p.fraction));
+        }
+    })
+    .expect("train");
+    assert!(progress >= 12, "progress events: {progress}");
+    assert_eq!(outcome.curves.len(), 12);
+    assert_eq!(outcome.metrics.train_accuracy, 1.0, "{:?}", outcome.metrics);
+    let spec = &dataset.info.input;
+    let (_, test_accuracy) = memlab_server::training::evaluate(
+        &outcome.model,
+        &dataset.test,
+        spec,
+        dataset.test.len(),
+        &device,
+    );
+    assert_eq!(test_accuracy, outcome.metrics.test_accuracy);
+    let (_, train_accuracy) = memlab_server::training::evaluate(
+        &outcome.model,
+        &dataset.train,
+        spec,
+        dataset.train.len(),
+        &device,
+    );
+    assert_eq!(train_accuracy, outcome.metrics.train_accuracy);
+    // Only the head differs between the initial and the trained network.
+    let (trained, initial) = (parameters(&outcome.model), parameters(&outcome.initial));
+    assert_eq!(trained.len(), initial.len());
+    for ((name, after), (_, before)) in trained.iter().zip(&initial) {
+        assert_eq!(name.starts_with("head"), after != before, "{name}");
+    }
+    // The record round trip keeps the fixed encoder.
+    let card = ModelCard {
+        model: outcome.model_config.clone(),
+        input: spec.clone(),
+        class_names: dataset.info.class_names.clone(),
+    };
+    let restored = load_model(
+        &card,
+        &record_bytes(&outcome.model).expect("bytes"),
+        &device,
+    )
+    .expect("load");
+    assert_eq!(parameters(&restored), trained);
+    // Settings for another model are refused, as are bad ones.
+    let invalid = |config: ExperimentConfig| match train(&dataset, &config, &device, &mut |_| {}) {
+        Err(TrainError::Invalid(message)) => message,
+        other => panic!("expected a refusal, got {:?}", other.map(|o| o.metrics)),
+    };
+    let message = invalid(ExperimentConfig {
+        model: memlab_shared::api::ModelKind::Mlp,
+        ..config.clone()
+    });
+    assert!(message.contains("model \"patches\" only"), "{message}");
+    for (patches, field) in [
+        (
+            memlab_shared::api::PatchSettings {
+                patch: 17,
+                ..config.patches
+            },
+            "patches.patch",
+        ),
+        (
+            memlab_shared::api::PatchSettings {
+                neighbors: Some(16),
+                ..config.patches
+            },
+            "patches.neighbors",
+        ),
+        (
+            memlab_shared::api::PatchSettings {
+                grid: 14,
+                ..config.patches
+            },
+            "patches.grid",
+        ),
+        (
+            memlab_shared::api::PatchSettings {
+                dictionary_images: 1000,
+                ..config.patches
+            },
+            "patches.dictionary_images",
+        ),
+        (
+            memlab_shared::api::PatchSettings {
+                whitening: Some(-1.0),
+                ..config.patches
+            },
+            "patches.whitening",
+        ),
+    ] {
+        let message = invalid(ExperimentConfig {
+            patches,
+            ..config.clone()
+        });
+        assert!(message.contains(field), "{field}: {message}");
+    }
+    let message = invalid(ExperimentConfig {
+        augmentation: Augmentation {
+            rotation: 10.0,
+            ..Default::default()
+        },
+        ..config.clone()
+    });
+    assert!(message.contains("augmentation"), "{message}");
+}

@@ -35,6 +35,9 @@ pub enum ModelKind {
     Mlp,
     /// A LeNet-5 style CNN.
     Lenet,
+    /// Whitened patches, a fixed k-nearest-atom encoding, a linear head (Thiry et al. 2021);
+    /// its settings are [`ExperimentConfig::patches`].
+    Patches,
 }
 
 impl ModelKind {
@@ -43,6 +46,7 @@ impl ModelKind {
         match self {
             Self::Mlp => "MLP",
             Self::Lenet => "LeNet",
+            Self::Patches => "Patches",
         }
     }
 }
@@ -91,6 +95,52 @@ pub struct ExperimentConfig {
     /// Random transforms of each training image each time it is drawn; none by default.
     #[serde(default)]
     pub augmentation: Augmentation,
+    /// The whitened-patch model's settings (model `patches` only).
+    #[serde(default)]
+    pub patches: PatchSettings,
+}
+
+/// The whitened-patch model (Thiry, Arbel, Belilovsky & Oyallon 2021): p×p patches, ZCA
+/// whitening (Σ + εI)^{-1/2}, Q atoms drawn from the first `dictionary_images` training images,
+/// each patch marked by its k nearest atoms (and its negative's), marks averaged over a grid,
+/// then a linear head. Only the head trains.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PatchSettings {
+    /// Patch side p.
+    pub patch: usize,
+    /// Dictionary size Q.
+    pub atoms: usize,
+    /// Atoms marked per patch, k; 0.4 Q (the authors' choice) when absent.
+    pub neighbors: Option<usize>,
+    /// The marks are averaged over `grid × grid` regions of the image.
+    pub grid: usize,
+    /// The whitening regularizer ε (on normalized pixels); `null`: no whitening.
+    pub whitening: Option<f64>,
+    /// How many of the first training images the whitening and the atoms come from. Bounds on
+    /// the model are about the other training images only.
+    pub dictionary_images: usize,
+}
+
+impl Default for PatchSettings {
+    fn default() -> Self {
+        Self {
+            patch: 5,
+            atoms: 256,
+            neighbors: None,
+            grid: 2,
+            whitening: Some(1e-3),
+            dictionary_images: 1000,
+        }
+    }
+}
+
+impl PatchSettings {
+    /// k: `neighbors`, or 0.4 Q rounded (at least 1).
+    pub fn neighbors(&self) -> usize {
+        self.neighbors
+            .unwrap_or_else(|| ((self.atoms as f64 * 0.4).round() as usize).max(1))
+    }
 }
 
 /// Data augmentation: every time a training image is drawn, it is moved by a random affine map

@@ -144,6 +144,17 @@ pub const AUGMENT_TRANSLATION: Range<f64> =
 /// Largest relative zoom of augmentation.
 pub const AUGMENT_SCALE: Range<f64> = Range::closed("augmentation.scale", 0.0, 0.9);
 
+/// Patch model: patch side p (also at most the image's side).
+pub const PATCH_SIZE: Range<usize> = Range::closed("patches.patch", 1, 16).in_unit("pixels");
+/// Patch model: dictionary size Q.
+pub const PATCH_ATOMS: Range<usize> = Range::closed("patches.atoms", 2, 8192);
+/// Patch model: the grid side (also at most the side of the map of patch positions).
+pub const PATCH_GRID: Range<usize> = Range::closed("patches.grid", 1, 8);
+/// Patch model: the whitening regularizer ε.
+pub const PATCH_WHITENING: Range<f64> = Range::closed("patches.whitening", 0.0, 100.0);
+/// Patch model: the encodings of a run's training and test images are held in memory.
+pub const MAX_PATCH_ENCODING_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
 // Studies.
 
 /// Member runs of one study.

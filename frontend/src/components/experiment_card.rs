@@ -28,10 +28,14 @@ pub fn ExperimentCard(experiment: Experiment) -> impl IntoView {
             </p>
             {progress.map(|progress| view! {
                 <ProgressBar fraction=progress.fraction />
-                <p class="muted">{format!(
-                    "epoch {}/{} · loss {:.3} · {:.0} img/s",
-                    progress.epoch, progress.epochs, progress.loss, progress.images_per_second
-                )}</p>
+                <p class="muted">{if progress.step == 0 {
+                    format!("encoding patches · {:.0} img/s", progress.images_per_second)
+                } else {
+                    format!(
+                        "epoch {}/{} · loss {:.3} · {:.0} img/s",
+                        progress.epoch, progress.epochs, progress.loss, progress.images_per_second
+                    )
+                }}</p>
             })}
             {accuracy.map(|text| view! { <p class="accuracy">{text}</p> })}
             {experiment.study_id.map(|study| view! {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use memlab_shared::api::{
     Augmentation, DatasetInfo, Experiment, ExperimentConfig, InputRandomization, ModelKind,
-    OptimizerKind, Randomization,
+    OptimizerKind, PatchSettings, Randomization,
 };
 
 use crate::api;
@@ -41,6 +41,12 @@ struct Form {
     translation: String,
     scale: String,
     flip: bool,
+    patch: String,
+    atoms: String,
+    neighbors: String,
+    grid: String,
+    whitening: String,
+    dictionary_images: String,
 }
 
 /// Reads the form into a config, or says which field is not a number.
@@ -57,10 +63,30 @@ fn config_from(form: Form) -> Result<ExperimentConfig, String> {
     };
     Ok(ExperimentConfig {
         name: None,
-        model: if form.model == "mlp" {
-            ModelKind::Mlp
+        model: match form.model.as_str() {
+            "mlp" => ModelKind::Mlp,
+            "patches" => ModelKind::Patches,
+            _ => ModelKind::Lenet,
+        },
+        patches: if form.model == "patches" {
+            PatchSettings {
+                patch: whole("patch side", &form.patch)?,
+                atoms: whole("atoms", &form.atoms)?,
+                neighbors: if form.neighbors.trim().is_empty() {
+                    None
+                } else {
+                    Some(whole("neighbours k", &form.neighbors)?)
+                },
+                grid: whole("grid", &form.grid)?,
+                whitening: if form.whitening.trim().is_empty() {
+                    None
+                } else {
+                    Some(number("whitening ε", &form.whitening)?)
+                },
+                dictionary_images: whole("dictionary images", &form.dictionary_images)?,
+            }
         } else {
-            ModelKind::Lenet
+            PatchSettings::default()
         },
         n_train: if form.n_train.trim().is_empty() {
             None
@@ -122,6 +148,18 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
     let translation = RwSignal::new("0".to_owned());
     let scale = RwSignal::new("0".to_owned());
     let flip = RwSignal::new(false);
+    let defaults = PatchSettings::default();
+    let patch = RwSignal::new(defaults.patch.to_string());
+    let atoms = RwSignal::new(defaults.atoms.to_string());
+    let neighbors = RwSignal::new(String::new());
+    let grid = RwSignal::new(defaults.grid.to_string());
+    let whitening = RwSignal::new(
+        defaults
+            .whitening
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
+    );
+    let dictionary_images = RwSignal::new(defaults.dictionary_images.to_string());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     // Taken while the component is built: the router's context is not reachable from a task.
@@ -144,6 +182,12 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
             translation: translation.get_untracked(),
             scale: scale.get_untracked(),
             flip: flip.get_untracked(),
+            patch: patch.get_untracked(),
+            atoms: atoms.get_untracked(),
+            neighbors: neighbors.get_untracked(),
+            grid: grid.get_untracked(),
+            whitening: whitening.get_untracked(),
+            dictionary_images: dictionary_images.get_untracked(),
         });
         let config = match config {
             Ok(config) => config,
@@ -178,7 +222,19 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
             <select id="model" on:change=move |event| model.set(event_target_value(&event))>
                 <option value="lenet">"LeNet (CNN)"</option>
                 <option value="mlp">"MLP (2 × 256)"</option>
+                <option value="patches">"Whitened patches (Thiry et al. 2021)"</option>
             </select>
+            <Show when=move || model.get() == "patches">
+                <fieldset id="patch-settings">
+                    <legend>"Whitened-patch model: only the linear head trains"</legend>
+                    <NumberField id="patch" label="Patch side p" value=patch step="1" />
+                    <NumberField id="atoms" label="Dictionary atoms Q" value=atoms step="1" />
+                    <NumberField id="neighbors" label="Nearest atoms marked k (empty: 0.4 Q)" value=neighbors step="1" />
+                    <NumberField id="grid" label="Pooling grid (side)" value=grid step="1" />
+                    <NumberField id="whitening" label="Whitening ε (empty: no whitening)" value=whitening step="any" />
+                    <NumberField id="dictionary_images" label="Dictionary images (the first ones; bounds use the rest)" value=dictionary_images step="1" />
+                </fieldset>
+            </Show>
             <label for="optimizer">"Optimizer"</label>
             <select id="optimizer" on:change=move |event| optimizer.set(event_target_value(&event))>
                 <option value="adam">"Adam"</option>

@@ -156,8 +156,14 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
                 {move || match progress.get().or_else(|| experiment.progress.clone()) {
                     Some(p) => view! {
                         <ProgressBar fraction=p.fraction />
-                        <p>{format!("epoch {}/{} · step {}/{} · loss {:.4} · accuracy {:.4} · {:.0} images/s",
-                            p.epoch, p.epochs, p.step, p.steps_per_epoch, p.loss, p.accuracy, p.images_per_second)}</p>
+                        <p>{if p.step == 0 {
+                            // A patch run's first phase: every image through the fixed encoder.
+                            format!("encoding the images through the patch dictionary · {:.0} images/s",
+                                p.images_per_second)
+                        } else {
+                            format!("epoch {}/{} · step {}/{} · loss {:.4} · accuracy {:.4} · {:.0} images/s",
+                                p.epoch, p.epochs, p.step, p.steps_per_epoch, p.loss, p.accuracy, p.images_per_second)
+                        }}</p>
                     }.into_any(),
                     None => view! { <p class="muted">"Starting…"</p> }.into_any(),
                 }}

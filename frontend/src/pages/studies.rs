@@ -155,6 +155,7 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 optimizer: OptimizerKind::Adam,
                 randomization: Randomization::default(),
                 augmentation: Default::default(),
+                patches: Default::default(),
                 stop_at_train_accuracy: if stop.trim().is_empty() {
                     None
                 } else {

@@ -199,6 +199,14 @@ impl Network {
                     dense_layer("head", &model.head, &init.head, Activation::Identity),
                 ]
             }
+            (Classifier::Patches(_), _) => {
+                return Err(
+                    "the bound panel does not cover the whitened-patch model yet: \
+                            its bounds on the fixed encoding (with the dictionary split) are \
+                            still to be built"
+                        .into(),
+                );
+            }
             _ => return Err("the initial weights belong to another architecture".into()),
         };
         Ok(Self { input, layers })

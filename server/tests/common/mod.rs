@@ -57,6 +57,7 @@ pub fn toy_config(seed: u64) -> ExperimentConfig {
         randomization: Default::default(),
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
+        patches: Default::default(),
     }
 }
 

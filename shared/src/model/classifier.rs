@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{LeNet, LeNetConfig, Mlp, MlpConfig};
+use super::{LeNet, LeNetConfig, Mlp, MlpConfig, PatchNet, PatchNetConfig};
 
 /// Which architecture to build, with its hyper-parameters (saved next to the weights).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -13,6 +13,8 @@ pub enum ClassifierConfig {
     Mlp(MlpConfig),
     /// A LeNet-5 style CNN.
     Lenet(LeNetConfig),
+    /// Whitened patches, a fixed dictionary encoding, and a linear head.
+    Patches(PatchNetConfig),
 }
 
 /// A trained or freshly initialized classifier of any supported architecture.
@@ -24,6 +26,8 @@ pub enum Classifier {
     Mlp(Mlp),
     /// A LeNet-5 style CNN.
     LeNet(LeNet),
+    /// Whitened patches, a fixed dictionary encoding, and a linear head.
+    Patches(PatchNet),
 }
 
 impl ClassifierConfig {
@@ -32,6 +36,7 @@ impl ClassifierConfig {
         match self {
             Self::Mlp(config) => Classifier::Mlp(config.init(device)),
             Self::Lenet(config) => Classifier::LeNet(config.init(device)),
+            Self::Patches(config) => Classifier::Patches(config.init(device)),
         }
     }
 
@@ -40,6 +45,7 @@ impl ClassifierConfig {
         match self {
             Self::Mlp(config) => config.num_classes,
             Self::Lenet(config) => config.num_classes,
+            Self::Patches(config) => config.num_classes,
         }
     }
 }
@@ -54,6 +60,7 @@ impl Classifier {
         match self {
             Self::Mlp(model) => model.features(images),
             Self::LeNet(model) => model.features(images),
+            Self::Patches(model) => model.features(images),
         }
     }
 
@@ -66,6 +73,7 @@ impl Classifier {
         match self {
             Self::Mlp(model) => model.head.forward(features),
             Self::LeNet(model) => model.head.forward(features),
+            Self::Patches(model) => model.head.forward(features),
         }
     }
 
@@ -78,6 +86,7 @@ impl Classifier {
         match self {
             Self::Mlp(model) => model.forward(images),
             Self::LeNet(model) => model.forward(images),
+            Self::Patches(model) => model.forward(images),
         }
     }
 }

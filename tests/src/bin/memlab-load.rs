@@ -107,6 +107,7 @@ async fn start_training(client: &reqwest::Client, base: &str) -> anyhow::Result<
         randomization: Default::default(),
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
+        patches: Default::default(),
     };
     let created: Experiment = client
         .post(format!("{base}/api/experiments"))
