@@ -293,8 +293,24 @@ pub fn augmented_batch(
     (images, targets)
 }
 
+/// Publishes an epoch's metrics and adds them to `curves`; whether the run reached its
+/// training-accuracy target (and so stops).
+pub(crate) fn finish_epoch(
+    metrics: EpochMetrics,
+    config: &ExperimentConfig,
+    curves: &mut Vec<EpochMetrics>,
+    on_event: &mut dyn FnMut(TrainingEvent),
+) -> bool {
+    on_event(TrainingEvent::Epoch(metrics.clone()));
+    let reached = config
+        .stop_at_train_accuracy
+        .is_some_and(|target| metrics.train_accuracy >= target);
+    curves.push(metrics);
+    reached
+}
+
 /// How many rows of `logits` have their largest value at the target class.
-fn count_correct(logits: Tensor<2>, targets: Tensor<1, Int>) -> usize {
+pub(crate) fn count_correct(logits: Tensor<2>, targets: Tensor<1, Int>) -> usize {
     let hits: i64 = logits
         .argmax(1)
         .squeeze_dim::<1>(1)
@@ -599,13 +615,8 @@ pub fn train_resumable(
             images_per_second,
             steps: epoch * steps_per_epoch,
         };
-        on_event(TrainingEvent::Epoch(metrics.clone()));
         epochs_run = epoch;
-        let reached = config
-            .stop_at_train_accuracy
-            .is_some_and(|target| metrics.train_accuracy >= target);
-        curves.push(metrics);
-        if reached {
+        if finish_epoch(metrics, config, &mut curves, on_event) {
             fitted_at_step = Some(epoch * steps_per_epoch);
             break;
         }

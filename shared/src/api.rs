@@ -141,6 +141,24 @@ impl PatchSettings {
         self.neighbors
             .unwrap_or_else(|| ((self.atoms as f64 * 0.4).round() as usize).max(1))
     }
+
+    /// A short description, e.g. `p = 5, Q = 256, k = 102, grid 2×2, ZCA ε = 0.001, dictionary
+    /// from the first 1000 training images`.
+    pub fn describe(&self) -> String {
+        let whitening = match self.whitening {
+            Some(epsilon) => format!("ZCA ε = {epsilon}"),
+            None => "no whitening".to_owned(),
+        };
+        format!(
+            "p = {}, Q = {}, k = {}, grid {g}×{g}, {whitening}, dictionary from the first {} \
+             training images",
+            self.patch,
+            self.atoms,
+            self.neighbors(),
+            self.dictionary_images,
+            g = self.grid,
+        )
+    }
 }
 
 /// Data augmentation: every time a training image is drawn, it is moved by a random affine map
@@ -426,6 +444,23 @@ mod tests {
         assert!((probabilities[1] - 2.0 / 3.0).abs() < 1e-6);
         let large = softmax(&[1000.0, 1000.0]);
         assert!((large[0] - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn patch_settings_default_to_the_authors_k_and_read_from_partial_json() {
+        let settings: PatchSettings =
+            serde_json::from_str(r#"{"atoms": 64, "whitening": null}"#).expect("partial settings");
+        assert_eq!(settings.neighbors(), 26); // round(0.4 · 64)
+        assert_eq!(settings.patch, PatchSettings::default().patch);
+        assert_eq!(settings.whitening, None);
+        assert!(
+            settings
+                .describe()
+                .starts_with("p = 5, Q = 64, k = 26, grid 2×2, no whitening"),
+            "{}",
+            settings.describe()
+        );
+        assert!(serde_json::from_str::<PatchSettings>(r#"{"kernel": 3}"#).is_err());
     }
 
     #[test]

@@ -155,18 +155,18 @@ async fn screenshot(client: &Client, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads the probe page with `query` and checks the browser against the server.
-async fn check_probe(
+/// Opens the probe page of run `id` on test image 0 with `query` and checks the browser's
+/// prediction against the server's (1e-4); returns it and the backend the page ran on.
+async fn open_probe(
     app: &TestApp,
     client: &Client,
-    demo: &Experiment,
+    id: i64,
     query: &str,
-) -> anyhow::Result<String> {
-    let id = demo.id;
+) -> anyhow::Result<(Vec<f32>, String)> {
     client
         .goto(&app.url(&format!("/experiments/{id}/probe?sample=0{query}")))
         .await?;
-    let browser_probabilities = prediction_for(client, "test image 0 of mnist|").await?;
+    let browser = prediction_for(client, "test image 0 of mnist|").await?;
     let backend = client
         .find(Locator::Css("#backend"))
         .await?
@@ -175,10 +175,22 @@ async fn check_probe(
         .unwrap_or_default();
     let server = server_prediction(app, id, sample_png(app, 0).await?).await?;
     assert_close(
-        &browser_probabilities,
+        &browser,
         &server.probabilities,
-        &format!("sample 0 on {backend}"),
+        &format!("run {id}, sample 0 on {backend}"),
     );
+    Ok((browser, backend))
+}
+
+/// Loads the probe page with `query` and checks the browser against the server.
+async fn check_probe(
+    app: &TestApp,
+    client: &Client,
+    demo: &Experiment,
+    query: &str,
+) -> anyhow::Result<String> {
+    let id = demo.id;
+    let (browser_probabilities, backend) = open_probe(app, client, id, query).await?;
 
     // The rotation slider re-runs the model; compare with the same rotation done natively.
     client
@@ -521,6 +533,25 @@ async fn fill(client: &Client, id: &str, value: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Submits the New experiment form and returns the id of the run the page moved to.
+async fn submit_and_follow(client: &Client) -> anyhow::Result<i64> {
+    submit_new_experiment(client).await?;
+    let mut address = client.current_url().await?;
+    for _ in 0..100 {
+        if address.path() != "/" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        address = client.current_url().await?;
+    }
+    let id: i64 = address
+        .path()
+        .trim_start_matches("/experiments/")
+        .parse()
+        .with_context(|| format!("moved to {address}"))?;
+    Ok(id)
+}
+
 /// The gallery's form: an invalid value is refused with the server's message; a valid run is
 /// queued, the page moves to it, and it trains to the end.
 async fn check_new_experiment(app: &TestApp, client: &Client) -> anyhow::Result<()> {
@@ -538,24 +569,47 @@ async fn check_new_experiment(app: &TestApp, client: &Client) -> anyhow::Result<
         .await?;
     fill(client, "n_train", "2000").await?;
     fill(client, "epochs", "1").await?;
-    submit_new_experiment(client).await?;
-    let mut address = client.current_url().await?;
-    for _ in 0..100 {
-        if address.path() != "/" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        address = client.current_url().await?;
-    }
-    let id: i64 = address
-        .path()
-        .trim_start_matches("/experiments/")
-        .parse()
-        .with_context(|| format!("moved to {address}"))?;
+    let id = submit_and_follow(client).await?;
     let experiment = app.wait_done(id, Duration::from_secs(300)).await?;
     assert_eq!(experiment.config.n_train, Some(2000));
     wait_for(client, Locator::Id("metrics")).await?;
     screenshot(client, "new-experiment-done.png").await
+}
+
+/// A whitened-patch run from the form (its settings appear with the model), trained on the
+/// server; its probe page runs the same network in the browser (`topk` on WebGPU, or the wasm
+/// CPU) and agrees with the server's prediction, on both backends.
+async fn check_patch_model(app: &TestApp, client: &Client) -> anyhow::Result<()> {
+    client.goto(&app.url("/")).await?;
+    wait_for(client, Locator::Id("new-experiment")).await?;
+    client
+        .find(Locator::Id("model"))
+        .await?
+        .select_by_value("patches")
+        .await?;
+    wait_for(client, Locator::Id("patch-settings")).await?;
+    fill(client, "n_train", "3000").await?;
+    fill(client, "epochs", "3").await?;
+    fill(client, "atoms", "64").await?;
+    fill(client, "dictionary_images", "500").await?;
+    let id = submit_and_follow(client).await?;
+    let experiment = app.wait_done(id, Duration::from_secs(300)).await?;
+    let settings = experiment.config.patches;
+    assert_eq!((settings.atoms, settings.dictionary_images), (64, 500));
+    let metrics = experiment.metrics.context("metrics")?;
+    assert!(
+        metrics.test_accuracy > 0.8,
+        "patch model test accuracy {}",
+        metrics.test_accuracy
+    );
+    let shown = wait_text(client, "#patch-config").await?;
+    assert!(shown.contains("Q = 64, k = 26"), "{shown}");
+    screenshot(client, "patch-experiment.png").await?;
+    for query in ["", "&backend=cpu"] {
+        let (_, backend) = open_probe(app, client, id, query).await?;
+        screenshot(client, &format!("patch-probe-{backend}.png")).await?;
+    }
+    Ok(())
 }
 
 /// Waits until the stored bound job of `id` is finished and returns its panel.
@@ -1099,6 +1153,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         let cpu_backend = check_probe(&app, &client, &demo, "&backend=cpu").await?;
         check_uploads(&app, &client, id).await?;
         check_new_experiment(&app, &client).await?;
+        check_patch_model(&app, &client).await?;
         client.goto(&app.url(&format!("/experiments/{id}"))).await?;
         wait_for(&client, Locator::Css("#metrics")).await?;
         screenshot(&client, "experiment.png").await?;
@@ -1126,8 +1181,8 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     let list: Vec<Experiment> = again.get_json("/api/experiments").await?;
     assert_eq!(
         list.len(),
-        7,
-        "the two demos, the run queued from the form and the two studies' two runs each"
+        8,
+        "the two demos, the two runs queued from the form and the two studies' two runs each"
     );
     let demo = list
         .iter()

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use memlab_shared::api::{Experiment, JobStatus, Progress, TrainingEvent};
+use memlab_shared::api::{Experiment, JobStatus, ModelKind, Progress, TrainingEvent};
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -188,6 +188,9 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
                     })}
                     {(!config.augmentation.is_none()).then(|| view! {
                         <tr><td>"augmentation"</td><td id="augmentation">{config.augmentation.describe()}</td></tr>
+                    })}
+                    {(config.model == ModelKind::Patches).then(|| view! {
+                        <tr><td>"patch model"</td><td id="patch-config">{config.patches.describe()}</td></tr>
                     })}
                     {config.stop_at_train_accuracy.map(|target| view! {
                         <tr><td>"stop at training accuracy"</td><td>{target}</td></tr>

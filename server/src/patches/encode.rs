@@ -103,28 +103,23 @@ pub fn encode(
                 let mut shifted = vec![0f32; atoms];
                 for (position, cells) in weights.iter().enumerate() {
                     let raw = &image[position * atoms..(position + 1) * atoms];
-                    for ((s, r), b) in shifted.iter_mut().zip(raw).zip(&offsets) {
-                        *s = r - b;
+                    // The patch scores s − b⁺, its negative −s − b⁻.
+                    for (sign, offsets, marks) in [
+                        (1.0, &offsets, &mut *positive),
+                        (-1.0, &negative_offsets, &mut *negative),
+                    ] {
+                        for ((s, r), b) in shifted.iter_mut().zip(raw).zip(offsets.iter()) {
+                            *s = sign * r - b;
+                        }
+                        mark_nearest(
+                            &shifted,
+                            model.neighbors,
+                            &mut buffer,
+                            cells,
+                            grid_cells,
+                            marks,
+                        );
                     }
-                    mark_nearest(
-                        &shifted,
-                        model.neighbors,
-                        &mut buffer,
-                        cells,
-                        grid_cells,
-                        positive,
-                    );
-                    for ((s, r), b) in shifted.iter_mut().zip(raw).zip(&negative_offsets) {
-                        *s = -r - b;
-                    }
-                    mark_nearest(
-                        &shifted,
-                        model.neighbors,
-                        &mut buffer,
-                        cells,
-                        grid_cells,
-                        negative,
-                    );
                 }
             });
         out.extend(encoded);

@@ -19,7 +19,7 @@ use memlab_shared::model::{Classifier, ClassifierConfig, PatchNet, PatchNetConfi
 use super::dictionary::Encoder;
 use super::encode::{encode, mark_statistics, standardize};
 use crate::data::Dataset;
-use crate::training::{SplitMix64, TrainError, TrainOutcome, seeded};
+use crate::training::{SplitMix64, TrainError, TrainOutcome, count_correct, finish_epoch, seeded};
 
 /// Share of a run's progress bar the encoding pass takes.
 const ENCODING_SHARE: f64 = 0.8;
@@ -65,17 +65,6 @@ fn evaluate(head: &Linear, encoded: &Encoded, device: &Device) -> (f64, f64) {
     }
     let total = encoded.count().max(1) as f64;
     (loss_sum / total, correct as f64 / total)
-}
-
-fn count_correct(logits: Tensor<2>, targets: Tensor<1, Int>) -> usize {
-    let hits: i64 = logits
-        .argmax(1)
-        .squeeze_dim::<1>(1)
-        .equal(targets)
-        .int()
-        .sum()
-        .into_scalar();
-    hits as usize
 }
 
 /// Trains the patch model `model_config` of `config` on `dataset` (already randomized as the
@@ -232,13 +221,8 @@ pub fn train(
             images_per_second: seen as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9),
             steps: epoch * steps_per_epoch,
         };
-        on_event(TrainingEvent::Epoch(metrics.clone()));
         epochs_run = epoch;
-        let reached = config
-            .stop_at_train_accuracy
-            .is_some_and(|target| metrics.train_accuracy >= target);
-        curves.push(metrics);
-        if reached {
+        if finish_epoch(metrics, config, &mut curves, on_event) {
             fitted_at_step = Some(epoch * steps_per_epoch);
             break;
         }
