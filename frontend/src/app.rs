@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{ExperimentPage, GalleryPage, NotFoundPage, ProbePage, StudiesPage, StudyPage};
+use crate::pages::{
+    ExperimentPage, GalleryPage, ModelsPage, NotFoundPage, ProbePage, StudiesPage, StudyPage,
+};
 
 /// The whole app: a header and the routed page.
 #[component]
@@ -17,6 +19,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Experiments"</A>
                     <A href="/studies">"Studies"</A>
+                    <A href="/models">"Models"</A>
                 </nav>
             </header>
             <main>
@@ -25,6 +28,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/experiments/:id") view=ExperimentPage />
                     <Route path=path!("/experiments/:id/probe") view=ProbePage />
                     <Route path=path!("/studies") view=StudiesPage />
+                    <Route path=path!("/models") view=ModelsPage />
                     <Route path=path!("/studies/:id") view=StudyPage />
                 </Routes>
             </main>

@@ -1,7 +1,8 @@
 //! What the server and the browser both compile: model definitions, preprocessing, image
 //! transforms and the HTTP API's types.
 //!
-//! - [`model`]: burn modules (MLP, LeNet) with their configs; no backend is named here.
+//! - [`model`]: burn modules (MLP, LeNet, the whitened-patch model) with their configs; no
+//!   backend is named here. [`models`]: the models page's comparison of architectures.
 //! - [`glasses`]: the procedural face data set whose true symmetry (toggle glasses) is known.
 //! - [`preprocess`]: image decoding, resizing and normalization exactly as training saw it.
 //! - [`transform`]: image transforms (rotation, translation, scale, flip, brightness, contrast,
@@ -20,6 +21,7 @@ pub mod glasses;
 pub mod lie;
 pub mod limits;
 pub mod model;
+pub mod models;
 pub mod preprocess;
 pub mod probes;
 pub mod studies;

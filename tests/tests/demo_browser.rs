@@ -609,6 +609,25 @@ async fn check_patch_model(app: &TestApp, client: &Client) -> anyhow::Result<()>
         let (_, backend) = open_probe(app, client, id, query).await?;
         screenshot(client, &format!("patch-probe-{backend}.png")).await?;
     }
+    // The models page puts it next to the CNN on MNIST, with its stored accuracy.
+    client.goto(&app.url("/models")).await?;
+    let row = wait_for(
+        client,
+        Locator::Css("table[data-dataset=mnist] tr[data-model=patches]"),
+    )
+    .await?;
+    let shown: f64 = row
+        .attr("data-test-accuracy")
+        .await?
+        .context("accuracy")?
+        .parse()?;
+    assert_eq!(shown, metrics.test_accuracy);
+    wait_for(
+        client,
+        Locator::Css("table[data-dataset=mnist] tr[data-model=lenet]"),
+    )
+    .await?;
+    screenshot(client, "models.png").await?;
     Ok(())
 }
 

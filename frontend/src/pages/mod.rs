@@ -2,6 +2,7 @@
 
 mod experiment;
 mod gallery;
+mod models;
 mod not_found;
 mod probe;
 mod studies;
@@ -9,6 +10,7 @@ mod study;
 
 pub use experiment::ExperimentPage;
 pub use gallery::GalleryPage;
+pub use models::ModelsPage;
 pub use not_found::NotFoundPage;
 pub use probe::ProbePage;
 pub use studies::StudiesPage;
