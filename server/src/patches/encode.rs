@@ -131,7 +131,8 @@ pub fn encode(
 }
 
 /// Mean and one over the standard deviation (at least [`MIN_MARK_STD`]) of each column of
-/// `rows` (`len` columns): the standardization the head reads marks through.
+/// `rows` (`len` columns): the standardization the head reads marks through. A mark constant
+/// on these rows gets scale 0: it is dropped (its head weights never receive a gradient).
 pub fn mark_statistics(rows: &[f32], len: usize) -> (Vec<f32>, Vec<f32>) {
     let n = (rows.len() / len.max(1)).max(1) as f64;
     let mut sum = vec![0f64; len];
@@ -146,7 +147,14 @@ pub fn mark_statistics(rows: &[f32], len: usize) -> (Vec<f32>, Vec<f32>) {
     let scale = square
         .iter()
         .zip(&mean)
-        .map(|(q, m)| (1.0 / (q / n - m * m).max(0.0).sqrt().max(MIN_MARK_STD)) as f32)
+        .map(|(q, m)| {
+            let std = (q / n - m * m).max(0.0).sqrt();
+            if std == 0.0 {
+                0.0
+            } else {
+                (1.0 / std.max(MIN_MARK_STD)) as f32
+            }
+        })
         .collect();
     (mean.into_iter().map(|m| m as f32).collect(), scale)
 }
@@ -219,15 +227,16 @@ mod tests {
 
     #[test]
     fn marks_are_standardized_by_their_dictionary_statistics() {
-        // Columns: 0, 2 (mean 1, std 1) and 1, 1 (std 0, floored at 0.01).
-        let mut rows = vec![0.0f32, 1.0, 2.0, 1.0];
-        let (mean, scale) = mark_statistics(&rows, 2);
-        assert_eq!(mean, vec![1.0, 1.0]);
-        assert!(
-            (scale[0] - 1.0).abs() < 1e-6 && (scale[1] - 100.0).abs() < 1e-3,
-            "{scale:?}"
-        );
+        // Columns: 0, 2 (mean 1, std 1); 1, 1 (constant: dropped); 0, 0.002 (std 0.001,
+        // floored at 0.01).
+        let mut rows = vec![0.0f32, 1.0, 0.0, 2.0, 1.0, 0.002];
+        let (mean, scale) = mark_statistics(&rows, 3);
+        assert_eq!(&mean[..2], &[1.0, 1.0]);
+        assert!((scale[0] - 1.0).abs() < 1e-6, "{scale:?}");
+        assert_eq!(scale[1], 0.0);
+        assert!((scale[2] - 100.0).abs() < 1e-3, "{scale:?}");
         standardize(&mut rows, &mean, &scale);
-        assert_eq!(rows, vec![-1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(&rows[..2], &[-1.0, 0.0]);
+        assert_eq!(&rows[3..5], &[1.0, 0.0]);
     }
 }
