@@ -312,6 +312,9 @@ struct TrainArgs {
     /// Patch model: training images the whitening and the atoms come from.
     #[arg(long, default_value_t = PatchSettings::default().dictionary_images)]
     dictionary_images: usize,
+    /// Patch model: width of a hidden ReLU layer before the head (default: a linear head).
+    #[arg(long)]
+    hidden: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -502,6 +505,7 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
                 grid: args.grid,
                 whitening: (!args.no_whitening).then_some(args.whitening),
                 dictionary_images: args.dictionary_images,
+                hidden: args.hidden,
             }
         } else {
             PatchSettings::default()

@@ -90,7 +90,8 @@ pub fn model_config(
                     settings.grid,
                     settings.dictionary_images,
                 )
-                .with_whitening(settings.whitening),
+                .with_whitening(settings.whitening)
+                .with_hidden(settings.hidden),
             )
         }
     }
@@ -162,6 +163,9 @@ fn validate_patches(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), 
         .check(settings.grid)?;
     if let Some(epsilon) = settings.whitening {
         limits::PATCH_WHITENING.check(epsilon)?;
+    }
+    if let Some(width) = settings.hidden {
+        limits::PATCH_HIDDEN.check(width)?;
     }
     let n_train = config
         .n_train

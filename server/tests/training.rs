@@ -402,6 +402,34 @@ fn a_patch_run_trains_its_head_on_the_networks_encoding() {
     )
     .expect("load");
     assert_eq!(parameters(&restored), trained);
+    // With a hidden layer, it and the head train; the encoder stays.
+    let deeper = train(
+        &dataset,
+        &ExperimentConfig {
+            patches: memlab_shared::api::PatchSettings {
+                hidden: Some(8),
+                ..config.patches
+            },
+            ..config.clone()
+        },
+        &device,
+        &mut |_| {},
+    )
+    .expect("train");
+    let (trained, initial) = (parameters(&deeper.model), parameters(&deeper.initial));
+    assert!(trained.iter().any(|(name, _)| name.starts_with("hidden")));
+    for ((name, after), (_, before)) in trained.iter().zip(&initial) {
+        let trains = name.starts_with("head") || name.starts_with("hidden");
+        assert_eq!(trains, after != before, "{name}");
+    }
+    let (_, accuracy) = memlab_server::training::evaluate(
+        &deeper.model,
+        &dataset.test,
+        spec,
+        dataset.test.len(),
+        &device,
+    );
+    assert_eq!(accuracy, deeper.metrics.test_accuracy);
     // Settings for another model are refused, as are bad ones.
     let invalid = |config: ExperimentConfig| match train(&dataset, &config, &device, &mut |_| {}) {
         Err(TrainError::Invalid(message)) => message,

@@ -120,6 +120,8 @@ pub struct PatchSettings {
     /// How many of the first training images the whitening and the atoms come from. Bounds on
     /// the model are about the other training images only.
     pub dictionary_images: usize,
+    /// Width of one hidden ReLU layer before the head; `null`: a linear head.
+    pub hidden: Option<usize>,
 }
 
 impl Default for PatchSettings {
@@ -131,6 +133,7 @@ impl Default for PatchSettings {
             grid: 2,
             whitening: Some(1e-3),
             dictionary_images: 1000,
+            hidden: None,
         }
     }
 }
@@ -149,9 +152,13 @@ impl PatchSettings {
             Some(epsilon) => format!("ZCA ε = {epsilon}"),
             None => "no whitening".to_owned(),
         };
+        let head = match self.hidden {
+            Some(width) => format!(", hidden layer of {width}"),
+            None => String::new(),
+        };
         format!(
             "p = {}, Q = {}, k = {}, grid {g}×{g}, {whitening}, dictionary from the first {} \
-             training images",
+             training images{head}",
             self.patch,
             self.atoms,
             self.neighbors(),

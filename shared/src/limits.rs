@@ -150,6 +150,8 @@ pub const PATCH_SIZE: Range<usize> = Range::closed("patches.patch", 1, 16).in_un
 pub const PATCH_ATOMS: Range<usize> = Range::closed("patches.atoms", 2, 8192);
 /// Patch model: the grid side (also at most the side of the map of patch positions).
 pub const PATCH_GRID: Range<usize> = Range::closed("patches.grid", 1, 8);
+/// Patch model: the width of the optional hidden layer.
+pub const PATCH_HIDDEN: Range<usize> = Range::closed("patches.hidden", 1, 4096);
 /// Patch model: the whitening regularizer ε.
 pub const PATCH_WHITENING: Range<f64> = Range::closed("patches.whitening", 0.0, 100.0);
 /// Patch model: the encodings of a run's training and test images are held in memory.

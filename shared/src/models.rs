@@ -36,10 +36,14 @@ pub struct ModelRow {
 }
 
 /// Parameters training changes: every parameter, except for the patch model, whose encoder is
-/// fixed: its head's `classes × (encoding + 1)`.
+/// fixed: its head's `classes × (encoding + 1)`, or with a hidden layer of width h
+/// `h × (encoding + 1) + classes × (h + 1)`.
 pub fn trained_parameters(model: &ClassifierConfig, parameters: usize) -> usize {
     match model {
-        ClassifierConfig::Patches(config) => config.num_classes * (config.encoding_len() + 1),
+        ClassifierConfig::Patches(config) => match config.hidden {
+            Some(width) => width * (config.encoding_len() + 1) + config.num_classes * (width + 1),
+            None => config.num_classes * (config.encoding_len() + 1),
+        },
         _ => parameters,
     }
 }
@@ -196,6 +200,12 @@ mod tests {
         // The patch model trains only its head: 10 classes × (2 · 10 atoms · 2² + 1).
         assert_eq!(rows[2].trained_parameters, 10 * 81);
         assert_eq!(rows[1].trained_parameters, 1000);
+        // With a hidden layer of 5: 5 × (80 + 1) + 10 × (5 + 1).
+        let deeper = PatchNetConfig::new(1, 28, 28, 10, 5, 10, 4, 2, 100).with_hidden(Some(5));
+        assert_eq!(
+            trained_parameters(&ClassifierConfig::Patches(deeper), 0),
+            5 * 81 + 10 * 6
+        );
         assert!(rows[2].settings.contains("Q = 10"), "{}", rows[2].settings);
     }
 }

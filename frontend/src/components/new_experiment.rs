@@ -47,6 +47,7 @@ struct Form {
     grid: String,
     whitening: String,
     dictionary_images: String,
+    hidden: String,
 }
 
 /// Reads the form into a config, or says which field is not a number.
@@ -84,6 +85,11 @@ fn config_from(form: Form) -> Result<ExperimentConfig, String> {
                     Some(number("whitening ε", &form.whitening)?)
                 },
                 dictionary_images: whole("dictionary images", &form.dictionary_images)?,
+                hidden: if form.hidden.trim().is_empty() {
+                    None
+                } else {
+                    Some(whole("hidden layer width", &form.hidden)?)
+                },
             }
         } else {
             PatchSettings::default()
@@ -160,6 +166,7 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
             .unwrap_or_default(),
     );
     let dictionary_images = RwSignal::new(defaults.dictionary_images.to_string());
+    let hidden = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     // Taken while the component is built: the router's context is not reachable from a task.
@@ -188,6 +195,7 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
             grid: grid.get_untracked(),
             whitening: whitening.get_untracked(),
             dictionary_images: dictionary_images.get_untracked(),
+            hidden: hidden.get_untracked(),
         });
         let config = match config {
             Ok(config) => config,
@@ -226,13 +234,14 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
             </select>
             <Show when=move || model.get() == "patches">
                 <fieldset id="patch-settings">
-                    <legend>"Whitened-patch model: only the linear head trains"</legend>
+                    <legend>"Whitened-patch model: only the head trains"</legend>
                     <NumberField id="patch" label="Patch side p" value=patch step="1" />
                     <NumberField id="atoms" label="Dictionary atoms Q" value=atoms step="1" />
                     <NumberField id="neighbors" label="Nearest atoms marked k (empty: 0.4 Q)" value=neighbors step="1" />
                     <NumberField id="grid" label="Pooling grid (side)" value=grid step="1" />
                     <NumberField id="whitening" label="Whitening ε (empty: no whitening)" value=whitening step="any" />
                     <NumberField id="dictionary_images" label="Dictionary images (the first ones; bounds use the rest)" value=dictionary_images step="1" />
+                    <NumberField id="hidden" label="Hidden ReLU layer width (empty: linear head)" value=hidden step="1" />
                 </fieldset>
             </Show>
             <label for="optimizer">"Optimizer"</label>

@@ -1,13 +1,12 @@
 //! Training a whitened-patch model: fit the encoder on the dictionary images, encode the
 //! training and test images once, standardize the marks with their statistics on the
-//! dictionary images, then train only the linear head on those encodings (the
+//! dictionary images, then train only the head (and its hidden layer) on those encodings (the
 //! encoder never changes, so there is nothing to recompute per epoch). Progress, curves and
 //! the outcome are those of any run. No checkpoint is kept: an interrupted run starts over.
 
 use std::time::Instant;
 
 use burn::module::Param;
-use burn::nn::Linear;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::prelude::*;
@@ -49,14 +48,19 @@ impl Encoded {
     }
 }
 
-/// Mean cross-entropy and accuracy of `head` on every encoded row.
-fn evaluate(head: &Linear, encoded: &Encoded, device: &Device) -> (f64, f64) {
+/// Logits of standardized marks: the hidden layer (if any) and the head of `model`.
+fn logits(model: &PatchNet, standardized: Tensor<2>) -> Tensor<2> {
+    model.head.forward(model.read(standardized))
+}
+
+/// Mean cross-entropy and accuracy of `model`'s head on every encoded row.
+fn evaluate(model: &PatchNet, encoded: &Encoded, device: &Device) -> (f64, f64) {
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let (mut loss_sum, mut correct) = (0.0, 0usize);
     let indices: Vec<usize> = (0..encoded.count()).collect();
     for chunk in indices.chunks(1000) {
         let (features, targets) = encoded.batch(chunk, device);
-        let logits = head.forward(features);
+        let logits = logits(model, features);
         let loss: f32 = loss_fn
             .forward(logits.clone(), targets.clone())
             .into_scalar();
@@ -164,8 +168,8 @@ pub fn train(
         len,
     };
 
-    // The head, trained alone.
-    let mut head: Linear = trainable.head;
+    // The head (and hidden layer), trained alone: the encoder is not in the graph.
+    let mut head: PatchNet = trainable;
     let mut adam = AdamConfig::new().init();
     let mut sgd = SgdConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
@@ -185,7 +189,7 @@ pub fn train(
                 )));
             }
             let (features, targets) = train_set.batch(chunk, &autodiff);
-            let logits = head.forward(features);
+            let logits = logits(&head, features);
             let loss = loss_fn.forward(logits.clone(), targets.clone());
             correct += count_correct(logits, targets);
             let grads = GradientsParams::from_grads(loss.backward(), &head);
@@ -228,11 +232,12 @@ pub fn train(
         }
     }
 
-    let head = head.valid();
-    let (train_loss, train_accuracy) = evaluate(&head, &train_set, device);
-    let (test_loss, test_accuracy) = evaluate(&head, &test_set, device);
+    let trained = head.valid();
+    let (train_loss, train_accuracy) = evaluate(&trained, &train_set, device);
+    let (test_loss, test_accuracy) = evaluate(&trained, &test_set, device);
     let model = PatchNet {
-        head,
+        hidden: trained.hidden,
+        head: trained.head,
         ..initial.clone()
     };
     let metrics = FinalMetrics {

@@ -1,7 +1,7 @@
 //! The whitened-patch dictionary model of Thiry, Arbel, Belilovsky & Oyallon (ICLR 2021): every
 //! p×p patch is marked by which of Q dictionary atoms are among its k nearest in whitened
 //! distance (and which are among the k nearest of its negative), the marks are averaged over a
-//! grid of image regions, and a linear head reads the result.
+//! grid of image regions, and a linear head (after an optional hidden ReLU layer) reads them.
 //!
 //! The encoder is fixed, drawn from data by the server (`server/src/patches/`): with W the
 //! whitening matrix, μ the mean patch and d̃ = d − μ an atom, ½‖W(x − μ) − W d̃‖² equals
@@ -10,7 +10,7 @@
 //! −⟨W²d̃, x⟩ − b⁻ with b⁻ = ½‖W d̃‖² − ⟨W²d̃, μ⟩.
 
 use burn::module::Param;
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig, Relu};
 use burn::prelude::*;
 use burn::tensor::module::{adaptive_avg_pool2d, conv2d};
 use burn::tensor::ops::ConvOptions;
@@ -38,6 +38,8 @@ pub struct PatchNetConfig {
     pub dictionary_images: usize,
     /// The whitening regularizer ε of (Σ + εI)^{-1/2}; `None`: no whitening (W = I).
     pub whitening: Option<f64>,
+    /// Width of one hidden ReLU layer before the head; `None`: a linear head.
+    pub hidden: Option<usize>,
 }
 
 /// Fixed patch encoder + linear head.
@@ -54,8 +56,12 @@ pub struct PatchNet {
     pub mark_mean: Param<Tensor<1>>,
     /// One over each mark's standard deviation on the dictionary images (fixed).
     pub mark_scale: Param<Tensor<1>>,
-    /// Linear head, `2 · atoms · grid² → num_classes`.
+    /// The optional hidden layer, `2 · atoms · grid² → hidden`, followed by a ReLU.
+    pub hidden: Option<Linear>,
+    /// Linear head, `2 · atoms · grid² (or hidden) → num_classes`.
     pub head: Linear,
+    /// The activation after the hidden layer.
+    pub activation: Relu,
     /// k.
     pub neighbors: usize,
     /// Grid side.
@@ -78,7 +84,12 @@ impl PatchNetConfig {
             negative_offsets: Param::from_tensor(Tensor::zeros([self.atoms], device)),
             mark_mean: Param::from_tensor(Tensor::zeros([self.encoding_len()], device)),
             mark_scale: Param::from_tensor(Tensor::ones([self.encoding_len()], device)),
-            head: LinearConfig::new(self.encoding_len(), self.num_classes).init(device),
+            hidden: self
+                .hidden
+                .map(|width| LinearConfig::new(self.encoding_len(), width).init(device)),
+            head: LinearConfig::new(self.hidden.unwrap_or(self.encoding_len()), self.num_classes)
+                .init(device),
+            activation: Relu::new(),
             neighbors: self.neighbors,
             grid: self.grid,
         }
@@ -128,13 +139,26 @@ impl PatchNet {
         marks.flatten::<2>(1, 3)
     }
 
-    /// What the head reads: the marks standardized, (marks − mean) ⊙ scale.
+    /// What the head reads: the marks standardized, (marks − mean) ⊙ scale, through the
+    /// hidden layer when there is one.
     ///
     /// # Shapes
     /// - images: `[batch, channels, height, width]`
-    /// - output: `[batch, 2 · atoms · grid²]`
+    /// - output: `[batch, 2 · atoms · grid²]` (or `[batch, hidden]`)
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
-        self.standardize(self.marks(images))
+        self.read(self.standardize(self.marks(images)))
+    }
+
+    /// The head's input from standardized marks: the hidden layer and its ReLU, if any.
+    ///
+    /// # Shapes
+    /// - standardized: `[batch, 2 · atoms · grid²]`
+    /// - output: `[batch, 2 · atoms · grid²]` (or `[batch, hidden]`)
+    pub fn read(&self, standardized: Tensor<2>) -> Tensor<2> {
+        match &self.hidden {
+            Some(layer) => self.activation.forward(layer.forward(standardized)),
+            None => standardized,
+        }
     }
 
     /// (marks − mean) ⊙ scale.
