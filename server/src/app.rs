@@ -73,6 +73,7 @@ pub fn app(state: AppState) -> Router {
             "/datasets/{name}/samples/{index}",
             get(datasets::sample_get),
         )
+        .route("/datasets/{name}/geometry", get(datasets::geometry_get))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = api.layer(axum::middleware::from_fn_with_state(

@@ -3,6 +3,7 @@
 //!
 //! - [`model`]: burn modules (MLP, LeNet, the whitened-patch model) with their configs; no
 //!   backend is named here. [`models`]: the models page's comparison of architectures.
+//! - [`geometry`]: the types of patch geometry (spectra, intrinsic dimension).
 //! - [`glasses`]: the procedural face data set whose true symmetry (toggle glasses) is known.
 //! - [`preprocess`]: image decoding, resizing and normalization exactly as training saw it.
 //! - [`transform`]: image transforms (rotation, translation, scale, flip, brightness, contrast,
@@ -17,6 +18,7 @@
 pub mod analysis;
 pub mod api;
 pub mod bounds;
+pub mod geometry;
 pub mod glasses;
 pub mod lie;
 pub mod limits;

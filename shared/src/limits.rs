@@ -154,6 +154,12 @@ pub const PATCH_GRID: Range<usize> = Range::closed("patches.grid", 1, 8);
 pub const PATCH_HIDDEN: Range<usize> = Range::closed("patches.hidden", 1, 4096);
 /// Patch model: the whitening regularizer ε.
 pub const PATCH_WHITENING: Range<f64> = Range::closed("patches.whitening", 0.0, 100.0);
+/// Patch geometry: patches drawn per size (the neighbour search is quadratic in them).
+pub const GEOMETRY_PATCHES: Range<usize> = Range::closed("patches", 100, 10_000);
+/// Patch geometry: Levina–Bickel's neighbours.
+pub const GEOMETRY_K: Range<usize> = Range::closed("k", 3, 100);
+/// Patch geometry: the whitening regularizer ε.
+pub const GEOMETRY_WHITENING: Range<f64> = Range::closed("whitening", 0.0, 100.0);
 /// Patch model: the encodings of a run's training and test images are held in memory.
 pub const MAX_PATCH_ENCODING_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 

@@ -628,6 +628,30 @@ async fn check_patch_model(app: &TestApp, client: &Client) -> anyhow::Result<()>
     )
     .await?;
     screenshot(client, "models.png").await?;
+    // The patch geometry of MNIST, measured on the server and plotted.
+    client
+        .find(Locator::Id("geometry-dataset"))
+        .await?
+        .select_by_value("mnist")
+        .await?;
+    client
+        .find(Locator::Id("geometry-measure"))
+        .await?
+        .click()
+        .await?;
+    let plot = client
+        .wait()
+        .at_most(Duration::from_secs(300))
+        .for_element(Locator::Css("#plot-dimension"))
+        .await?;
+    plot.find(Locator::Css("polyline")).await?;
+    client
+        .execute(
+            "document.getElementById('patch-geometry').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "patch-geometry.png").await?;
     Ok(())
 }
 

@@ -1,11 +1,13 @@
 //! The models page: per data set, the best finished run of each architecture side by side
-//! (the CNN next to the low-complexity whitened-patch model), from the stored runs.
+//! (the CNN next to the low-complexity whitened-patch model), from the stored runs; and the
+//! geometry of a data set's patches.
 
 use leptos::prelude::*;
-use memlab_shared::api::Experiment;
+use memlab_shared::api::{DatasetInfo, Experiment};
 use memlab_shared::models::{ModelRow, best_models};
 
 use crate::api;
+use crate::components::PatchGeometryPanel;
 
 /// One data set's rows.
 #[component]
@@ -47,6 +49,8 @@ fn DatasetTable(dataset: String, rows: Vec<ModelRow>) -> impl IntoView {
 pub fn ModelsPage() -> impl IntoView {
     let experiments =
         LocalResource::new(|| async { api::get_json::<Vec<Experiment>>("/api/experiments").await });
+    let datasets =
+        LocalResource::new(|| async { api::get_json::<Vec<DatasetInfo>>("/api/datasets").await });
     view! {
         <h1>"Models"</h1>
         <p class="muted">
@@ -72,6 +76,12 @@ pub fn ModelsPage() -> impl IntoView {
                         </div>
                     }.into_any()
                 }
+                Err(message) => view! { <p class="error">{message}</p> }.into_any(),
+            })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || datasets.get().map(|result| match result {
+                Ok(datasets) => view! { <PatchGeometryPanel datasets /> }.into_any(),
                 Err(message) => view! { <p class="error">{message}</p> }.into_any(),
             })}
         </Suspense>

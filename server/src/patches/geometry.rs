@@ -2,8 +2,8 @@
 //! (Facco et al. 2017) and by the Levina–Bickel maximum-likelihood estimator (2004), both from
 //! exact nearest neighbours (brute force, Euclidean).
 
+use memlab_shared::geometry::{IntrinsicDimension, PatchGeometry};
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::linalg::{mean_and_covariance, symmetric_eigen};
 
@@ -57,30 +57,15 @@ pub fn nearest_distances(rows: &[f32], dim: usize, k: usize) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Intrinsic-dimension estimates of one point set.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct IntrinsicDimension {
-    /// Distinct points the estimates use.
-    pub points: usize,
-    /// TwoNN's estimate ([`two_nn`]).
-    pub two_nn: Option<f64>,
-    /// Levina–Bickel's estimate with `k` neighbours ([`levina_bickel`]).
-    pub levina_bickel: Option<f64>,
-    /// Neighbours of the Levina–Bickel estimate.
-    pub k: usize,
-}
-
-impl IntrinsicDimension {
-    /// Both estimates of the distinct rows of `rows`, from one nearest-neighbour search.
-    pub fn estimate(rows: &[f32], dim: usize, k: usize) -> Self {
-        let distinct = distinct_rows(rows, dim);
-        let distances = nearest_distances(&distinct, dim, k.max(2));
-        Self {
-            points: distinct.len() / dim.max(1),
-            two_nn: two_nn(&distances),
-            levina_bickel: levina_bickel(&distances, k),
-            k,
-        }
+/// Both estimates of the distinct rows of `rows`, from one nearest-neighbour search.
+pub fn intrinsic_dimension(rows: &[f32], dim: usize, k: usize) -> IntrinsicDimension {
+    let distinct = distinct_rows(rows, dim);
+    let distances = nearest_distances(&distinct, dim, k.max(2));
+    IntrinsicDimension {
+        points: distinct.len() / dim.max(1),
+        two_nn: two_nn(&distances),
+        levina_bickel: levina_bickel(&distances, k),
+        k,
     }
 }
 
@@ -114,25 +99,6 @@ pub fn levina_bickel(distances: &[Vec<f64>], k: usize) -> Option<f64> {
         })
         .collect();
     (!estimates.is_empty()).then(|| estimates.iter().sum::<f64>() / estimates.len() as f64)
-}
-
-/// The geometry of one patch size's patches, raw and whitened.
-#[derive(Debug, Clone, Serialize)]
-pub struct PatchGeometry {
-    /// Patch side p.
-    pub patch: usize,
-    /// Patches sampled.
-    pub sampled: usize,
-    /// PCA spectrum of the raw (normalized-pixel) patches, largest first.
-    pub spectrum: Vec<f64>,
-    /// PCA spectrum of the whitened patches W(x − μ), W = (Σ + εI)^{-1/2}.
-    pub whitened_spectrum: Vec<f64>,
-    /// Components explaining 90 % of the raw variance.
-    pub components_90: usize,
-    /// Intrinsic dimension of the raw patches.
-    pub raw: IntrinsicDimension,
-    /// Intrinsic dimension of the whitened patches.
-    pub whitened: IntrinsicDimension,
 }
 
 /// What [`patch_geometry`] measures.
@@ -188,8 +154,8 @@ pub fn patch_geometry(
                 whitened_spectrum: pca_spectrum(&whitened, dim),
                 spectrum,
                 components_90: components_90.min(dim),
-                raw: IntrinsicDimension::estimate(&rows, dim, k),
-                whitened: IntrinsicDimension::estimate(&whitened, dim, k),
+                raw: intrinsic_dimension(&rows, dim, k),
+                whitened: intrinsic_dimension(&whitened, dim, k),
             }
         })
         .collect()
@@ -239,7 +205,7 @@ mod tests {
     fn estimators_recover_the_dimension_of_spheres_in_r50() {
         for d in [2usize, 5, 10] {
             let points = sphere(d, 50, 4000, 11 + d as u64);
-            let estimate = IntrinsicDimension::estimate(&points, 50, 10);
+            let estimate = intrinsic_dimension(&points, 50, 10);
             let two = estimate.two_nn.expect("estimate");
             let mle = estimate.levina_bickel.expect("estimate");
             let target = d as f64;
@@ -293,7 +259,7 @@ mod tests {
     fn duplicates_are_dropped_before_neighbours() {
         let rows = [0.0f32, 0.0, 1.0, 0.0, 0.0, 0.0, 3.0, 0.0];
         assert_eq!(distinct_rows(&rows, 2), vec![0.0, 0.0, 1.0, 0.0, 3.0, 0.0]);
-        let estimate = IntrinsicDimension::estimate(&rows, 2, 3);
+        let estimate = intrinsic_dimension(&rows, 2, 3);
         assert_eq!(estimate.points, 3);
         // 0: r = 1, 3; 1: r = 1, 2; 3: r = 2, 3.
         let expected = 3.0 / (3f64.ln() + 2f64.ln() + 1.5f64.ln());

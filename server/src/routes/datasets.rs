@@ -1,10 +1,13 @@
-//! Data sets: the list, and single test or training images as PNG.
+//! Data sets: the list, single test or training images as PNG, and the geometry of their
+//! patches.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use memlab_shared::api::DatasetInfo;
+use memlab_shared::geometry::{GeometryQuery, PatchGeometry};
+use memlab_shared::limits;
 use memlab_shared::preprocess::Pixels;
 use serde::Deserialize;
 
@@ -71,4 +74,74 @@ pub async fn sample_get(
         ],
         png,
     ))
+}
+
+/// One patch-geometry computation at a time (it is seconds of CPU, and GET is open on a public
+/// server).
+static GEOMETRY_PERMIT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// `GET /api/datasets/{name}/geometry?min_patch=3&max_patch=9&patches=4000&...`: per patch
+/// size, PCA spectra and intrinsic dimension of patches of the first `images` training images
+/// (all of them if there are fewer).
+pub async fn geometry_get(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(query): ApiQuery<GeometryQuery>,
+) -> Result<Json<Vec<PatchGeometry>>, AppError> {
+    let worker = state.clone();
+    let dataset = tokio::task::spawn_blocking(move || worker.catalog.get(&name)).await??;
+    let input = &dataset.info.input;
+    let side = input.height.min(input.width).min(limits::PATCH_SIZE.max);
+    limits::PATCH_SIZE
+        .named("min_patch")
+        .up_to(side)
+        .check(query.min_patch)
+        .map_err(AppError::Invalid)?;
+    limits::PATCH_SIZE
+        .named("max_patch")
+        .up_to(side)
+        .check(query.max_patch)
+        .map_err(AppError::Invalid)?;
+    if query.max_patch < query.min_patch {
+        return Err(AppError::Invalid(format!(
+            "max_patch ({}) must be at least min_patch ({})",
+            query.max_patch, query.min_patch
+        )));
+    }
+    limits::GEOMETRY_PATCHES
+        .check(query.patches)
+        .map_err(AppError::Invalid)?;
+    limits::GEOMETRY_K
+        .up_to(limits::GEOMETRY_K.max.min(query.patches - 1))
+        .check(query.k)
+        .map_err(AppError::Invalid)?;
+    limits::GEOMETRY_WHITENING
+        .check(query.whitening)
+        .map_err(AppError::Invalid)?;
+    limits::Range::closed("images", 1, usize::MAX)
+        .check(query.images)
+        .map_err(AppError::Invalid)?;
+    let _permit = GEOMETRY_PERMIT.try_acquire().map_err(|_| {
+        AppError::TooManyRequests(
+            "another patch geometry is being computed; try again in a few seconds".into(),
+        )
+    })?;
+    let result = tokio::task::spawn_blocking(move || {
+        let images: Vec<usize> = (0..query.images.min(dataset.train.len())).collect();
+        let settings = crate::patches::geometry::GeometrySettings {
+            sizes: (query.min_patch..=query.max_patch).collect(),
+            count: query.patches,
+            epsilon: query.whitening,
+            k: query.k,
+            seed: query.seed,
+        };
+        crate::patches::geometry::patch_geometry(
+            &dataset.train,
+            &dataset.info.input,
+            &images,
+            &settings,
+        )
+    })
+    .await?;
+    Ok(Json(result))
 }
