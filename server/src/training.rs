@@ -333,20 +333,35 @@ pub fn evaluate(
     count: usize,
     device: &Device,
 ) -> (f64, f64) {
+    evaluate_in_batches(count.min(split.len()), device, &mut |chunk| {
+        let (images, targets) = batch(split, spec, chunk, device);
+        (model.forward(images), targets)
+    })
+}
+
+/// A batch's logits and its targets.
+pub(crate) type LabelledLogits = (Tensor<2>, Tensor<1, Int>);
+
+/// Mean cross-entropy and accuracy over examples `0..count`, taken [`EVAL_BATCH`] at a time:
+/// `logits` gives a chunk's logits and targets.
+pub(crate) fn evaluate_in_batches(
+    count: usize,
+    device: &Device,
+    logits: &mut dyn FnMut(&[usize]) -> LabelledLogits,
+) -> (f64, f64) {
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut loss_sum = 0.0;
     let mut correct = 0usize;
-    let indices: Vec<usize> = (0..count.min(split.len())).collect();
+    let indices: Vec<usize> = (0..count).collect();
     for chunk in indices.chunks(EVAL_BATCH) {
-        let (images, targets) = batch(split, spec, chunk, device);
-        let logits = model.forward(images);
+        let (logits, targets) = logits(chunk);
         let loss: f32 = loss_fn
             .forward(logits.clone(), targets.clone())
             .into_scalar();
         loss_sum += f64::from(loss) * chunk.len() as f64;
         correct += count_correct(logits, targets);
     }
-    let total = indices.len().max(1) as f64;
+    let total = count.max(1) as f64;
     (loss_sum / total, correct as f64 / total)
 }
 

@@ -18,7 +18,9 @@ use memlab_shared::model::{Classifier, ClassifierConfig, PatchNet, PatchNetConfi
 use super::dictionary::Encoder;
 use super::encode::{encode, mark_statistics, standardize};
 use crate::data::Dataset;
-use crate::training::{SplitMix64, TrainError, TrainOutcome, count_correct, finish_epoch, seeded};
+use crate::training::{
+    SplitMix64, TrainError, TrainOutcome, count_correct, evaluate_in_batches, finish_epoch, seeded,
+};
 
 /// Share of a run's progress bar the encoding pass takes.
 const ENCODING_SHARE: f64 = 0.8;
@@ -55,20 +57,10 @@ fn logits(model: &PatchNet, standardized: Tensor<2>) -> Tensor<2> {
 
 /// Mean cross-entropy and accuracy of `model`'s head on every encoded row.
 fn evaluate(model: &PatchNet, encoded: &Encoded, device: &Device) -> (f64, f64) {
-    let loss_fn = CrossEntropyLossConfig::new().init(device);
-    let (mut loss_sum, mut correct) = (0.0, 0usize);
-    let indices: Vec<usize> = (0..encoded.count()).collect();
-    for chunk in indices.chunks(1000) {
+    evaluate_in_batches(encoded.count(), device, &mut |chunk| {
         let (features, targets) = encoded.batch(chunk, device);
-        let logits = logits(model, features);
-        let loss: f32 = loss_fn
-            .forward(logits.clone(), targets.clone())
-            .into_scalar();
-        loss_sum += f64::from(loss) * chunk.len() as f64;
-        correct += count_correct(logits, targets);
-    }
-    let total = encoded.count().max(1) as f64;
-    (loss_sum / total, correct as f64 / total)
+        (logits(model, features), targets)
+    })
 }
 
 /// Trains the patch model `model_config` of `config` on `dataset` (already randomized as the
