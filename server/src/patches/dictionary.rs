@@ -30,6 +30,14 @@ pub struct Encoder {
     pub negative_offsets: Vec<f32>,
 }
 
+/// A vector parameter of a network's fixed part, holding `values`.
+pub fn fixed_vector(values: &[f32], device: &Device) -> Param<Tensor<1>> {
+    Param::from_tensor(Tensor::from_data(
+        TensorData::new(values.to_vec(), [values.len()]),
+        device,
+    ))
+}
+
 impl Encoder {
     /// Draws the whitening sample and the atoms from the first `config.dictionary_images`
     /// images of `train`, from `seed`.
@@ -75,19 +83,13 @@ impl Encoder {
     /// `model` with this encoder's kernels and offsets.
     pub fn install(&self, model: PatchNet, config: &PatchNetConfig, device: &Device) -> PatchNet {
         let shape = [config.atoms, config.channels, config.patch, config.patch];
-        let tensor1 = |values: &[f32]| {
-            Param::from_tensor(Tensor::<1>::from_data(
-                TensorData::new(values.to_vec(), [values.len()]),
-                device,
-            ))
-        };
         PatchNet {
             kernels: Param::from_tensor(Tensor::from_data(
                 TensorData::new(self.kernels.clone(), shape),
                 device,
             )),
-            offsets: tensor1(&self.offsets),
-            negative_offsets: tensor1(&self.negative_offsets),
+            offsets: fixed_vector(&self.offsets, device),
+            negative_offsets: fixed_vector(&self.negative_offsets, device),
             ..model
         }
     }

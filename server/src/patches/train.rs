@@ -6,7 +6,6 @@
 
 use std::time::Instant;
 
-use burn::module::Param;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::prelude::*;
@@ -15,7 +14,7 @@ use memlab_shared::api::{
 };
 use memlab_shared::model::{Classifier, ClassifierConfig, PatchNet, PatchNetConfig};
 
-use super::dictionary::Encoder;
+use super::dictionary::{Encoder, fixed_vector};
 use super::encode::{encode, mark_statistics, standardize};
 use crate::data::Dataset;
 use crate::training::{
@@ -132,15 +131,9 @@ pub fn train(
     let (mean, scale) = mark_statistics(&train_rows[..dictionary_rows], len);
     standardize(&mut train_rows, &mean, &scale);
     standardize(&mut test_rows, &mean, &scale);
-    let vector = |values: &[f32]| {
-        Param::from_tensor(Tensor::<1>::from_data(
-            TensorData::new(values.to_vec(), [values.len()]),
-            device,
-        ))
-    };
     let initial = PatchNet {
-        mark_mean: vector(&mean),
-        mark_scale: vector(&scale),
+        mark_mean: fixed_vector(&mean, device),
+        mark_scale: fixed_vector(&scale, device),
         ..initial
     };
     let labels = |split: &crate::data::Split, count: usize| -> Vec<i64> {
@@ -162,8 +155,10 @@ pub fn train(
 
     // The head (and hidden layer), trained alone: the encoder is not in the graph.
     let mut head: PatchNet = trainable;
-    let mut adam = AdamConfig::new().init();
-    let mut sgd = SgdConfig::new().init();
+    let mut optimizer = match config.optimizer {
+        OptimizerKind::Adam => AdamConfig::new().init(),
+        OptimizerKind::Sgd => SgdConfig::new().init(),
+    };
     let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
     let mut order: Vec<usize> = (0..n_train).collect();
     let mut shuffler = SplitMix64::new(config.seed);
@@ -186,10 +181,7 @@ pub fn train(
             correct += count_correct(logits, targets);
             let grads = GradientsParams::from_grads(loss.backward(), &head);
             let loss_value: f32 = loss.into_scalar();
-            head = match config.optimizer {
-                OptimizerKind::Adam => adam.step(config.learning_rate, head, grads),
-                OptimizerKind::Sgd => sgd.step(config.learning_rate, head, grads),
-            };
+            head = optimizer.step(config.learning_rate, head, grads);
             loss_sum += f64::from(loss_value) * chunk.len() as f64;
             seen += chunk.len();
             if step + 1 == steps_per_epoch {
