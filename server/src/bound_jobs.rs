@@ -109,6 +109,7 @@ pub fn compute_for_experiment(
             dataset: &dataset,
             model: &model,
             initial: &initial,
+            model_config: &card.model,
             n_train,
             delta: settings.delta,
             pac_bayes: settings.pac_bayes,

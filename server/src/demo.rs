@@ -45,6 +45,7 @@ pub fn demo_config(settings: &DemoSettings) -> ExperimentConfig {
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
         patches: Default::default(),
+        scattering: Default::default(),
     }
 }
 

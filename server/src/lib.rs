@@ -3,7 +3,8 @@
 //! - [`app`]: `app(state) -> Router`, the HTTP surface; handlers in [`routes`].
 //! - [`error`], [`extract`]: the one `AppError` and extractors that produce it.
 //! - [`state`]: what handlers share; [`hub`]: live progress per running job.
-//! - [`jobs`]: the queue worker; [`training`]: burn Autodiff training glue.
+//! - [`jobs`]: the queue worker; [`training`]: burn Autodiff training glue; [`cpu`]: subnormals
+//!   flushed to zero on computing threads.
 //! - [`posterior`]: optimized PAC-Bayes (posterior training and Monte-Carlo certificate).
 //! - [`probes`]: invariance probes under classical transforms, and their jobs.
 //! - [`symmetry`]: learned symmetries L_θ against a discriminator; [`oracles`]: the Glasses
@@ -12,6 +13,8 @@
 //! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
 //! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
 //! - [`patches`]: whitened-patch models and the geometry of patch sets.
+//! - [`scattering`]: scattering-network runs; [`encoded`]: what runs of fixed-encoder models
+//!   share (encodings in memory, training the layers after the encoder).
 //! - [`demo`]: the hosted-demo default experiment; [`studies`]: grids of runs.
 //! - [`bounds`]: the mathematics of generalization bounds and the panel; [`bound_jobs`]: panel
 //!   jobs; [`analysis`]: how analyses of finished runs run in the background.
@@ -26,9 +29,11 @@ pub mod artifacts;
 pub mod bound_jobs;
 pub mod bounds;
 pub mod checkpoint;
+pub mod cpu;
 pub mod data;
 pub mod db;
 pub mod demo;
+pub mod encoded;
 pub mod error;
 pub mod extract;
 pub mod gate;
@@ -42,6 +47,7 @@ pub mod patches;
 pub mod posterior;
 pub mod probes;
 pub mod routes;
+pub mod scattering;
 pub mod state;
 pub mod studies;
 pub mod symmetry;

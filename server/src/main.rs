@@ -14,7 +14,7 @@ use memlab_server::demo::DemoSettings;
 use memlab_server::{ServeOptions, artifacts, bound_jobs, db, lie, probes, symmetry, training};
 use memlab_shared::api::{
     Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, ModelKind,
-    OptimizerKind, PatchSettings, Randomization, TrainingEvent,
+    OptimizerKind, PatchSettings, Randomization, ScatteringSettings, TrainingEvent,
 };
 use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
 use memlab_shared::lie::{CANONICAL, LieRequest};
@@ -48,6 +48,30 @@ enum Command {
     Lie(LieArgs),
     /// The geometry of a data set's patches: PCA spectra and intrinsic dimension per size.
     Geometry(GeometryArgs),
+    /// The scattering transform of a few test images, with its filters, as JSON (what
+    /// `bench/scattering_kymatio.sh` compares with Kymatio).
+    Scattering(ScatteringArgs),
+}
+
+#[derive(Debug, Args)]
+struct ScatteringArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Data set name.
+    #[arg(long, default_value = "mnist")]
+    dataset: String,
+    /// Test images (the first ones).
+    #[arg(long, default_value_t = 3)]
+    images: usize,
+    /// Scales J.
+    #[arg(long, default_value_t = 2)]
+    scales: usize,
+    /// Angles L.
+    #[arg(long, default_value_t = 8)]
+    angles: usize,
+    /// Where the JSON goes.
+    #[arg(long)]
+    json: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -312,9 +336,19 @@ struct TrainArgs {
     /// Patch model: training images the whitening and the atoms come from.
     #[arg(long, default_value_t = PatchSettings::default().dictionary_images)]
     dictionary_images: usize,
-    /// Patch model: width of a hidden ReLU layer before the head (default: a linear head).
+    /// Patch model: width of a hidden ReLU layer before the head; scattering: width of the
+    /// hybrid CNN (default: a linear head).
     #[arg(long)]
     hidden: Option<usize>,
+    /// Scattering: scales J.
+    #[arg(long, default_value_t = ScatteringSettings::default().scales)]
+    scales: usize,
+    /// Scattering: angles L.
+    #[arg(long, default_value_t = ScatteringSettings::default().angles)]
+    angles: usize,
+    /// Scattering: training images the standardization comes from.
+    #[arg(long, default_value_t = ScatteringSettings::default().calibration_images)]
+    calibration_images: usize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -330,6 +364,7 @@ enum ModelArg {
     Mlp,
     Lenet,
     Patches,
+    Scattering,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -462,6 +497,56 @@ fn geometry_command(args: GeometryArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes the scattering transform of the first test images of a data set, the input as the
+/// network sees it (normalized) and every filter, as JSON.
+fn scattering_command(args: ScatteringArgs) -> anyhow::Result<()> {
+    use memlab_shared::model::ScatteringConfig;
+    let (device, _) = choose_device(args.common.device)?;
+    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let dataset = catalog.get(&args.dataset)?;
+    let spec = &dataset.info.input;
+    let side = spec.height.min(spec.width);
+    if args.scales == 0 || 1usize << args.scales > side || args.angles == 0 {
+        bail!("need J ≥ 1 with 2^J ≤ {side}, and L ≥ 1");
+    }
+    let count = args.images.clamp(1, dataset.test.len());
+    let indices: Vec<usize> = (0..count).collect();
+    let (images, _) = training::batch(&dataset.test, spec, &indices, &device);
+    let config = ScatteringConfig::new(spec.height, spec.width, args.scales, args.angles);
+    let started = std::time::Instant::now();
+    let coefficients = config.init(&device).forward(images.clone());
+    let shape = coefficients.dims();
+    let values = |t: burn::Tensor<4>| -> anyhow::Result<Vec<f32>> {
+        t.into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+    };
+    let (inputs, coefficients) = (values(images)?, values(coefficients)?);
+    let seconds = started.elapsed().as_secs_f64();
+    let bank = config.filter_bank();
+    let json = serde_json::json!({
+        "dataset": args.dataset,
+        "scales": args.scales,
+        "angles": args.angles,
+        "input_shape": [count, spec.channels, spec.height, spec.width],
+        "input": inputs,
+        "shape": shape,
+        "coefficients": coefficients,
+        "padded": [bank.rows, bank.columns],
+        "wavelets": bank.wavelets.iter().map(|w| serde_json::json!({
+            "scale": w.scale, "angle": w.angle, "levels": w.levels,
+        })).collect::<Vec<_>>(),
+        "lowpass": bank.lowpass,
+    });
+    std::fs::write(&args.json, serde_json::to_vec(&json)?)?;
+    println!(
+        "{count} images of {}: {shape:?} coefficients in {seconds:.2} s, written to {}",
+        args.dataset,
+        args.json.display()
+    );
+    Ok(())
+}
+
 async fn train(args: TrainArgs) -> anyhow::Result<()> {
     let (device, device_name) = choose_device(args.common.device)?;
     let config = ExperimentConfig {
@@ -471,6 +556,7 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
             ModelArg::Mlp => ModelKind::Mlp,
             ModelArg::Lenet => ModelKind::Lenet,
             ModelArg::Patches => ModelKind::Patches,
+            ModelArg::Scattering => ModelKind::Scattering,
         },
         n_train: args.n_train,
         epochs: args.epochs,
@@ -509,6 +595,16 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
             }
         } else {
             PatchSettings::default()
+        },
+        scattering: if matches!(args.model, ModelArg::Scattering) {
+            ScatteringSettings {
+                scales: args.scales,
+                angles: args.angles,
+                calibration_images: args.calibration_images,
+                hidden: args.hidden,
+            }
+        } else {
+            ScatteringSettings::default()
         },
     };
     let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
@@ -574,7 +670,7 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
         "done in {:.1} s: train accuracy {:.4}, test accuracy {:.4} ({} parameters)",
         metrics.train_seconds, metrics.train_accuracy, metrics.test_accuracy, metrics.n_parameters
     );
-    if config.model == ModelKind::Patches {
+    if matches!(config.model, ModelKind::Patches | ModelKind::Scattering) {
         return Ok(());
     }
     // Inference throughput of the trained network on the test split (what bench/pytorch.sh
@@ -952,7 +1048,17 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
             (None, None) => println!("  {:<68} n/a", bound.name),
         }
     }
-    for bound in panel.bounds.iter().filter(|b| b.key.starts_with("dr")) {
+    if let Some(note) = &panel.sample_split {
+        println!("  {note}");
+    }
+    // The optimized certificates' and the linear head's inputs (once).
+    for bound in panel
+        .bounds
+        .iter()
+        .filter(|b| b.key.starts_with("dr") || b.key == "linear_pac_bayes")
+        .filter(|b| b.value.is_some())
+    {
+        println!("  {}:", bound.short_name);
         for input in &bound.inputs {
             println!(
                 "    {:<18} {:>14.6}  {}",
@@ -971,8 +1077,16 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    memlab_server::cpu::init_threads();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(memlab_server::cpu::flush_subnormals)
+        .build()?
+        .block_on(run_command())
+}
+
+async fn run_command() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -987,6 +1101,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Symmetry(args) => symmetry(args).await,
         Command::Lie(args) => lie_command(args).await,
         Command::Geometry(args) => geometry_command(args),
+        Command::Scattering(args) => scattering_command(args),
     }
 }
 

@@ -108,6 +108,7 @@ pub fn load_or_train(
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
         patches: Default::default(),
+        scattering: Default::default(),
     };
     let outcome = training::train(&dataset, &run, device, &mut |_| {})
         .map_err(|error| format!("training the {} oracle: {error}", oracle.name()))?;

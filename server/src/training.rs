@@ -11,10 +11,12 @@ use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::prelude::*;
 use memlab_shared::api::{
     EpochMetrics, ExperimentConfig, FinalMetrics, ModelKind, OptimizerKind, PatchSettings,
-    Progress, TrainingEvent,
+    Progress, ScatteringSettings, TrainingEvent,
 };
 use memlab_shared::limits;
-use memlab_shared::model::{Classifier, ClassifierConfig, LeNetConfig, MlpConfig, PatchNetConfig};
+use memlab_shared::model::{
+    Classifier, ClassifierConfig, LeNetConfig, MlpConfig, PatchNetConfig, ScatterNetConfig,
+};
 use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 
 use serde::{Deserialize, Serialize};
@@ -94,6 +96,21 @@ pub fn model_config(
                 .with_hidden(settings.hidden),
             )
         }
+        ModelKind::Scattering => {
+            let settings = &config.scattering;
+            ClassifierConfig::Scattering(
+                ScatterNetConfig::new(
+                    input.channels,
+                    input.height,
+                    input.width,
+                    num_classes,
+                    settings.scales,
+                    settings.angles,
+                    settings.calibration_images,
+                )
+                .with_hidden(settings.hidden),
+            )
+        }
     }
 }
 
@@ -134,6 +151,14 @@ pub fn validate(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), Trai
     } else if config.patches != PatchSettings::default() {
         return invalid(format!(
             "patches settings apply to model \"patches\" only, not \"{}\"",
+            config.model.label().to_lowercase()
+        ));
+    }
+    if config.model == ModelKind::Scattering {
+        validate_scattering(config, dataset).map_err(TrainError::Invalid)?;
+    } else if config.scattering != ScatteringSettings::default() {
+        return invalid(format!(
+            "scattering settings apply to model \"scattering\" only, not \"{}\"",
             config.model.label().to_lowercase()
         ));
     }
@@ -195,12 +220,64 @@ fn validate_patches(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), 
     .iter()
     .map(|&n| n as u64)
     .product::<u64>();
-    if bytes > limits::MAX_PATCH_ENCODING_BYTES {
+    if bytes > limits::MAX_ENCODING_BYTES {
         return Err(format!(
             "the encodings would take {:.1} GiB of memory (at most {} GiB): fewer atoms, a \
              smaller grid or fewer training images",
             bytes as f64 / f64::from(1u32 << 30),
-            limits::MAX_PATCH_ENCODING_BYTES >> 30
+            limits::MAX_ENCODING_BYTES >> 30
+        ));
+    }
+    Ok(())
+}
+
+/// The scattering network's settings against the data set it would train on.
+fn validate_scattering(config: &ExperimentConfig, dataset: &Dataset) -> Result<(), String> {
+    let settings = &config.scattering;
+    let input = &dataset.info.input;
+    let side = input.height.min(input.width);
+    // 2^J at most the shorter side (Kymatio's condition).
+    let most_scales = (usize::BITS - 1 - side.leading_zeros()) as usize;
+    limits::SCATTERING_SCALES
+        .up_to(most_scales.min(limits::SCATTERING_SCALES.max))
+        .check(settings.scales)?;
+    limits::SCATTERING_ANGLES.check(settings.angles)?;
+    if let Some(width) = settings.hidden {
+        limits::SCATTERING_HIDDEN.check(width)?;
+    }
+    let n_train = config
+        .n_train
+        .unwrap_or(dataset.train.len())
+        .min(dataset.train.len());
+    limits::Range::closed(
+        "scattering.calibration_images",
+        1,
+        n_train.saturating_sub(1).max(1),
+    )
+    .check(settings.calibration_images)?;
+    if !config.augmentation.is_none() {
+        return Err(
+            "the scattering network transforms each image once and trains on the \
+             coefficients: augmentation is not available for it"
+                .into(),
+        );
+    }
+    let net = ScatterNetConfig::new(
+        input.channels,
+        input.height,
+        input.width,
+        2,
+        settings.scales,
+        settings.angles,
+        1,
+    );
+    let bytes = (n_train + dataset.test.len()) as u64 * net.coefficients_len() as u64 * 4;
+    if bytes > limits::MAX_ENCODING_BYTES {
+        return Err(format!(
+            "the scattering coefficients would take {:.1} GiB of memory (at most {} GiB): \
+             fewer scales or angles, or fewer training images",
+            bytes as f64 / f64::from(1u32 << 30),
+            limits::MAX_ENCODING_BYTES >> 30
         ));
     }
     Ok(())
@@ -503,6 +580,14 @@ pub fn train_resumable(
         }
         return crate::patches::train::train(dataset, config, net_config, device, on_event, stop);
     }
+    if let ClassifierConfig::Scattering(net_config) = &model_config {
+        if resume.is_some() {
+            return Err(TrainError::BadCheckpoint(
+                "scattering runs keep no checkpoint".into(),
+            ));
+        }
+        return crate::scattering::train(dataset, config, net_config, device, on_event, stop);
+    }
     let autodiff = device.clone().autodiff();
     let mut model = seeded_init(&model_config, &autodiff, config.seed);
     let mut initial = model.valid();
@@ -736,6 +821,7 @@ mod tests {
             stop_at_train_accuracy: None,
             augmentation: Default::default(),
             patches: Default::default(),
+            scattering: Default::default(),
         };
         assert!(validate(&good, &dataset).is_ok());
         let check = |config: ExperimentConfig, needle: &str| {

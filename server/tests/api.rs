@@ -66,12 +66,20 @@ fn check_error(
 }
 
 async fn create_and_train(state: &AppState) -> Experiment {
+    train_config(state, &toy_config(1)).await
+}
+
+/// Queues `config` through the API and waits for the run to finish.
+async fn train_config(
+    state: &AppState,
+    config: &memlab_shared::api::ExperimentConfig,
+) -> Experiment {
     let worker = memlab_server::jobs::spawn_worker(state.clone());
     let (status, body) = send(
         state,
         post_json(
             "/api/experiments",
-            &serde_json::to_string(&toy_config(1)).expect("json"),
+            &serde_json::to_string(config).expect("json"),
         ),
     )
     .await;
@@ -695,8 +703,25 @@ async fn bound_panel_lifecycle_and_bad_input() {
     assert_eq!(panel.n_parameters, metrics.n_parameters);
     assert_eq!(panel.layers.len(), 3);
     let keys: Vec<&str> = panel.bounds.iter().map(|b| b.key.as_str()).collect();
-    assert_eq!(keys, ["vc", "nts", "grs", "bft_zero", "bft_init", "nbs"]);
-    for bound in &panel.bounds {
+    assert_eq!(
+        keys,
+        [
+            "vc",
+            "nts",
+            "grs",
+            "bft_zero",
+            "bft_init",
+            "nbs",
+            "linear_pac_bayes_q",
+            "linear_pac_bayes"
+        ]
+    );
+    // The MLP trains from the pixels: the linear-head bounds say so.
+    for bound in &panel.bounds[6..] {
+        let why = bound.not_applicable.as_deref().expect("reason");
+        assert!(why.contains("linear classifier on fixed features"), "{why}");
+    }
+    for bound in &panel.bounds[..6] {
         let value = bound
             .value
             .unwrap_or_else(|| panic!("{} not computed", bound.key));
@@ -715,8 +740,10 @@ async fn bound_panel_lifecycle_and_bad_input() {
         let fields = csv_fields(row);
         assert_eq!(fields[0], bound.key);
         assert_eq!(fields[1], bound.name);
-        let value: f64 = fields[2].parse().expect("number");
-        assert_eq!(Some(value), bound.value);
+        // A bound that does not apply has an empty value.
+        let value: Option<f64> =
+            (!fields[2].is_empty()).then(|| fields[2].parse().expect("number"));
+        assert_eq!(value, bound.value);
     }
     let (status, layers) = get(&state, &format!("{url}/layers.csv")).await;
     assert_eq!(status, StatusCode::OK);
@@ -909,6 +936,98 @@ async fn probe_lifecycle_and_bad_input() {
         StatusCode::FORBIDDEN,
         "read_only",
     );
+}
+
+/// Fixed-encoder models (whitened patches, scattering): the panel is about their trained layers
+/// on the encoding and the training images after the encoder's own (a sample split, stated),
+/// and the optimized PAC-Bayes certificate says why it does not apply yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixed_encoder_bound_panels_use_a_sample_split() {
+    use memlab_shared::api::{ModelKind, PatchSettings, ScatteringSettings};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let patches = memlab_shared::api::ExperimentConfig {
+        model: ModelKind::Patches,
+        epochs: 6,
+        patches: PatchSettings {
+            patch: 4,
+            atoms: 16,
+            dictionary_images: 10,
+            ..Default::default()
+        },
+        ..toy_config(1)
+    };
+    let scattering = memlab_shared::api::ExperimentConfig {
+        model: ModelKind::Scattering,
+        epochs: 6,
+        scattering: ScatteringSettings {
+            scales: 2,
+            angles: 4,
+            calibration_images: 10,
+            hidden: None,
+        },
+        ..toy_config(1)
+    };
+    for (config, layers) in [(patches, 1), (scattering, 1)] {
+        let experiment = train_config(&state, &config).await;
+        let url = format!("/api/experiments/{}/bounds", experiment.id);
+        let (status, answer) = send(
+            &state,
+            post_json(&url, r#"{"pac_bayes": {"steps": 10, "samples": 100}}"#),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::ACCEPTED,
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        let job = wait_for_panel(&state, &url).await;
+        assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
+        let panel = job.result.expect("panel");
+        // 40 training images, the first 10 the encoder's.
+        assert_eq!((panel.n_train, panel.held_out, panel.n_test), (30, 10, 10));
+        let note = panel.sample_split.as_deref().expect("split stated");
+        assert!(
+            note.contains("first 10 training images") && note.contains("m = 30"),
+            "{note}"
+        );
+        assert_eq!(panel.layers.len(), layers);
+        let model = experiment.model.as_ref().expect("architecture");
+        assert_eq!(
+            panel.n_parameters,
+            memlab_shared::models::trained_parameters(model, 0)
+        );
+        let metrics = experiment.metrics.expect("metrics");
+        assert!((panel.test_error - (1.0 - metrics.test_accuracy)).abs() < 1e-9);
+        assert!(panel.max_input_norm <= panel.domain_input_norm);
+        let keys: Vec<&str> = panel.bounds.iter().map(|b| b.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "vc",
+                "nts",
+                "grs",
+                "bft_zero",
+                "bft_init",
+                "nbs",
+                "linear_pac_bayes_q",
+                "linear_pac_bayes",
+                "dr"
+            ]
+        );
+        for bound in &panel.bounds[..8] {
+            let value = bound.value.unwrap_or_else(|| {
+                panic!("{} not computed: {:?}", bound.key, bound.not_applicable)
+            });
+            assert!(value >= panel.train_error, "{}: {value}", bound.key);
+        }
+        let why = panel.bounds[8]
+            .not_applicable
+            .as_deref()
+            .expect("not applicable");
+        assert!(why.contains("fixed encoder"), "{why}");
+    }
 }
 
 /// The optimized PAC-Bayes certificate runs as part of the panel when asked, with either prior;

@@ -142,6 +142,7 @@ fn config(name: &str, n_train: usize, epochs: usize) -> ExperimentConfig {
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
         patches: Default::default(),
+        scattering: Default::default(),
     }
 }
 

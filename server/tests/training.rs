@@ -485,3 +485,115 @@ fn a_patch_run_trains_its_head_on_the_networks_encoding() {
     });
     assert!(message.contains("augmentation"), "{message}");
 }
+
+/// A scattering run trains only the layers after the fixed transform; its reported accuracies
+/// are those of the saved network's own forward pass (scattering included), which the record
+/// restores; its settings are range-checked.
+#[test]
+fn a_scattering_run_trains_only_after_the_transform() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = toy_catalog(dir.path()).get("toy").expect("toy");
+    let device = Device::flex();
+    let spec = &dataset.info.input;
+    let accuracy = |model: &memlab_shared::model::Classifier,
+                    split: &memlab_server::data::Split| {
+        memlab_server::training::evaluate(model, split, spec, split.len(), &device).1
+    };
+    let linear = ExperimentConfig {
+        model: memlab_shared::api::ModelKind::Scattering,
+        epochs: 8,
+        scattering: memlab_shared::api::ScatteringSettings {
+            scales: 2,
+            angles: 4,
+            calibration_images: 20,
+            hidden: None,
+        },
+        ..common::toy_config(3)
+    };
+    for config in [
+        linear.clone(),
+        ExperimentConfig {
+            scattering: memlab_shared::api::ScatteringSettings {
+                hidden: Some(4),
+                ..linear.scattering
+            },
+            ..linear.clone()
+        },
+    ] {
+        let outcome = train(&dataset, &config, &device, &mut |_| {}).expect("train");
+        assert_eq!(outcome.curves.len(), 8);
+        assert_eq!(outcome.metrics.train_accuracy, 1.0, "{:?}", outcome.metrics);
+        assert_eq!(
+            accuracy(&outcome.model, &dataset.test),
+            outcome.metrics.test_accuracy
+        );
+        assert_eq!(
+            accuracy(&outcome.model, &dataset.train),
+            outcome.metrics.train_accuracy
+        );
+        let (trained, initial) = (parameters(&outcome.model), parameters(&outcome.initial));
+        assert_eq!(trained.len(), initial.len());
+        for ((name, after), (_, before)) in trained.iter().zip(&initial) {
+            let trains = name.starts_with("head") || name.starts_with("cnn");
+            assert_eq!(trains, after != before, "{name}");
+        }
+        let card = ModelCard {
+            model: outcome.model_config.clone(),
+            input: spec.clone(),
+            class_names: dataset.info.class_names.clone(),
+        };
+        let restored = load_model(
+            &card,
+            &record_bytes(&outcome.model).expect("bytes"),
+            &device,
+        )
+        .expect("load");
+        assert_eq!(parameters(&restored), trained);
+    }
+    let invalid = |config: ExperimentConfig| match train(&dataset, &config, &device, &mut |_| {}) {
+        Err(TrainError::Invalid(message)) => message,
+        other => panic!("expected a refusal, got {:?}", other.map(|o| o.metrics)),
+    };
+    let message = invalid(ExperimentConfig {
+        model: memlab_shared::api::ModelKind::Lenet,
+        ..linear.clone()
+    });
+    assert!(message.contains("model \"scattering\" only"), "{message}");
+    for (scattering, field) in [
+        (
+            memlab_shared::api::ScatteringSettings {
+                // 2^5 > 16, the toy images' side.
+                scales: 5,
+                ..linear.scattering
+            },
+            "scattering.scales",
+        ),
+        (
+            memlab_shared::api::ScatteringSettings {
+                angles: 0,
+                ..linear.scattering
+            },
+            "scattering.angles",
+        ),
+        (
+            memlab_shared::api::ScatteringSettings {
+                calibration_images: 50,
+                ..linear.scattering
+            },
+            "scattering.calibration_images",
+        ),
+        (
+            memlab_shared::api::ScatteringSettings {
+                hidden: Some(0),
+                ..linear.scattering
+            },
+            "scattering.hidden",
+        ),
+    ] {
+        let message = invalid(ExperimentConfig {
+            scattering,
+            ..linear.clone()
+        });
+        assert!(message.contains(field), "{field}: {message}");
+    }
+}

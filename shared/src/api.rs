@@ -38,6 +38,9 @@ pub enum ModelKind {
     /// Whitened patches, a fixed k-nearest-atom encoding, a linear head (Thiry et al. 2021);
     /// its settings are [`ExperimentConfig::patches`].
     Patches,
+    /// The order-2 scattering transform, then a linear classifier or a small CNN (Oyallon et
+    /// al. 2017); its settings are [`ExperimentConfig::scattering`].
+    Scattering,
 }
 
 impl ModelKind {
@@ -47,6 +50,7 @@ impl ModelKind {
             Self::Mlp => "MLP",
             Self::Lenet => "LeNet",
             Self::Patches => "Patches",
+            Self::Scattering => "Scattering",
         }
     }
 }
@@ -98,6 +102,56 @@ pub struct ExperimentConfig {
     /// The whitened-patch model's settings (model `patches` only).
     #[serde(default)]
     pub patches: PatchSettings,
+    /// The scattering network's settings (model `scattering` only).
+    #[serde(default)]
+    pub scattering: ScatteringSettings,
+}
+
+/// A scattering network: Kymatio's order-2 scattering transform (J scales, L angles), each of
+/// its channels standardized by statistics of the first `calibration_images` training images,
+/// then a linear classifier or the "hybrid" small CNN. Only the layers after the transform
+/// train.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScatteringSettings {
+    /// Scales J (2^J at most the image's side).
+    pub scales: usize,
+    /// Angles L.
+    pub angles: usize,
+    /// How many of the first training images the standardization statistics come from. Bounds
+    /// on the model are about the other training images only.
+    pub calibration_images: usize,
+    /// Width of the hybrid CNN's two 3×3 convolutions; `null`: a linear classifier.
+    pub hidden: Option<usize>,
+}
+
+impl Default for ScatteringSettings {
+    fn default() -> Self {
+        Self {
+            scales: 2,
+            angles: 8,
+            calibration_images: 1000,
+            hidden: None,
+        }
+    }
+}
+
+impl ScatteringSettings {
+    /// A short description, e.g. `J = 2, L = 8 (81 channels), linear classifier, standardized
+    /// by the first 1000 training images`.
+    pub fn describe(&self) -> String {
+        let head = match self.hidden {
+            Some(width) => format!("hybrid CNN of width {width}"),
+            None => "linear classifier".to_owned(),
+        };
+        format!(
+            "J = {}, L = {} ({} channels), {head}, standardized by the first {} training images",
+            self.scales,
+            self.angles,
+            crate::scattering::filters::channel_count(self.scales, self.angles),
+            self.calibration_images,
+        )
+    }
 }
 
 /// The whitened-patch model (Thiry, Arbel, Belilovsky & Oyallon 2021): p×p patches, ZCA

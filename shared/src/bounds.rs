@@ -136,8 +136,16 @@ pub struct MarginSummary {
 pub struct BoundPanel {
     /// Confidence parameter of every bound.
     pub delta: f64,
-    /// Training examples the bounds are about (the run's training set).
+    /// Training examples the bounds are about: the run's training set, less the first
+    /// `held_out` (a fixed encoder's own images).
     pub n_train: usize,
+    /// The first training images left out of the bounds' sample (those a fixed encoder was
+    /// drawn from); 0 for models that train from the pixels.
+    #[serde(default)]
+    pub held_out: usize,
+    /// How the data-dependent encoder is accounted for, for people (fixed-encoder models).
+    #[serde(default)]
+    pub sample_split: Option<String>,
     /// Test examples the test error is measured on.
     pub n_test: usize,
     /// Number of classes.
@@ -148,11 +156,13 @@ pub struct BoundPanel {
     pub train_error: f64,
     /// Test error of the network.
     pub test_error: f64,
-    /// ‖X‖₂ = √(Σᵢ ‖xᵢ‖²) over the normalized training inputs.
+    /// ‖X‖₂ = √(Σᵢ ‖xᵢ‖²) over the normalized training inputs (for a fixed-encoder model,
+    /// over their standardized encodings, what its trained layers read).
     pub data_norm: f64,
-    /// maxᵢ ‖xᵢ‖₂ over the normalized training inputs.
+    /// maxᵢ ‖xᵢ‖₂ over the same.
     pub max_input_norm: f64,
-    /// sup ‖x‖₂ over every possible input (any pixel values), after normalization.
+    /// sup ‖x‖₂ over every possible input (any pixel values), after normalization (for a
+    /// fixed-encoder model, an upper bound on the sup of its encoding's norm).
     pub domain_input_norm: f64,
     /// Per-layer norms, input to output.
     pub layers: Vec<LayerNorms>,
@@ -171,3 +181,81 @@ pub struct BoundPanel {
 
 /// `GET /api/experiments/{id}/bounds`: the job and, once done, its panel.
 pub type BoundJob = AnalysisJob<BoundRequest, BoundPanel>;
+
+impl BoundPanel {
+    /// The computed bound of smallest value (the panel's best guarantee), if any.
+    pub fn tightest(&self) -> Option<&Bound> {
+        self.bounds
+            .iter()
+            .filter(|bound| bound.value.is_some_and(|v| !v.is_nan()))
+            .min_by(|a, b| {
+                a.value
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&b.value.unwrap_or(f64::INFINITY))
+            })
+    }
+}
+
+/// How many times tighter `ours` is than `theirs`, said for people: "3.2× tighter", or "1.5×
+/// looser" when it is not.
+pub fn compare(ours: f64, theirs: f64) -> String {
+    if ours <= theirs {
+        format!("{:.1}× tighter", theirs / ours)
+    } else {
+        format!("{:.1}× looser", ours / theirs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound(key: &str, value: Option<f64>) -> Bound {
+        Bound {
+            key: key.into(),
+            name: key.into(),
+            short_name: key.into(),
+            value,
+            vacuous: value.is_none_or(|v| v > 1.0),
+            not_applicable: value.is_none().then(|| "no".into()),
+            source: String::new(),
+            formula: String::new(),
+            inputs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_tightest_bound_skips_missing_values() {
+        let panel = BoundPanel {
+            delta: 0.05,
+            n_train: 10,
+            held_out: 0,
+            sample_split: None,
+            n_test: 10,
+            n_classes: 2,
+            n_parameters: 3,
+            train_error: 0.0,
+            test_error: 0.1,
+            data_norm: 1.0,
+            max_input_norm: 1.0,
+            domain_input_norm: 1.0,
+            layers: Vec::new(),
+            margins: MarginSummary {
+                quantiles: Vec::new(),
+                fraction_non_positive: 0.0,
+            },
+            bounds: vec![
+                bound("a", Some(4.0)),
+                bound("b", None),
+                bound("c", Some(0.5)),
+                bound("d", Some(f64::NAN)),
+            ],
+            seconds: 0.0,
+            timings: Vec::new(),
+            device: String::new(),
+        };
+        assert_eq!(panel.tightest().map(|b| b.key.as_str()), Some("c"));
+        assert_eq!(compare(0.5, 2.0), "4.0× tighter");
+        assert_eq!(compare(3.0, 2.0), "1.5× looser");
+    }
+}

@@ -3,6 +3,8 @@
 //!
 //! - [`model`]: burn modules (MLP, LeNet, the whitened-patch model) with their configs; no
 //!   backend is named here. [`models`]: the models page's comparison of architectures.
+//! - [`scattering`]: Kymatio's Morlet filter bank and the Fourier-domain arithmetic of the
+//!   scattering transform.
 //! - [`geometry`]: the types of patch geometry (spectra, intrinsic dimension).
 //! - [`glasses`]: the procedural face data set whose true symmetry (toggle glasses) is known.
 //! - [`preprocess`]: image decoding, resizing and normalization exactly as training saw it.
@@ -26,6 +28,7 @@ pub mod model;
 pub mod models;
 pub mod preprocess;
 pub mod probes;
+pub mod scattering;
 pub mod studies;
 pub mod symmetry;
 pub mod transform;

@@ -160,8 +160,15 @@ pub const GEOMETRY_PATCHES: Range<usize> = Range::closed("patches", 100, 10_000)
 pub const GEOMETRY_K: Range<usize> = Range::closed("k", 3, 100);
 /// Patch geometry: the whitening regularizer ε.
 pub const GEOMETRY_WHITENING: Range<f64> = Range::closed("whitening", 0.0, 100.0);
-/// Patch model: the encodings of a run's training and test images are held in memory.
-pub const MAX_PATCH_ENCODING_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// Patch and scattering models: the encodings of a run's training and test images are held
+/// in memory.
+pub const MAX_ENCODING_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// Scattering: scales J (also 2^J at most the image's shorter side).
+pub const SCATTERING_SCALES: Range<usize> = Range::closed("scattering.scales", 1, 5);
+/// Scattering: angles L.
+pub const SCATTERING_ANGLES: Range<usize> = Range::closed("scattering.angles", 1, 16);
+/// Scattering: the hybrid CNN's width.
+pub const SCATTERING_HIDDEN: Range<usize> = Range::closed("scattering.hidden", 1, 512);
 
 // Studies.
 

@@ -13,6 +13,8 @@ pub struct ModelRow {
     pub dataset: String,
     /// The architecture.
     pub model: ModelKind,
+    /// The architecture with its head, e.g. `Scattering + linear` (rows are per this label).
+    pub architecture: String,
     /// The run.
     pub experiment: i64,
     /// The run's name.
@@ -35,16 +37,46 @@ pub struct ModelRow {
     pub settings: String,
 }
 
-/// Parameters training changes: every parameter, except for the patch model, whose encoder is
-/// fixed: its head's `classes × (encoding + 1)`, or with a hidden layer of width h
-/// `h × (encoding + 1) + classes × (h + 1)`.
+/// Parameters training changes: every parameter, except for the fixed-encoder models. The
+/// patch model trains its head, `classes × (encoding + 1)`, or with a hidden layer of width h
+/// `h × (encoding + 1) + classes × (h + 1)`; the scattering network its linear classifier on
+/// the C coefficient maps of size s, `classes × (C·s + 1)`, or with the hybrid CNN of width w
+/// `w(9C + 1) + w(9w + 1) + classes × (w·s + 1)`.
 pub fn trained_parameters(model: &ClassifierConfig, parameters: usize) -> usize {
     match model {
         ClassifierConfig::Patches(config) => match config.hidden {
             Some(width) => width * (config.encoding_len() + 1) + config.num_classes * (width + 1),
             None => config.num_classes * (config.encoding_len() + 1),
         },
+        ClassifierConfig::Scattering(config) => {
+            let channels = config.map_channels();
+            let [rows, columns] = config.scattering().output_size();
+            let map = rows * columns;
+            match config.hidden {
+                Some(width) => {
+                    width * (9 * channels + 1)
+                        + width * (9 * width + 1)
+                        + config.num_classes * (width * map + 1)
+                }
+                None => config.num_classes * (channels * map + 1),
+            }
+        }
         _ => parameters,
+    }
+}
+
+/// The architecture with its head, as the models page names it.
+pub fn architecture(config: &crate::api::ExperimentConfig) -> String {
+    match config.model {
+        ModelKind::Patches if config.patches.hidden.is_some() => {
+            "Whitened patches + hidden layer".into()
+        }
+        ModelKind::Patches => "Whitened patches + linear".into(),
+        ModelKind::Scattering if config.scattering.hidden.is_some() => {
+            "Scattering + CNN (hybrid)".into()
+        }
+        ModelKind::Scattering => "Scattering + linear".into(),
+        other => other.label().into(),
     }
 }
 
@@ -65,6 +97,7 @@ pub fn best_models(experiments: &[Experiment]) -> Vec<ModelRow> {
         let config = &experiment.config;
         let settings = match config.model {
             ModelKind::Patches => config.patches.describe(),
+            ModelKind::Scattering => config.scattering.describe(),
             _ if !config.augmentation.is_none() => {
                 format!("augmentation: {}", config.augmentation.describe())
             }
@@ -73,6 +106,7 @@ pub fn best_models(experiments: &[Experiment]) -> Vec<ModelRow> {
         let row = ModelRow {
             dataset: config.dataset.clone(),
             model: config.model,
+            architecture: architecture(config),
             experiment: experiment.id,
             name: experiment.name.clone(),
             test_accuracy: metrics.test_accuracy,
@@ -86,7 +120,7 @@ pub fn best_models(experiments: &[Experiment]) -> Vec<ModelRow> {
         };
         match rows
             .iter_mut()
-            .find(|r| r.dataset == row.dataset && r.model == row.model)
+            .find(|r| r.dataset == row.dataset && r.architecture == row.architecture)
         {
             Some(best) => {
                 let runs = best.runs + 1;
@@ -137,6 +171,7 @@ mod tests {
                 grid: 2,
                 ..Default::default()
             },
+            scattering: Default::default(),
         };
         let architecture = match model {
             ModelKind::Patches => {
@@ -207,5 +242,30 @@ mod tests {
             5 * 81 + 10 * 6
         );
         assert!(rows[2].settings.contains("Q = 10"), "{}", rows[2].settings);
+        assert_eq!(rows[2].architecture, "Whitened patches + linear");
+    }
+
+    #[test]
+    fn a_scattering_network_trains_the_layers_after_the_transform() {
+        use crate::model::{ClassifierConfig, ScatterNetConfig};
+        // 28×28, J = 2, L = 8: 81 maps of 7×7.
+        let linear = ScatterNetConfig::new(1, 28, 28, 10, 2, 8, 100);
+        let total = |config: &ScatterNetConfig| {
+            use burn::module::Module;
+            config.init(&burn::tensor::Device::flex()).num_params()
+        };
+        let fixed = total(&linear) - 10 * (81 * 49 + 1);
+        assert_eq!(
+            trained_parameters(&ClassifierConfig::Scattering(linear.clone()), 0),
+            10 * (81 * 49 + 1)
+        );
+        // The hybrid CNN of width 4 adds its two convolutions; the fixed part is the same.
+        let hybrid = linear.with_hidden(Some(4));
+        let trained = trained_parameters(&ClassifierConfig::Scattering(hybrid.clone()), 0);
+        assert_eq!(
+            trained,
+            4 * (9 * 81 + 1) + 4 * (9 * 4 + 1) + 10 * (4 * 49 + 1)
+        );
+        assert_eq!(total(&hybrid) - trained, fixed);
     }
 }

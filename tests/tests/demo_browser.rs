@@ -537,9 +537,13 @@ async fn fill(client: &Client, id: &str, value: &str) -> anyhow::Result<()> {
 async fn submit_and_follow(client: &Client) -> anyhow::Result<i64> {
     submit_new_experiment(client).await?;
     let mut address = client.current_url().await?;
-    for _ in 0..100 {
+    // Up to a minute: the server may be busy training or computing a panel.
+    for _ in 0..600 {
         if address.path() != "/" {
             break;
+        }
+        if let Ok(error) = client.find(Locator::Id("form-error")).await {
+            bail!("the form was refused: {}", error.text().await?);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
         address = client.current_url().await?;
@@ -652,6 +656,90 @@ async fn check_patch_model(app: &TestApp, client: &Client) -> anyhow::Result<()>
         )
         .await?;
     screenshot(client, "patch-geometry.png").await?;
+    Ok(())
+}
+
+/// A scattering network from the form: trained on the server, run by the browser on both
+/// engines (the same probabilities as the server), its bound panel computed from the page
+/// about the images after its calibration ones (said on the page) and compared with the
+/// demo CNN's; the models page lists it with its tightest bound.
+async fn check_scattering_model(app: &TestApp, client: &Client, cnn: i64) -> anyhow::Result<()> {
+    // The CNN's panel (computed at start-up) is what the scattering model is compared with.
+    let cnn_panel = stored_panel(app, cnn).await?;
+    client.goto(&app.url("/")).await?;
+    wait_for(client, Locator::Id("new-experiment")).await?;
+    client
+        .find(Locator::Id("model"))
+        .await?
+        .select_by_value("scattering")
+        .await?;
+    wait_for(client, Locator::Id("scattering-settings")).await?;
+    fill(client, "n_train", "3000").await?;
+    fill(client, "epochs", "3").await?;
+    fill(client, "learning_rate", "0.0005").await?;
+    fill(client, "calibration_images", "500").await?;
+    let id = submit_and_follow(client).await?;
+    let experiment = app.wait_done(id, Duration::from_secs(300)).await?;
+    assert_eq!(experiment.config.scattering.calibration_images, 500);
+    // A decimal typed into a number field arrives whole (a partial "0." is not written back).
+    assert_eq!(experiment.config.learning_rate, 0.0005);
+    let metrics = experiment.metrics.context("metrics")?;
+    assert!(
+        metrics.test_accuracy > 0.9,
+        "scattering test accuracy {}",
+        metrics.test_accuracy
+    );
+    let shown = wait_text(client, "#scattering-config").await?;
+    assert!(shown.contains("J = 2, L = 8 (81 channels)"), "{shown}");
+    for query in ["", "&backend=cpu"] {
+        let (_, backend) = open_probe(app, client, id, query).await?;
+        screenshot(client, &format!("scattering-probe-{backend}.png")).await?;
+    }
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    wait_for(client, Locator::Id("compute-bounds"))
+        .await?
+        .click()
+        .await?;
+    let panel = panel_where(app, id, |panel| panel.held_out == 500).await?;
+    assert_eq!(panel.n_train, 2500);
+    let ours = panel.tightest().context("a computed bound")?;
+    let theirs = cnn_panel.tightest().context("the CNN's computed bound")?;
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    let note = wait_text(client, "#bounds-sample-split").await?;
+    assert!(note.contains("first 500 training images"), "{note}");
+    let comparison = wait_for(client, Locator::Css("#bound-comparison[data-ratio]")).await?;
+    let ratio: f64 = comparison
+        .attr("data-ratio")
+        .await?
+        .context("ratio")?
+        .parse()?;
+    let expected = theirs.value.context("value")? / ours.value.context("value")?;
+    assert!(
+        (ratio - expected).abs() <= 1e-9 * expected,
+        "{ratio} vs {expected}"
+    );
+    println!(
+        "scattering (3000 images): tightest bound {} ({}) vs the demo CNN's {} ({}): ratio {ratio:.2}",
+        ours.value.unwrap_or_default(),
+        ours.key,
+        theirs.value.unwrap_or_default(),
+        theirs.key
+    );
+    client
+        .execute(
+            "document.getElementById('bounds').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "scattering-bounds.png").await?;
+    client.goto(&app.url("/models")).await?;
+    let row = wait_for(
+        client,
+        Locator::Css("table[data-dataset=mnist] tr[data-model=scattering]"),
+    )
+    .await?;
+    row.find(Locator::Css(".tightest-bound")).await?;
+    screenshot(client, "models-bounds.png").await?;
     Ok(())
 }
 
@@ -781,10 +869,14 @@ async fn check_bound_panels(
     check_shown_bounds(client, &panel).await?;
     record_panel(client, &panel, "bounds.png", "LeNet").await?;
 
-    // Every bound applies to the fully connected demo.
+    // Every bound applies to the fully connected demo, but those of a linear head on fixed
+    // features.
     let panel = stored_panel(app, mlp).await?;
     assert!(
-        panel.bounds.iter().all(|bound| bound.value.is_some()),
+        panel
+            .bounds
+            .iter()
+            .all(|bound| bound.value.is_some() != bound.key.starts_with("linear_pac_bayes")),
         "{:?}",
         panel.bounds
     );
@@ -1202,6 +1294,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         screenshot(&client, "experiment.png").await?;
         app.wait_done(mlp, Duration::from_secs(600)).await?;
         check_bound_panels(&app, &client, id, mlp).await?;
+        check_scattering_model(&app, &client, id).await?;
         check_probes(&app, &client, id).await?;
         check_symmetry(&app, &client, id).await?;
         check_study(&app, &client).await?;
@@ -1224,8 +1317,8 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     let list: Vec<Experiment> = again.get_json("/api/experiments").await?;
     assert_eq!(
         list.len(),
-        8,
-        "the two demos, the two runs queued from the form and the two studies' two runs each"
+        9,
+        "the two demos, the three runs queued from the form and the two studies' two runs each"
     );
     let demo = list
         .iter()

@@ -219,5 +219,6 @@ fn bench() -> anyhow::Result<()> {
     run(command("bash").arg("bench/symmetry_lab.sh"))?;
     run(command("bash").arg("bench/load.sh"))?;
     run(command("bash").arg("bench/pytorch.sh"))?;
+    run(command("bash").arg("bench/scattering_kymatio.sh"))?;
     run(command("bash").arg("bench/patches_ablation.sh"))
 }

@@ -9,8 +9,8 @@ use memlab_shared::bounds::{
     Bound, BoundJob, BoundPanel, BoundRequest, PacBayesPrior, PacBayesRequest,
 };
 
-use super::BoundChart;
 use super::analysis_job::{JobState, Polled, writable};
+use super::{BoundChart, BoundComparison};
 use crate::api;
 
 /// A number as people read it: fixed for ordinary sizes, scientific for huge or tiny ones.
@@ -26,7 +26,11 @@ pub fn number(value: f64) -> String {
 
 /// The section on the experiment page.
 #[component]
-pub fn BoundSection(id: i64) -> impl IntoView {
+pub fn BoundSection(
+    id: i64,
+    /// The data set to compare the tightest bound with the CNN's on (fixed-encoder models).
+    compare_on: Option<String>,
+) -> impl IntoView {
     let polled = Polled::<BoundRequest, BoundPanel>::new(format!("/api/experiments/{id}/bounds"));
     let busy = move || polled.busy();
     let writable = writable();
@@ -116,7 +120,7 @@ pub fn BoundSection(id: i64) -> impl IntoView {
             {move || message.get().map(|text| view! { <p class="error">{text}</p> })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || polled.job.get().map(|result| match result {
-                    Ok(job) => view! { <JobView job /> }.into_any(),
+                    Ok(job) => view! { <JobView job compare_on=compare_on.clone() /> }.into_any(),
                     Err(text) => view! { <p class="muted" id="bounds-empty">{text}</p> }.into_any(),
                 })}
             </Transition>
@@ -125,10 +129,10 @@ pub fn BoundSection(id: i64) -> impl IntoView {
 }
 
 #[component]
-fn JobView(job: BoundJob) -> impl IntoView {
+fn JobView(job: BoundJob, compare_on: Option<String>) -> impl IntoView {
     match (job.status, job.result) {
         (JobStatus::Done, Some(panel)) => {
-            view! { <PanelView id=job.experiment_id panel /> }.into_any()
+            view! { <PanelView id=job.experiment_id panel compare_on /> }.into_any()
         }
         (status, _) => view! {
             <JobState prefix="bounds" status progress=job.progress stage=job.stage error=job.error />
@@ -138,7 +142,13 @@ fn JobView(job: BoundJob) -> impl IntoView {
 }
 
 #[component]
-fn PanelView(id: i64, panel: BoundPanel) -> impl IntoView {
+fn PanelView(id: i64, panel: BoundPanel, compare_on: Option<String>) -> impl IntoView {
+    let comparison = compare_on.and_then(|dataset| {
+        let bound = panel.tightest()?;
+        Some(view! {
+            <BoundComparison dataset value=bound.value? name=bound.short_name.clone() />
+        })
+    });
     let summary = format!(
         "m = {} training examples, {} test examples, {} parameters, δ = {} · train error {:.4} · test error {:.4} · computed in {:.2} s on {}",
         panel.n_train,
@@ -153,8 +163,16 @@ fn PanelView(id: i64, panel: BoundPanel) -> impl IntoView {
     let bounds = panel.bounds.clone();
     let layers = panel.layers.clone();
     let margins = panel.margins.clone();
+    let split = panel.sample_split.clone();
     view! {
         <p id="bounds-summary">{summary}</p>
+        {comparison}
+        {split.map(|note| view! {
+            <p class="note" id="bounds-sample-split">{note}
+                " Inputs below are the standardized encoding: ‖X‖ = "{number(panel.data_norm)}
+                ", sup ‖x‖ over all images ≤ "{number(panel.domain_input_norm)}"."
+            </p>
+        })}
         <BoundChart panel=panel.clone() />
         <table id="bounds-table">
             <tr><th>"bound"</th><th>"value"</th><th>"inputs and source"</th></tr>

@@ -29,7 +29,7 @@ pub fn ExperimentCard(experiment: Experiment) -> impl IntoView {
             {progress.map(|progress| view! {
                 <ProgressBar fraction=progress.fraction />
                 <p class="muted">{if progress.step == 0 {
-                    format!("encoding patches · {:.0} img/s", progress.images_per_second)
+                    format!("encoding images · {:.0} img/s", progress.images_per_second)
                 } else {
                     format!(
                         "epoch {}/{} · loss {:.3} · {:.0} img/s",

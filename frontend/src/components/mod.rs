@@ -2,6 +2,7 @@
 
 mod analysis_job;
 mod bound_chart;
+mod bound_comparison;
 mod bound_panel;
 pub mod curves;
 mod experiment_card;
@@ -19,6 +20,7 @@ mod symmetry_section;
 
 pub use analysis_job::writable;
 pub use bound_chart::BoundChart;
+pub use bound_comparison::{BoundComparison, tightest_bound};
 pub use bound_panel::{BoundSection, number};
 pub use curves::Curves;
 pub use experiment_card::ExperimentCard;

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use memlab_shared::api::{
     Augmentation, DatasetInfo, Experiment, ExperimentConfig, InputRandomization, ModelKind,
-    OptimizerKind, PatchSettings, Randomization,
+    OptimizerKind, PatchSettings, Randomization, ScatteringSettings,
 };
 
 use crate::api;
@@ -18,7 +18,9 @@ fn NumberField(
 ) -> impl IntoView {
     view! {
         <label for=id>{label}</label>
-        <input id=id type="number" step=step prop:value=move || value.get()
+        // The field is not redrawn from the signal while typing: a number input reports ""
+        // for a partial entry such as "0.", which written back would erase what was typed.
+        <input id=id type="number" step=step value=value.get_untracked()
             on:input=move |event| value.set(event_target_value(&event)) />
     }
 }
@@ -48,6 +50,10 @@ struct Form {
     whitening: String,
     dictionary_images: String,
     hidden: String,
+    scales: String,
+    angles: String,
+    calibration_images: String,
+    cnn_width: String,
 }
 
 /// Reads the form into a config, or says which field is not a number.
@@ -67,7 +73,22 @@ fn config_from(form: Form) -> Result<ExperimentConfig, String> {
         model: match form.model.as_str() {
             "mlp" => ModelKind::Mlp,
             "patches" => ModelKind::Patches,
+            "scattering" => ModelKind::Scattering,
             _ => ModelKind::Lenet,
+        },
+        scattering: if form.model == "scattering" {
+            ScatteringSettings {
+                scales: whole("scales J", &form.scales)?,
+                angles: whole("angles L", &form.angles)?,
+                calibration_images: whole("calibration images", &form.calibration_images)?,
+                hidden: if form.cnn_width.trim().is_empty() {
+                    None
+                } else {
+                    Some(whole("CNN width", &form.cnn_width)?)
+                },
+            }
+        } else {
+            ScatteringSettings::default()
         },
         patches: if form.model == "patches" {
             PatchSettings {
@@ -167,6 +188,11 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
     );
     let dictionary_images = RwSignal::new(defaults.dictionary_images.to_string());
     let hidden = RwSignal::new(String::new());
+    let scattering_defaults = ScatteringSettings::default();
+    let scales = RwSignal::new(scattering_defaults.scales.to_string());
+    let angles = RwSignal::new(scattering_defaults.angles.to_string());
+    let calibration_images = RwSignal::new(scattering_defaults.calibration_images.to_string());
+    let cnn_width = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     // Taken while the component is built: the router's context is not reachable from a task.
@@ -196,6 +222,10 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
             whitening: whitening.get_untracked(),
             dictionary_images: dictionary_images.get_untracked(),
             hidden: hidden.get_untracked(),
+            scales: scales.get_untracked(),
+            angles: angles.get_untracked(),
+            calibration_images: calibration_images.get_untracked(),
+            cnn_width: cnn_width.get_untracked(),
         });
         let config = match config {
             Ok(config) => config,
@@ -231,6 +261,7 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 <option value="lenet">"LeNet (CNN)"</option>
                 <option value="mlp">"MLP (2 × 256)"</option>
                 <option value="patches">"Whitened patches (Thiry et al. 2021)"</option>
+                <option value="scattering">"Scattering (Oyallon et al. 2017)"</option>
             </select>
             <Show when=move || model.get() == "patches">
                 <fieldset id="patch-settings">
@@ -242,6 +273,15 @@ pub fn NewExperiment(datasets: Vec<DatasetInfo>) -> impl IntoView {
                     <NumberField id="whitening" label="Whitening ε (empty: no whitening)" value=whitening step="any" />
                     <NumberField id="dictionary_images" label="Dictionary images (the first ones; bounds use the rest)" value=dictionary_images step="1" />
                     <NumberField id="hidden" label="Hidden ReLU layer width (empty: linear head)" value=hidden step="1" />
+                </fieldset>
+            </Show>
+            <Show when=move || model.get() == "scattering">
+                <fieldset id="scattering-settings">
+                    <legend>"Scattering network: the transform is fixed, the layers after it train"</legend>
+                    <NumberField id="scales" label="Scales J (2^J at most the image side)" value=scales step="1" />
+                    <NumberField id="angles" label="Angles L" value=angles step="1" />
+                    <NumberField id="calibration_images" label="Calibration images (the first ones; bounds use the rest)" value=calibration_images step="1" />
+                    <NumberField id="cnn_width" label="Hybrid CNN width (empty: linear classifier)" value=cnn_width step="1" />
                 </fieldset>
             </Show>
             <label for="optimizer">"Optimizer"</label>

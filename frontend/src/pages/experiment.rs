@@ -157,8 +157,13 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
                     Some(p) => view! {
                         <ProgressBar fraction=p.fraction />
                         <p>{if p.step == 0 {
-                            // A patch run's first phase: every image through the fixed encoder.
-                            format!("encoding the images through the patch dictionary · {:.0} images/s",
+                            // A fixed-encoder run's first phase: every image through the encoder.
+                            let encoder = if experiment.config.model == ModelKind::Scattering {
+                                "the scattering transform"
+                            } else {
+                                "the patch dictionary"
+                            };
+                            format!("encoding the images through {encoder} · {:.0} images/s",
                                 p.images_per_second)
                         } else {
                             format!("epoch {}/{} · step {}/{} · loss {:.4} · accuracy {:.4} · {:.0} images/s",
@@ -192,6 +197,9 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
                     {(config.model == ModelKind::Patches).then(|| view! {
                         <tr><td>"patch model"</td><td id="patch-config">{config.patches.describe()}</td></tr>
                     })}
+                    {(config.model == ModelKind::Scattering).then(|| view! {
+                        <tr><td>"scattering"</td><td id="scattering-config">{config.scattering.describe()}</td></tr>
+                    })}
                     {config.stop_at_train_accuracy.map(|target| view! {
                         <tr><td>"stop at training accuracy"</td><td>{target}</td></tr>
                     })}
@@ -224,7 +232,12 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
             <div class="card"><Curves title="Accuracy per epoch" series=accuracy /></div>
             <div class="card"><Curves title="Cross-entropy per epoch" series=loss /></div>
         </div>
-        {(experiment.status == JobStatus::Done).then(|| view! { <BoundSection id /> <ProbeSection id /> <LieSection id /> <SymmetrySection id /> })}
+        {(experiment.status == JobStatus::Done).then(|| {
+            // Fixed-encoder models compare their tightest bound with the CNN's.
+            let compare_on = matches!(experiment.config.model, ModelKind::Patches | ModelKind::Scattering)
+                .then(|| experiment.config.dataset.clone());
+            view! { <BoundSection id compare_on /> <ProbeSection id /> <LieSection id /> <SymmetrySection id /> }
+        })}
     }
 }
 

@@ -3,15 +3,50 @@
 //! geometry of a data set's patches.
 
 use leptos::prelude::*;
-use memlab_shared::api::{DatasetInfo, Experiment};
+use memlab_shared::api::{DatasetInfo, Experiment, ModelKind};
+use memlab_shared::bounds::compare;
 use memlab_shared::models::{ModelRow, best_models};
 
 use crate::api;
-use crate::components::PatchGeometryPanel;
+use crate::components::{PatchGeometryPanel, number, tightest_bound};
+
+/// A row's tightest bound, and how it compares with the CNN's of the same table.
+#[component]
+fn BoundCell(id: i64, cnn: Option<i64>) -> impl IntoView {
+    let bounds = LocalResource::new(move || async move {
+        let ours = tightest_bound(id).await;
+        let theirs = match cnn {
+            Some(other) if other != id => tightest_bound(other).await,
+            _ => None,
+        };
+        (ours, theirs)
+    });
+    view! {
+        <Suspense fallback=|| "…">
+            {move || bounds.get().map(|(ours, theirs)| match ours {
+                Some((value, name)) => {
+                    let versus = theirs
+                        .map(|(other, _)| format!(" · {} than LeNet's {}", compare(value, other), number(other)))
+                        .unwrap_or_default();
+                    view! {
+                        <span class="tightest-bound" data-value=value.to_string()>
+                            {format!("{} ({name}){versus}", number(value))}
+                        </span>
+                    }.into_any()
+                }
+                None => view! { <span class="muted">"no panel yet"</span> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
 
 /// One data set's rows.
 #[component]
 fn DatasetTable(dataset: String, rows: Vec<ModelRow>) -> impl IntoView {
+    let cnn = rows
+        .iter()
+        .find(|row| row.model == ModelKind::Lenet)
+        .map(|row| row.experiment);
     view! {
         <div class="card">
             <h3>{dataset.clone()}</h3>
@@ -20,14 +55,14 @@ fn DatasetTable(dataset: String, rows: Vec<ModelRow>) -> impl IntoView {
                     <th>"model"</th><th>"test accuracy"</th><th>"train accuracy"</th>
                     <th>"trained parameters"</th><th>"all parameters"</th>
                     <th>"training examples"</th><th>"training time"</th><th>"runs"</th>
-                    <th>"settings"</th>
+                    <th>"tightest bound"</th><th>"settings"</th>
                 </tr>
                 {rows.into_iter().map(|row| {
                     let href = format!("/experiments/{}", row.experiment);
                     view! {
                         <tr data-model=format!("{:?}", row.model).to_lowercase()
                             data-test-accuracy=row.test_accuracy.to_string()>
-                            <td><a href=href>{row.model.label()}</a></td>
+                            <td><a href=href>{row.architecture}</a></td>
                             <td>{format!("{:.2} %", 100.0 * row.test_accuracy)}</td>
                             <td>{format!("{:.2} %", 100.0 * row.train_accuracy)}</td>
                             <td>{row.trained_parameters}</td>
@@ -35,6 +70,7 @@ fn DatasetTable(dataset: String, rows: Vec<ModelRow>) -> impl IntoView {
                             <td>{row.n_train.map_or("all".to_owned(), |n| n.to_string())}</td>
                             <td>{format!("{:.1} s", row.seconds)}</td>
                             <td>{row.runs}</td>
+                            <td><BoundCell id=row.experiment cnn /></td>
                             <td class="muted">{row.settings}</td>
                         </tr>
                     }
@@ -55,8 +91,10 @@ pub fn ModelsPage() -> impl IntoView {
         <h1>"Models"</h1>
         <p class="muted">
             "The best finished run of each architecture on each data set (runs of randomization \
-             tests left out). The whitened-patch model trains only its linear head: its encoder \
-             (whitening and atoms) is drawn from its first dictionary images."
+             tests left out). The whitened-patch model trains only its head: its encoder \
+             (whitening and atoms) is drawn from its first dictionary images. The scattering \
+             networks train only what follows the fixed scattering transform (Kymatio's Morlet \
+             filters; its channels standardized on the first calibration images)."
         </p>
         <Suspense fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
             {move || experiments.get().map(|result| match result {

@@ -156,6 +156,7 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 randomization: Randomization::default(),
                 augmentation: Default::default(),
                 patches: Default::default(),
+                scattering: Default::default(),
                 stop_at_train_accuracy: if stop.trim().is_empty() {
                     None
                 } else {

@@ -184,6 +184,7 @@ mod tests {
             delta: 0.01,
             elementwise_relu: true,
             fully_connected: true,
+            linear_head: None,
         };
         // W = max(2 + 1, 3 + 1, 2 + 1, 3) = 4; R = 2·1·((4/2)^(2/3) + (2/1)^(2/3))^(3/2).
         assert_eq!(widest(&facts), 4);

@@ -54,6 +54,8 @@ pub struct Facts {
     pub elementwise_relu: bool,
     /// Every layer is dense.
     pub fully_connected: bool,
+    /// For a linear head on fixed features: its logits and inputs on the sample.
+    pub linear_head: Option<super::linear_pac_bayes::LinearHead>,
 }
 
 impl Facts {
@@ -88,6 +90,8 @@ pub fn short_name(key: &str) -> &'static str {
         "nbs" => "NBS 2018 PAC-Bayes",
         "dr" => "D&R PAC-Bayes (Q)",
         "dr_data" => "PAC-Bayes, data prior (Q)",
+        "linear_pac_bayes" => "PAC-Bayes margin, linear head",
+        "linear_pac_bayes_q" => "PAC-Bayes margin, linear head (Q)",
         _ => "bound",
     }
 }

@@ -6,18 +6,22 @@
 //! - [`margin`]: multi-class margins, the margin loss L̂_γ and the ramp loss R̂_γ.
 //! - [`spectral`]: operator norms by power iteration, for dense layers and for convolutions as
 //!   linear maps on their real input size.
-//! - [`network`]: a trained classifier as a chain of linear maps with their norms.
+//! - [`network`]: a trained classifier as a chain of linear maps with their norms;
+//!   [`encoded`]: models with a fixed encoder (the sample split, sup of the encoding's norm).
 //! - [`grid`]: the finite grids that union bounds run over.
 //! - [`facts`]: the numbers the formulas read; [`vc`], [`rademacher`], [`bft`], [`nbs`]: the
 //!   bounds, each a pure function of the facts.
+//! - [`linear_pac_bayes`]: the PAC-Bayes margin bound of a linear head on fixed features.
 //! - [`pac_bayes`]: the arithmetic of the optimized PAC-Bayes certificate (λ grid, kl steps).
 //! - [`panel`]: computes the facts of a trained network and every bound.
 
 pub mod bft;
+pub mod encoded;
 pub mod facts;
 pub mod gaussian;
 pub mod grid;
 pub mod kl;
+pub mod linear_pac_bayes;
 pub mod margin;
 pub mod nbs;
 pub mod network;

@@ -161,6 +161,7 @@ mod tests {
             delta: 0.1,
             elementwise_relu: true,
             fully_connected: true,
+            linear_head: None,
         }
     }
 

@@ -11,6 +11,7 @@ use burn::nn::Linear;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use memlab_shared::model::Classifier;
+use memlab_shared::scattering::filters::output_len;
 
 use super::spectral::{Padding, PowerIteration, affine_conv2d_operator_norm, dense_spectral_norm};
 
@@ -149,7 +150,9 @@ fn conv_layer(
 
 impl Network {
     /// The layers of `trained`, with the weights of `initial` (the same architecture before
-    /// training) as each layer's initialization; `input` is `[channels, height, width]`.
+    /// training) as each layer's initialization; `input` is `[channels, height, width]`. For a
+    /// model with a fixed encoder (whitened patches, scattering), the network is its trained
+    /// layers and its input the standardized encoding ([`Classifier::encoding`]).
     pub fn from_classifier(
         trained: &Classifier,
         initial: &Classifier,
@@ -199,13 +202,60 @@ impl Network {
                     dense_layer("head", &model.head, &init.head, Activation::Identity),
                 ]
             }
-            (Classifier::Patches(_), _) => {
-                return Err(
-                    "the bound panel does not cover the whitened-patch model yet: \
-                            its bounds on the fixed encoding (with the dictionary split) are \
-                            still to be built"
-                        .into(),
-                );
+            (Classifier::Patches(model), Classifier::Patches(init)) => {
+                // The trained layers on the fixed, standardized encoding.
+                let encoding = model.mark_mean.dims()[0];
+                let input = [encoding, 1, 1];
+                let mut layers = Vec::new();
+                if let (Some(hidden), Some(first)) = (&model.hidden, &init.hidden) {
+                    layers.push(dense_layer("hidden", hidden, first, Activation::Relu));
+                }
+                layers.push(dense_layer(
+                    "head",
+                    &model.head,
+                    &init.head,
+                    Activation::Identity,
+                ));
+                return Ok(Self { input, layers });
+            }
+            (Classifier::Scattering(model), Classifier::Scattering(init)) => {
+                // The trained layers on the fixed, standardized scattering maps.
+                let scattering = &model.scattering;
+                let maps = [
+                    model.channel_mean.dims()[0],
+                    output_len(scattering.height, scattering.scales),
+                    output_len(scattering.width, scattering.scales),
+                ];
+                let mut layers = Vec::new();
+                if let (Some(cnn), Some(first)) = (&model.cnn, &init.cnn) {
+                    let width = cnn.conv1.weight.dims()[0];
+                    layers.push(conv_layer(
+                        "cnn.conv1",
+                        &cnn.conv1,
+                        &first.conv1,
+                        maps,
+                        1,
+                        Activation::Relu,
+                    ));
+                    layers.push(conv_layer(
+                        "cnn.conv2",
+                        &cnn.conv2,
+                        &first.conv2,
+                        [width, maps[1], maps[2]],
+                        1,
+                        Activation::Relu,
+                    ));
+                }
+                layers.push(dense_layer(
+                    "head",
+                    &model.head,
+                    &init.head,
+                    Activation::Identity,
+                ));
+                return Ok(Self {
+                    input: maps,
+                    layers,
+                });
             }
             _ => return Err("the initial weights belong to another architecture".into()),
         };
@@ -625,6 +675,50 @@ mod tests {
                 assert!((a - f64::from(*b)).abs() < 1e-4, "{ours:?} vs {logits:?}");
             }
             assert_eq!(network.parameters(), model.num_params());
+        }
+    }
+
+    /// For fixed-encoder models the layers are the trained ones, on the encoding: they give
+    /// the model's logits from `Classifier::encoding`, and count only the trained parameters.
+    #[test]
+    fn fixed_encoder_layers_compute_the_model_from_its_encoding() {
+        use memlab_shared::model::{PatchNetConfig, ScatterNetConfig};
+        let device = Device::flex();
+        for (channels, config) in [
+            (
+                1,
+                ClassifierConfig::Patches(
+                    PatchNetConfig::new(1, 12, 12, 3, 3, 8, 3, 2, 10).with_hidden(Some(5)),
+                ),
+            ),
+            (
+                1,
+                ClassifierConfig::Scattering(ScatterNetConfig::new(1, 12, 12, 3, 2, 4, 10)),
+            ),
+            (
+                2,
+                ClassifierConfig::Scattering(
+                    ScatterNetConfig::new(2, 12, 12, 3, 1, 3, 10).with_hidden(Some(4)),
+                ),
+            ),
+        ] {
+            let model = config.init(&device);
+            let network =
+                Network::from_classifier(&model, &model, [channels, 12, 12]).expect("same arch");
+            let x = random_input(channels * 144, 5);
+            let images = Tensor::from_data(TensorData::new(x, [1, channels, 12, 12]), &device);
+            let encoding = model.encoding(images.clone()).expect("fixed encoder");
+            let e = values(encoding);
+            assert_eq!(e.len(), network.input.iter().product::<usize>());
+            let logits: Vec<f64> = values(model.forward(images));
+            let ours = network.forward(&e);
+            for (a, b) in ours.iter().zip(&logits) {
+                assert!((a - b).abs() < 1e-4, "{ours:?} vs {logits:?}");
+            }
+            assert_eq!(
+                network.parameters(),
+                memlab_shared::models::trained_parameters(&config, 0)
+            );
         }
     }
 

@@ -5,11 +5,13 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use memlab_shared::bounds::{BoundPanel, LayerNorms, MarginSummary};
-use memlab_shared::model::Classifier;
+use memlab_shared::model::{Classifier, ClassifierConfig};
 use memlab_shared::preprocess::InputSpec;
 
 use super::bft::{Reference, bft_bound};
+use super::encoded;
 use super::facts::{Facts, LayerFacts};
+use super::linear_pac_bayes::{LinearHead, linear_pac_bayes_bounds};
 use super::margin::margins;
 use super::nbs::nbs_bound;
 use super::network::{Activation, Layer, Network};
@@ -30,6 +32,8 @@ pub struct PanelInput<'a> {
     pub model: &'a Classifier,
     /// The same network before training.
     pub initial: &'a Classifier,
+    /// Its architecture (a fixed encoder's own training images are left out of the bounds).
+    pub model_config: &'a ClassifierConfig,
     /// The training examples used (the first `n_train` of the training split).
     pub n_train: usize,
     /// Confidence parameter.
@@ -42,36 +46,88 @@ pub struct PanelInput<'a> {
     pub device_name: &'a str,
 }
 
-/// Margins of the first `count` examples of `split`, and Σ‖xᵢ‖², max ‖xᵢ‖².
+/// Margins of the examples `range` of `split`, and Σ‖xᵢ‖², max ‖xᵢ‖² of what the theorems'
+/// network reads: the normalized pixels, or a fixed encoder's standardized encoding.
+/// What one pass over a sample gives.
+struct Pass {
+    /// Margins.
+    margins: Vec<f64>,
+    /// Σ‖xᵢ‖².
+    sum: f64,
+    /// max ‖xᵢ‖².
+    max: f64,
+    /// Logits, row-major.
+    logits: Vec<f64>,
+    /// ‖xᵢ‖² of each input.
+    norms: Vec<f64>,
+    /// Labels.
+    labels: Vec<usize>,
+}
+
 fn pass(
     model: &Classifier,
     split: &Split,
     spec: &InputSpec,
-    count: usize,
+    range: std::ops::Range<usize>,
     classes: usize,
     device: &Device,
     progress: &mut dyn FnMut(f64),
-) -> (Vec<f64>, f64, f64) {
+) -> Pass {
+    let count = range.len();
     let mut all = Vec::with_capacity(count);
     let (mut sum, mut max) = (0.0f64, 0.0f64);
-    let indices: Vec<usize> = (0..count).collect();
+    let mut all_logits = Vec::with_capacity(count * classes);
+    let mut norms = Vec::with_capacity(count);
+    let indices: Vec<usize> = range.collect();
     for chunk in indices.chunks(BATCH) {
-        let (images, _) = batch(split, spec, chunk, device);
-        for &index in chunk {
-            let norm = squared_norm(split.image(index), spec);
-            sum += norm;
-            max = max.max(norm);
-        }
-        let logits: Vec<f32> = model
-            .forward(images)
-            .into_data()
-            .try_into_vec()
-            .unwrap_or_default();
+        let logits = match encoded::encode_batch(model, split, spec, chunk, device) {
+            Some(encoding) => {
+                let rows: Vec<f32> = encoding
+                    .clone()
+                    .into_data()
+                    .try_into_vec()
+                    .unwrap_or_default();
+                for row in rows.chunks(rows.len() / chunk.len().max(1)) {
+                    let norm: f64 = row.iter().map(|&v| f64::from(v).powi(2)).sum();
+                    sum += norm;
+                    max = max.max(norm);
+                    norms.push(norm);
+                }
+                model
+                    .logits_of_encoding(encoding)
+                    .expect("a model with an encoding has logits of it")
+            }
+            None => {
+                for &index in chunk {
+                    let norm = squared_norm(split.image(index), spec);
+                    sum += norm;
+                    max = max.max(norm);
+                    norms.push(norm);
+                }
+                model.forward(batch(split, spec, chunk, device).0)
+            }
+        };
+        let logits: Vec<f32> = logits.into_data().try_into_vec().unwrap_or_default();
         let labels: Vec<u8> = chunk.iter().map(|&index| split.labels[index]).collect();
         all.extend(margins(&logits, &labels, classes));
+        all_logits.extend(logits.iter().map(|&v| f64::from(v)));
         progress(all.len() as f64 / count.max(1) as f64);
     }
-    (all, sum, max)
+    Pass {
+        margins: all,
+        sum,
+        max,
+        logits: all_logits,
+        norms,
+        labels: range_labels(split, &indices),
+    }
+}
+
+fn range_labels(split: &Split, indices: &[usize]) -> Vec<usize> {
+    indices
+        .iter()
+        .map(|&index| usize::from(split.labels[index]))
+        .collect()
 }
 
 /// ‖x‖² of one 8-bit image after normalization (as [`batch`] computes it), by a table of the
@@ -129,6 +185,21 @@ fn summary(margins: &[f64]) -> MarginSummary {
     }
 }
 
+/// A linear head on fixed features, as the linear PAC-Bayes bound reads it; `None` for other
+/// networks.
+fn linear_head(input: &PanelInput<'_>, network: &Network, train: &Pass) -> Option<LinearHead> {
+    encoded::held_out(input.model_config)?;
+    let [head] = network.layers.as_slice() else {
+        return None;
+    };
+    Some(LinearHead {
+        logits: train.logits.clone(),
+        labels: train.labels.clone(),
+        input_norms_squared: train.norms.iter().map(|n| n + 1.0).collect(),
+        weight_norm_squared: head.parameter_norm_squared(),
+    })
+}
+
 /// What the formulas read of one layer, given ‖A'‖_σ (computed by the caller, which times it).
 pub fn facts_of(layer: &Layer, spectral_with_bias: f64) -> LayerFacts {
     let [channels, height, width] = layer.output_shape();
@@ -162,15 +233,23 @@ pub fn compute(
     let spec = &input.dataset.info.input;
     let classes = input.dataset.info.class_names.len();
     let n_test = input.dataset.test.len();
-    if input.n_train == 0 || n_test == 0 {
-        return Err("the data set has no training or no test examples".into());
+    // A fixed encoder's own images are not part of the sample the bounds are about.
+    let first = encoded::held_out(input.model_config)
+        .unwrap_or(0)
+        .min(input.n_train);
+    let m_count = input.n_train - first;
+    if m_count < 2 || n_test == 0 {
+        return Err(format!(
+            "the bounds need at least 2 training examples (besides the {first} the encoder was \
+             drawn from) and a test set"
+        ));
     }
     progress(0.0, "margins on the training set");
-    let (train_margins, sum_sq, max_sq) = pass(
+    let train = pass(
         input.model,
         &input.dataset.train,
         spec,
-        input.n_train,
+        first..input.n_train,
         classes,
         input.device,
         &mut |f| progress(share * 0.5 * f, "margins on the training set"),
@@ -180,11 +259,11 @@ pub fn compute(
         started.elapsed().as_secs_f64(),
     )];
     let mut lap = Instant::now();
-    let (test_margins, _, _) = pass(
+    let test = pass(
         input.model,
         &input.dataset.test,
         spec,
-        n_test,
+        0..n_test,
         classes,
         input.device,
         &mut |f| progress(share * (0.5 + 0.2 * f), "errors on the test set"),
@@ -230,15 +309,17 @@ pub fn compute(
         });
     }
     progress(share * 0.99, "bounds");
-    let m = input.n_train as f64;
-    let train_error = fraction_non_positive(&train_margins);
+    let m = m_count as f64;
+    let train_error = fraction_non_positive(&train.margins);
+    let input_domain =
+        encoded::encoding_domain_norm(input.model, spec).unwrap_or_else(|| domain_norm(spec));
     let facts = Facts {
-        m: input.n_train,
+        m: m_count,
         classes,
         train_error,
-        margins: train_margins.clone(),
-        data_norm: (sum_sq + m).sqrt(),
-        domain_norm: (domain_norm(spec).powi(2) + 1.0).sqrt(),
+        margins: train.margins.clone(),
+        data_norm: (train.sum + m).sqrt(),
+        domain_norm: (input_domain.powi(2) + 1.0).sqrt(),
         parameter_norm_squared: network
             .layers
             .iter()
@@ -248,6 +329,7 @@ pub fn compute(
         delta: input.delta,
         elementwise_relu: network.elementwise_relu(),
         fully_connected: network.fully_connected(),
+        linear_head: linear_head(input, &network, &train),
     };
     timings.push(("other layer norms".into(), lap.elapsed().as_secs_f64()));
     lap = Instant::now();
@@ -259,8 +341,24 @@ pub fn compute(
         bft_bound(Reference::Init, &facts),
         nbs_bound(&facts),
     ];
+    bounds.extend(linear_pac_bayes_bounds(&facts));
     timings.push(("bound formulas".into(), lap.elapsed().as_secs_f64()));
-    if let Some(settings) = &input.pac_bayes {
+    if let (Some(settings), Some(_)) = (&input.pac_bayes, encoded::held_out(input.model_config)) {
+        let key = match settings.prior {
+            memlab_shared::bounds::PacBayesPrior::Initialization => "dr",
+            memlab_shared::bounds::PacBayesPrior::DataDependent => "dr_data",
+        };
+        bounds.push(crate::bounds::facts::not_applicable(
+            key,
+            "Optimized PAC-Bayes (Dziugaite–Roy; Pérez-Ortiz et al.)",
+            "Dziugaite & Roy (UAI 2017, arXiv 1703.11008); Pérez-Ortiz et al. (JMLR 2021)",
+            "kl⁻¹(kl⁻¹(ê_n, ln(2/δ′)/n), (KL + ln(2√m) + 2 ln j + ln(π²/(6δ)))/m)",
+            "the posterior here perturbs every parameter of the network, a fixed encoder's \
+             included; a posterior over the trained layers alone on the fixed encoding is not \
+             built yet"
+                .into(),
+        ));
+    } else if let Some(settings) = &input.pac_bayes {
         lap = Instant::now();
         let certified = optimize_and_certify(
             input.dataset,
@@ -276,17 +374,19 @@ pub fn compute(
     }
     Ok(BoundPanel {
         delta: input.delta,
-        n_train: input.n_train,
+        n_train: m_count,
+        held_out: first,
+        sample_split: encoded::split_note(input.model_config, first, m_count),
         n_test,
         n_classes: classes,
         n_parameters: network.parameters(),
         train_error,
-        test_error: fraction_non_positive(&test_margins),
-        data_norm: sum_sq.sqrt(),
-        max_input_norm: max_sq.sqrt(),
-        domain_input_norm: domain_norm(spec),
+        test_error: fraction_non_positive(&test.margins),
+        data_norm: train.sum.sqrt(),
+        max_input_norm: train.max.sqrt(),
+        domain_input_norm: input_domain,
         layers,
-        margins: summary(&train_margins),
+        margins: summary(&train.margins),
         bounds,
         seconds: started.elapsed().as_secs_f64(),
         timings,
@@ -362,6 +462,7 @@ mod tests {
             delta: 0.5,
             elementwise_relu: true,
             fully_connected: true,
+            linear_head: None,
         };
         // s = (2, 2^(2/4)), b = (4, 2^(5/4) ≥ 1 + √2 = 2.414: 2^(5/4) = 2.378 < 2.414, so 2^(6/4)).
         let (s1, s2, b1, b2) = (2.0, 2f64.sqrt(), 4.0, 2f64.powf(1.5));

@@ -189,6 +189,7 @@ pub(crate) mod tests {
             delta: 0.05,
             elementwise_relu: true,
             fully_connected: true,
+            linear_head: None,
         }
     }
 

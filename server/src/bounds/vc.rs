@@ -143,6 +143,7 @@ mod tests {
             delta: 0.05,
             elementwise_relu: true,
             fully_connected: true,
+            linear_head: None,
         };
         let e = std::f64::consts::E;
         // Layer 1: N = 300 pre-activations, degree 1, V = 9.
@@ -173,6 +174,7 @@ mod tests {
             delta: 0.1,
             elementwise_relu: false,
             fully_connected: false,
+            linear_head: None,
         };
         let difference = ln_growth(&facts(with_pool)) - ln_growth(&facts(layer(10, 16, false)));
         // 50 examples × 4 windows × 6 pairs, degree 1, 10 variables.

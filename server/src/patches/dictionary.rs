@@ -10,6 +10,7 @@ use memlab_shared::preprocess::InputSpec;
 use super::extract::{patch_len, sample_patches};
 use super::whitening::Whitening;
 use crate::data::Split;
+use crate::encoded::fixed_vector;
 
 /// Patches the whitening statistics are estimated from.
 pub const WHITENING_SAMPLE: usize = 100_000;
@@ -28,14 +29,6 @@ pub struct Encoder {
     pub offsets: Vec<f32>,
     /// b⁻ per atom.
     pub negative_offsets: Vec<f32>,
-}
-
-/// A vector parameter of a network's fixed part, holding `values`.
-pub fn fixed_vector(values: &[f32], device: &Device) -> Param<Tensor<1>> {
-    Param::from_tensor(Tensor::from_data(
-        TensorData::new(values.to_vec(), [values.len()]),
-        device,
-    ))
 }
 
 impl Encoder {

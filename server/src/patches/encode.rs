@@ -163,18 +163,10 @@ pub fn mark_statistics(rows: &[f32], len: usize) -> (Vec<f32>, Vec<f32>) {
 /// dictionary images is not blown up.
 pub const MIN_MARK_STD: f64 = 1e-2;
 
-/// Standardizes `rows` in place with `mean` and `scale`.
-pub fn standardize(rows: &mut [f32], mean: &[f32], scale: &[f32]) {
-    for row in rows.chunks_mut(mean.len().max(1)) {
-        for ((v, m), s) in row.iter_mut().zip(mean).zip(scale) {
-            *v = (*v - m) * s;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encoded::standardize;
     use crate::patches::dictionary::Encoder;
     use crate::training::SplitMix64;
     use memlab_shared::model::PatchNetConfig;

@@ -58,6 +58,7 @@ pub fn toy_config(seed: u64) -> ExperimentConfig {
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
         patches: Default::default(),
+        scattering: Default::default(),
     }
 }
 

@@ -3,7 +3,9 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{LeNet, LeNetConfig, Mlp, MlpConfig, PatchNet, PatchNetConfig};
+use super::{
+    LeNet, LeNetConfig, Mlp, MlpConfig, PatchNet, PatchNetConfig, ScatterNet, ScatterNetConfig,
+};
 
 /// Which architecture to build, with its hyper-parameters (saved next to the weights).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -15,6 +17,8 @@ pub enum ClassifierConfig {
     Lenet(LeNetConfig),
     /// Whitened patches, a fixed dictionary encoding, and a linear head.
     Patches(PatchNetConfig),
+    /// The scattering transform, then a linear classifier or a small CNN.
+    Scattering(ScatterNetConfig),
 }
 
 /// A trained or freshly initialized classifier of any supported architecture.
@@ -28,6 +32,8 @@ pub enum Classifier {
     LeNet(LeNet),
     /// Whitened patches, a fixed dictionary encoding, and a linear head.
     Patches(PatchNet),
+    /// The scattering transform, then a linear classifier or a small CNN.
+    Scattering(ScatterNet),
 }
 
 impl ClassifierConfig {
@@ -37,6 +43,7 @@ impl ClassifierConfig {
             Self::Mlp(config) => Classifier::Mlp(config.init(device)),
             Self::Lenet(config) => Classifier::LeNet(config.init(device)),
             Self::Patches(config) => Classifier::Patches(config.init(device)),
+            Self::Scattering(config) => Classifier::Scattering(config.init(device)),
         }
     }
 
@@ -46,6 +53,7 @@ impl ClassifierConfig {
             Self::Mlp(config) => config.num_classes,
             Self::Lenet(config) => config.num_classes,
             Self::Patches(config) => config.num_classes,
+            Self::Scattering(config) => config.num_classes,
         }
     }
 }
@@ -61,6 +69,36 @@ impl Classifier {
             Self::Mlp(model) => model.features(images),
             Self::LeNet(model) => model.features(images),
             Self::Patches(model) => model.features(images),
+            Self::Scattering(model) => model.features(images),
+        }
+    }
+
+    /// What the trained layers of a model with a fixed encoder read: the standardized patch
+    /// marks, or the standardized scattering coefficients (flattened); `None` for models that
+    /// train from the pixels.
+    ///
+    /// # Shapes
+    /// - images: `[batch, channels, height, width]`
+    /// - output: `[batch, encoding]`
+    pub fn encoding(&self, images: Tensor<4>) -> Option<Tensor<2>> {
+        match self {
+            Self::Patches(model) => Some(model.standardize(model.marks(images))),
+            Self::Scattering(model) => Some(model.coefficients(images)),
+            Self::Mlp(_) | Self::LeNet(_) => None,
+        }
+    }
+
+    /// Class logits from [`Self::encoding`]'s output: the trained layers alone; `None` for
+    /// models without a fixed encoder.
+    ///
+    /// # Shapes
+    /// - encoding: `[batch, encoding]`
+    /// - output: `[batch, num_classes]`
+    pub fn logits_of_encoding(&self, encoding: Tensor<2>) -> Option<Tensor<2>> {
+        match self {
+            Self::Patches(model) => Some(model.head.forward(model.read(encoding))),
+            Self::Scattering(model) => Some(model.head.forward(model.read(encoding))),
+            Self::Mlp(_) | Self::LeNet(_) => None,
         }
     }
 
@@ -74,6 +112,7 @@ impl Classifier {
             Self::Mlp(model) => model.head.forward(features),
             Self::LeNet(model) => model.head.forward(features),
             Self::Patches(model) => model.head.forward(features),
+            Self::Scattering(model) => model.head.forward(features),
         }
     }
 
@@ -87,6 +126,7 @@ impl Classifier {
             Self::Mlp(model) => model.forward(images),
             Self::LeNet(model) => model.forward(images),
             Self::Patches(model) => model.forward(images),
+            Self::Scattering(model) => model.forward(images),
         }
     }
 }

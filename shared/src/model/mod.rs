@@ -1,11 +1,13 @@
 //! Architectures shared by training (server) and inference (server and browser): the
-//! classifiers (an MLP, LeNet, the whitened-patch dictionary model), and the learned transform L_θ with its discriminator.
+//! classifiers (an MLP, LeNet, the whitened-patch dictionary model, scattering networks), and the learned transform L_θ with its discriminator.
 
 mod classifier;
 mod discriminator;
 mod lenet;
 mod mlp;
 mod patch_net;
+mod scatter_net;
+mod scattering;
 mod transform_net;
 
 pub use classifier::{Classifier, ClassifierConfig};
@@ -13,4 +15,6 @@ pub use discriminator::{Discriminator, DiscriminatorConfig};
 pub use lenet::{LeNet, LeNetConfig};
 pub use mlp::{Mlp, MlpConfig};
 pub use patch_net::{PatchNet, PatchNetConfig};
+pub use scatter_net::{HybridCnn, ScatterNet, ScatterNetConfig};
+pub use scattering::{Scattering, ScatteringConfig};
 pub use transform_net::{TransformNet, TransformNetConfig};

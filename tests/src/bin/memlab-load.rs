@@ -108,6 +108,7 @@ async fn start_training(client: &reqwest::Client, base: &str) -> anyhow::Result<
         stop_at_train_accuracy: None,
         augmentation: Default::default(),
         patches: Default::default(),
+        scattering: Default::default(),
     };
     let created: Experiment = client
         .post(format!("{base}/api/experiments"))
