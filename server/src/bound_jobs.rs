@@ -110,6 +110,7 @@ pub fn compute_for_experiment(
             model: &model,
             initial: &initial,
             model_config: &card.model,
+            run: &experiment.config,
             n_train,
             delta: settings.delta,
             pac_bayes: settings.pac_bayes,

@@ -1055,7 +1055,11 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
     for bound in panel
         .bounds
         .iter()
-        .filter(|b| b.key.starts_with("dr") || b.key == "linear_pac_bayes")
+        .filter(|b| {
+            b.key.starts_with("dr")
+                || b.key == "linear_pac_bayes"
+                || b.key == "linear_pac_bayes_data"
+        })
         .filter(|b| b.value.is_some())
     {
         println!("  {}:", bound.short_name);

@@ -713,7 +713,9 @@ async fn bound_panel_lifecycle_and_bad_input() {
             "bft_init",
             "nbs",
             "linear_pac_bayes_q",
-            "linear_pac_bayes"
+            "linear_pac_bayes",
+            "linear_pac_bayes_data_q",
+            "linear_pac_bayes_data"
         ]
     );
     // The MLP trains from the pixels: the linear-head bounds say so.
@@ -721,6 +723,7 @@ async fn bound_panel_lifecycle_and_bad_input() {
         let why = bound.not_applicable.as_deref().expect("reason");
         assert!(why.contains("linear classifier on fixed features"), "{why}");
     }
+    assert_eq!(panel.bounds.len(), 10);
     for bound in &panel.bounds[..6] {
         let value = bound
             .value
@@ -1013,16 +1016,33 @@ async fn fixed_encoder_bound_panels_use_a_sample_split() {
                 "nbs",
                 "linear_pac_bayes_q",
                 "linear_pac_bayes",
+                "linear_pac_bayes_data_q",
+                "linear_pac_bayes_data",
                 "dr"
             ]
         );
-        for bound in &panel.bounds[..8] {
+        for bound in &panel.bounds[..10] {
             let value = bound.value.unwrap_or_else(|| {
                 panic!("{} not computed: {:?}", bound.key, bound.not_applicable)
             });
             assert!(value >= panel.train_error, "{}: {value}", bound.key);
         }
-        let why = panel.bounds[8]
+        // The data-dependent prior's head trained on the first half of the 30.
+        let data = &panel.bounds[8];
+        let m2 = data
+            .inputs
+            .iter()
+            .find(|q| q.symbol == "m₂")
+            .expect("m₂")
+            .value;
+        assert_eq!(m2, 15.0);
+        assert!(
+            panel
+                .timings
+                .iter()
+                .any(|(stage, _)| stage.starts_with("prior head"))
+        );
+        let why = panel.bounds[10]
             .not_applicable
             .as_deref()
             .expect("not applicable");

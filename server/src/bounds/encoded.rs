@@ -78,6 +78,52 @@ pub fn encode_batch(
     }
 }
 
+/// A data-dependent prior's centre: the model's trained layers, from `initial`, trained by the
+/// run's own recipe (optimizer, step size, batch, epochs, seed) on the encodings `rows` (row-
+/// major) with `labels` only, the first half of the bound's sample.
+pub fn train_prior(
+    initial: &Classifier,
+    rows: &[f32],
+    labels: &[usize],
+    run: &memlab_shared::api::ExperimentConfig,
+    device: &Device,
+) -> Result<Classifier, String> {
+    let len = rows.len() / labels.len().max(1);
+    let encoded = crate::encoded::Encoded {
+        rows: rows.to_vec(),
+        labels: labels.iter().map(|&l| l as i64).collect(),
+        len,
+    };
+    let none = crate::encoded::Encoded {
+        rows: Vec::new(),
+        labels: Vec::new(),
+        len,
+    };
+    let autodiff = device.clone().autodiff();
+    let model = initial.clone().fork(&autodiff).train();
+    let logits = |model: &Classifier, x: Tensor<2>| {
+        model
+            .logits_of_encoding(x)
+            .expect("a fixed-encoder model has logits of its encoding")
+    };
+    let run = memlab_shared::api::ExperimentConfig {
+        stop_at_train_accuracy: None,
+        ..run.clone()
+    };
+    crate::encoded::train_head(
+        model,
+        &logits,
+        &encoded,
+        &none,
+        &run,
+        device,
+        &mut |_| {},
+        &|| false,
+    )
+    .map(|head| head.model)
+    .map_err(|error| error.to_string())
+}
+
 /// The largest |value| a normalized pixel of each channel can take (any pixel in [0, 1]).
 fn pixel_extremes(spec: &InputSpec) -> Vec<f64> {
     (0..spec.channels)

@@ -90,8 +90,10 @@ pub fn short_name(key: &str) -> &'static str {
         "nbs" => "NBS 2018 PAC-Bayes",
         "dr" => "D&R PAC-Bayes (Q)",
         "dr_data" => "PAC-Bayes, data prior (Q)",
-        "linear_pac_bayes" => "PAC-Bayes margin, linear head",
-        "linear_pac_bayes_q" => "PAC-Bayes margin, linear head (Q)",
+        "linear_pac_bayes" => "Linear PAC-Bayes",
+        "linear_pac_bayes_q" => "Linear PAC-Bayes (Q)",
+        "linear_pac_bayes_data" => "Linear PB, data prior",
+        "linear_pac_bayes_data_q" => "Linear PB, data (Q)",
         _ => "bound",
     }
 }

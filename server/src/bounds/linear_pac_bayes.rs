@@ -10,6 +10,11 @@
 //! kl(ê(Q_t) ‖ e(Q_t)) ≤ (t²‖W′‖²/2 + ln(2√m/δ) + ln |grid|)/m. Where W′ errs on x, some
 //! z_c ≥ z_y and the symmetric noise makes Q_t err with probability ≥ 1/2: e(W′) ≤ 2 e(Q_t).
 //!
+//! With a data-dependent prior (Pérez-Ortiz et al., JMLR 2021), the prior's centre is a head
+//! W₀ trained by the run's own recipe on the first half of the sample only, and the bound is
+//! about the second half (m₂ examples): P = N(W₀, σ²I), KL = ‖tσW′ − W₀‖²/(2σ²), with a union
+//! bound over the grids of t and of σ = 2^(k/4), k = −80…40 (121 values).
+//!
 //! ê(Q_t) is an upper bound, not an estimate: the integrand g(u) is increasing in u, so the
 //! sum over N cells of equal Gaussian mass of g at each cell's left end, over N, is at most
 //! the integral (and at least it minus 1/N).
@@ -35,6 +40,20 @@ const FORMULA: &str = "2·kl⁻¹(ê(Q_t), (t²‖W′‖²/2 + ln(2√m/δ) + l
 const Q_FORMULA: &str = "kl⁻¹(ê(Q_t), (t²‖W′‖²/2 + ln(2√m/δ) + ln 121)/m), \
 ê(Q_t) = mean of 1 − ∫φ(u)Π_{c≠y}Φ(u + t(z_y − z_c)/√(‖x‖²+1))du";
 
+const DATA_KEY: &str = "linear_pac_bayes_data";
+const DATA_NAME: &str =
+    "PAC-Bayes margin of the linear head, data-dependent prior; deterministic head";
+const DATA_Q_KEY: &str = "linear_pac_bayes_data_q";
+const DATA_Q_NAME: &str =
+    "PAC-Bayes margin of the linear head, data-dependent prior; bounds the stochastic head Q_t";
+const DATA_SOURCE: &str = "Langford & Shawe-Taylor (NeurIPS 2002) with a data-dependent prior \
+(Pérez-Ortiz, Rivasplata, Shawe-Taylor & Szepesvári, JMLR 2021): prior N(W₀, σ²I), W₀ trained \
+by the run's recipe from its initialization on the first half of the sample; the bound is about \
+the second half; union bound over t = 2^(j/4) (121 values) and σ = 2^(k/4) (121 values); \
+e(W′) ≤ 2e(Q)";
+const DATA_FORMULA: &str = "2·kl⁻¹(ê₂(Q_t), (min_σ ‖tσW′ − W₀‖²/(2σ²) + ln(2√m₂/δ) + \
+ln 121²)/m₂)";
+
 /// Cells of equal Gaussian mass in the Riemann sum.
 pub const CELLS: usize = 256;
 
@@ -57,6 +76,36 @@ pub struct LinearHead {
     pub input_norms_squared: Vec<f64>,
     /// ‖W‖_F² + ‖b‖².
     pub weight_norm_squared: f64,
+    /// W′ = [W, b] flattened (the layout of [`DataPrior::weights`]).
+    pub weights: Vec<f64>,
+    /// A prior centre trained on the first examples of the sample, if there is one.
+    pub prior: Option<DataPrior>,
+}
+
+/// The centre of a data-dependent prior and the examples it was trained on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataPrior {
+    /// W₀ = [W, b] flattened like [`LinearHead::weights`].
+    pub weights: Vec<f64>,
+    /// It was trained on the first `split` examples of the sample; the bound is about the rest.
+    pub split: usize,
+}
+
+/// The grid of σ for the data-dependent prior: 2^(k/4), k = −80 … 40.
+pub fn sigma_grid() -> impl Iterator<Item = f64> {
+    (-80..=40).map(|k| 2f64.powf(f64::from(k) / 4.0))
+}
+
+/// min over the σ grid of KL(N(tσW′, σ²I) ‖ N(W₀, σ²I)) = ‖tσW′ − W₀‖²/(2σ²), from
+/// ‖W′‖², ⟨W′, W₀⟩ and ‖W₀‖²: (σ, KL).
+pub fn smallest_kl(t: f64, norm: f64, inner: f64, prior_norm: f64) -> (f64, f64) {
+    sigma_grid()
+        .map(|sigma| {
+            let kl = (t * t * norm - 2.0 * t * inner / sigma + prior_norm / (sigma * sigma)) / 2.0;
+            (sigma, kl.max(0.0))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("grid")
 }
 
 /// Φ(x), the standard normal distribution function.
@@ -110,10 +159,10 @@ pub fn stochastic_error(gaps: &[f64], t: f64, starts: &[f64]) -> f64 {
     (1.0 - correct / cells as f64).clamp(0.0, 1.0)
 }
 
-/// ê(Q_t) over the whole sample.
-fn empirical_error(head: &LinearHead, classes: usize, t: f64, starts: &[f64]) -> f64 {
+/// ê(Q_t) over the examples `from..` of the sample.
+fn empirical_error(head: &LinearHead, classes: usize, t: f64, starts: &[f64], from: usize) -> f64 {
     let m = head.labels.len();
-    let total: f64 = (0..m)
+    let total: f64 = (from..m)
         .into_par_iter()
         .map(|i| {
             let row = &head.logits[i * classes..(i + 1) * classes];
@@ -126,13 +175,38 @@ fn empirical_error(head: &LinearHead, classes: usize, t: f64, starts: &[f64]) ->
             stochastic_error(&gaps, t, starts)
         })
         .sum();
-    total / m as f64
+    total / (m - from).max(1) as f64
+}
+
+/// The grid index and value of the smallest of `bound` (its first component) over `values`:
+/// every eighth value, then the fifteen around the best (the union bound covers every value).
+fn search(values: &[f64], bound: &dyn Fn(f64) -> (f64, f64, f64)) -> (usize, (f64, f64, f64)) {
+    let mut evaluated: Vec<(usize, (f64, f64, f64))> = Vec::new();
+    let evaluate = |index: usize, evaluated: &mut Vec<(usize, (f64, f64, f64))>| {
+        if !evaluated.iter().any(|(i, _)| *i == index) {
+            evaluated.push((index, bound(values[index])));
+        }
+    };
+    for index in (0..values.len()).step_by(8) {
+        evaluate(index, &mut evaluated);
+    }
+    let best = |evaluated: &[(usize, (f64, f64, f64))]| {
+        *evaluated
+            .iter()
+            .min_by(|a, b| a.1.0.total_cmp(&b.1.0))
+            .expect("evaluated")
+    };
+    let coarse = best(&evaluated).0;
+    for index in coarse.saturating_sub(7)..(coarse + 8).min(values.len()) {
+        evaluate(index, &mut evaluated);
+    }
+    best(&evaluated)
 }
 
 /// The bound on Q_t at one grid value: (its bound, ê, KL).
 fn at(head: &LinearHead, facts: &Facts, t: f64, starts: &[f64]) -> (f64, f64, f64) {
     let m = facts.m as f64;
-    let error = empirical_error(head, facts.classes, t, starts);
+    let error = empirical_error(head, facts.classes, t, starts, 0);
     let kl = t * t * head.weight_norm_squared / 2.0;
     let budget = (kl + (2.0 * m.sqrt() / facts.delta).ln() + (GRID_LEN as f64).ln()) / m;
     (kl_inverse_upper(error, budget), error, kl)
@@ -151,27 +225,7 @@ pub fn linear_pac_bayes_bounds(facts: &Facts) -> [Bound; 2] {
     };
     let starts = cell_starts(CELLS);
     let values: Vec<f64> = grid().collect();
-    // Every grid value is covered by the union bound; search it coarsely, then around the best.
-    let mut evaluated: Vec<(usize, (f64, f64, f64))> = Vec::new();
-    let evaluate = |index: usize, evaluated: &mut Vec<(usize, (f64, f64, f64))>| {
-        if !evaluated.iter().any(|(i, _)| *i == index) {
-            evaluated.push((index, at(head, facts, values[index], &starts)));
-        }
-    };
-    for index in (0..values.len()).step_by(8) {
-        evaluate(index, &mut evaluated);
-    }
-    let best = |evaluated: &[(usize, (f64, f64, f64))]| {
-        *evaluated
-            .iter()
-            .min_by(|a, b| a.1.0.total_cmp(&b.1.0))
-            .expect("evaluated")
-    };
-    let coarse = best(&evaluated).0;
-    for index in coarse.saturating_sub(7)..(coarse + 8).min(values.len()) {
-        evaluate(index, &mut evaluated);
-    }
-    let (index, (stochastic, error, kl)) = best(&evaluated);
+    let (index, (stochastic, error, kl)) = search(&values, &|t| at(head, facts, t, &starts));
     let inputs = vec![
         quantity("m", "examples in the bound's sample", facts.m as f64),
         quantity("t", "λ/σ chosen on the grid", values[index]),
@@ -196,6 +250,96 @@ pub fn linear_pac_bayes_bounds(facts: &Facts) -> [Bound; 2] {
     [
         computed(Q_KEY, Q_NAME, stochastic, SOURCE, Q_FORMULA, inputs.clone()),
         computed(KEY, NAME, 2.0 * stochastic, SOURCE, FORMULA, inputs),
+    ]
+}
+
+/// The data-dependent-prior bounds on the stochastic and the deterministic head, or why they
+/// do not apply.
+pub fn data_prior_bounds(facts: &Facts) -> [Bound; 2] {
+    let (Some(head), Some(prior)) = (
+        &facts.linear_head,
+        facts.linear_head.as_ref().and_then(|h| h.prior.as_ref()),
+    ) else {
+        let why = "needs a linear classifier on fixed features and a prior head trained on the \
+                   first half of its sample";
+        return [
+            not_applicable(
+                DATA_Q_KEY,
+                DATA_Q_NAME,
+                DATA_SOURCE,
+                DATA_FORMULA,
+                why.into(),
+            ),
+            not_applicable(DATA_KEY, DATA_NAME, DATA_SOURCE, DATA_FORMULA, why.into()),
+        ];
+    };
+    let m2 = (head.labels.len() - prior.split) as f64;
+    let starts = cell_starts(CELLS);
+    let values: Vec<f64> = grid().collect();
+    let inner: f64 = head
+        .weights
+        .iter()
+        .zip(&prior.weights)
+        .map(|(a, b)| a * b)
+        .sum();
+    let prior_norm: f64 = prior.weights.iter().map(|v| v * v).sum();
+    let union = (GRID_LEN as f64 * GRID_LEN as f64).ln();
+    let evaluate = |t: f64| {
+        let error = empirical_error(head, facts.classes, t, &starts, prior.split);
+        let (_, kl) = smallest_kl(t, head.weight_norm_squared, inner, prior_norm);
+        let budget = (kl + (2.0 * m2.sqrt() / facts.delta).ln() + union) / m2;
+        (kl_inverse_upper(error, budget), error, kl)
+    };
+    let (index, (stochastic, error, kl)) = search(&values, &evaluate);
+    let t = values[index];
+    let (sigma, _) = smallest_kl(t, head.weight_norm_squared, inner, prior_norm);
+    let distance = head
+        .weights
+        .iter()
+        .zip(&prior.weights)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let inputs = vec![
+        quantity("m₂", "examples the bound is about (second half)", m2),
+        quantity("t", "λ/σ chosen on the grid", t),
+        quantity("σ", "σ chosen on the grid", sigma),
+        quantity(
+            "‖W′‖_F",
+            "norm of the head's weights and biases",
+            head.weight_norm_squared.sqrt(),
+        ),
+        quantity("‖W′ − W₀‖_F", "distance from the prior head", distance),
+        quantity("KL", "KL(Q_t ‖ P)", kl),
+        quantity(
+            "ê₂(Q_t)",
+            "error of the stochastic head on the second half (upper bound)",
+            error,
+        ),
+        quantity(
+            "e(Q_t) ≤",
+            "the bound on the stochastic head Q_t",
+            stochastic,
+        ),
+        quantity("δ", "confidence", facts.delta),
+    ];
+    [
+        computed(
+            DATA_Q_KEY,
+            DATA_Q_NAME,
+            stochastic,
+            DATA_SOURCE,
+            DATA_FORMULA,
+            inputs.clone(),
+        ),
+        computed(
+            DATA_KEY,
+            DATA_NAME,
+            2.0 * stochastic,
+            DATA_SOURCE,
+            DATA_FORMULA,
+            inputs,
+        ),
     ]
 }
 
@@ -265,6 +409,8 @@ mod tests {
             labels: vec![0, 1],
             input_norms_squared: vec![4.0, 1.0],
             weight_norm_squared: 0.5,
+            weights: vec![0.5, 0.0, 0.0, 0.5, 0.0, 0.0],
+            prior: None,
         };
         let facts = Facts {
             m: 2,
@@ -301,5 +447,72 @@ mod tests {
             ..facts
         });
         assert!(others.iter().all(|b| b.not_applicable.is_some()));
+    }
+
+    #[test]
+    fn the_smallest_kl_on_the_grid_by_hand() {
+        // W₀ = 0: KL = t²‖W′‖²/2 whatever σ.
+        assert!((smallest_kl(2.0, 3.0, 0.0, 0.0).1 - 6.0).abs() < 1e-12);
+        // W₀ = W′ (‖W′‖² = 4) and t = 1: σ = 1 is on the grid and gives KL = 0.
+        let (sigma, kl) = smallest_kl(1.0, 4.0, 4.0, 4.0);
+        assert!(
+            kl.abs() < 1e-12 && (sigma - 1.0).abs() < 1e-12,
+            "{sigma} {kl}"
+        );
+        // In general the grid's best is ≥ the continuous minimum t²/2 (‖W′‖² − ⟨W′,W₀⟩²/‖W₀‖²).
+        let (t, norm, inner, prior) = (3.0, 5.0, 2.0, 4.0);
+        let floor = t * t / 2.0 * (norm - inner * inner / prior);
+        let (_, kl) = smallest_kl(t, norm, inner, prior);
+        assert!(kl >= floor - 1e-12 && kl <= floor * 1.05, "{kl} vs {floor}");
+    }
+
+    /// The data-dependent bound is about the second half only: its error ignores the first.
+    #[test]
+    fn the_data_prior_bound_reads_the_second_half() {
+        // Four examples, two classes; the first two misclassified, the last two right.
+        let weights = vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+        let head = LinearHead {
+            logits: vec![-5.0, 5.0, -5.0, 5.0, 5.0, -5.0, -5.0, 5.0],
+            labels: vec![0, 0, 0, 1],
+            input_norms_squared: vec![1.0; 4],
+            weight_norm_squared: 2.0,
+            weights: weights.clone(),
+            prior: Some(DataPrior { weights, split: 2 }),
+        };
+        let facts = Facts {
+            m: 4,
+            classes: 2,
+            train_error: 0.5,
+            margins: vec![-10.0, -10.0, 10.0, 10.0],
+            data_norm: 2.0,
+            domain_norm: 1.0,
+            parameter_norm_squared: 2.0,
+            layers: Vec::new(),
+            delta: 0.1,
+            elementwise_relu: true,
+            fully_connected: true,
+            linear_head: Some(head),
+        };
+        let [q, _] = data_prior_bounds(&facts);
+        let error = q
+            .inputs
+            .iter()
+            .find(|i| i.symbol == "ê₂(Q_t)")
+            .expect("ê")
+            .value;
+        // Gaps of 10 over r = 1: at the chosen t the error is the normal tail Φ(−10t/√2).
+        let t = q.inputs.iter().find(|i| i.symbol == "t").expect("t").value;
+        let tail = normal_cdf(-10.0 * t / std::f64::consts::SQRT_2);
+        assert!(
+            error >= tail - 1e-12 && error <= tail + 1.0 / CELLS as f64,
+            "{error} vs {tail}"
+        );
+        let m2 = q
+            .inputs
+            .iter()
+            .find(|i| i.symbol == "m₂")
+            .expect("m₂")
+            .value;
+        assert_eq!(m2, 2.0);
     }
 }

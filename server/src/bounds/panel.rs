@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use burn::prelude::*;
+use memlab_shared::api::ExperimentConfig;
 use memlab_shared::bounds::{BoundPanel, LayerNorms, MarginSummary};
 use memlab_shared::model::{Classifier, ClassifierConfig};
 use memlab_shared::preprocess::InputSpec;
@@ -11,7 +12,7 @@ use memlab_shared::preprocess::InputSpec;
 use super::bft::{Reference, bft_bound};
 use super::encoded;
 use super::facts::{Facts, LayerFacts};
-use super::linear_pac_bayes::{LinearHead, linear_pac_bayes_bounds};
+use super::linear_pac_bayes::{DataPrior, LinearHead, data_prior_bounds, linear_pac_bayes_bounds};
 use super::margin::margins;
 use super::nbs::nbs_bound;
 use super::network::{Activation, Layer, Network};
@@ -34,6 +35,8 @@ pub struct PanelInput<'a> {
     pub initial: &'a Classifier,
     /// Its architecture (a fixed encoder's own training images are left out of the bounds).
     pub model_config: &'a ClassifierConfig,
+    /// The run's config: a data-dependent prior head is trained with its recipe.
+    pub run: &'a ExperimentConfig,
     /// The training examples used (the first `n_train` of the training split).
     pub n_train: usize,
     /// Confidence parameter.
@@ -62,17 +65,26 @@ struct Pass {
     norms: Vec<f64>,
     /// Labels.
     labels: Vec<usize>,
+    /// The encodings of the first `keep` examples (fixed-encoder models), row-major.
+    kept: Vec<f32>,
+}
+
+/// Which examples a pass reads: `range` of `split`, keeping the encodings of the first `keep`.
+struct Sample<'a> {
+    split: &'a Split,
+    range: std::ops::Range<usize>,
+    keep: usize,
 }
 
 fn pass(
     model: &Classifier,
-    split: &Split,
+    Sample { split, range, keep }: Sample<'_>,
     spec: &InputSpec,
-    range: std::ops::Range<usize>,
     classes: usize,
     device: &Device,
     progress: &mut dyn FnMut(f64),
 ) -> Pass {
+    let mut kept = Vec::new();
     let count = range.len();
     let mut all = Vec::with_capacity(count);
     let (mut sum, mut max) = (0.0f64, 0.0f64);
@@ -91,6 +103,9 @@ fn pass(
                     let norm: f64 = row.iter().map(|&v| f64::from(v).powi(2)).sum();
                     sum += norm;
                     max = max.max(norm);
+                    if norms.len() < keep {
+                        kept.extend_from_slice(row);
+                    }
                     norms.push(norm);
                 }
                 model
@@ -120,6 +135,7 @@ fn pass(
         logits: all_logits,
         norms,
         labels: range_labels(split, &indices),
+        kept,
     }
 }
 
@@ -185,19 +201,57 @@ fn summary(margins: &[f64]) -> MarginSummary {
     }
 }
 
-/// A linear head on fixed features, as the linear PAC-Bayes bound reads it; `None` for other
-/// networks.
-fn linear_head(input: &PanelInput<'_>, network: &Network, train: &Pass) -> Option<LinearHead> {
-    encoded::held_out(input.model_config)?;
+/// Examples of the sample (its first ones) whose encodings train a data-dependent prior head:
+/// half of it for a fixed-encoder model, none otherwise.
+fn prior_examples(input: &PanelInput<'_>, m: usize) -> usize {
+    match encoded::held_out(input.model_config) {
+        Some(_) => m / 2,
+        None => 0,
+    }
+}
+
+/// A linear head on fixed features, as the linear PAC-Bayes bounds read it, with a prior head
+/// trained by the run's recipe on the first half of the sample; `None` for other networks.
+fn linear_head(
+    input: &PanelInput<'_>,
+    network: &Network,
+    train: &Pass,
+    announce: &mut dyn FnMut(),
+) -> Result<Option<LinearHead>, String> {
+    if encoded::held_out(input.model_config).is_none() {
+        return Ok(None);
+    }
     let [head] = network.layers.as_slice() else {
-        return None;
+        return Ok(None);
     };
-    Some(LinearHead {
+    let flat =
+        |layer: &Layer| -> Vec<f64> { layer.weight.iter().chain(&layer.bias).copied().collect() };
+    let split = train.kept.len() / head.inputs().max(1);
+    let prior = if split >= 2 && split < train.labels.len() {
+        announce();
+        let trained = encoded::train_prior(
+            input.initial,
+            &train.kept,
+            &train.labels[..split],
+            input.run,
+            input.device,
+        )?;
+        let layers = Network::from_classifier(&trained, input.initial, network.input)?;
+        Some(DataPrior {
+            weights: flat(&layers.layers[0]),
+            split,
+        })
+    } else {
+        None
+    };
+    Ok(Some(LinearHead {
         logits: train.logits.clone(),
         labels: train.labels.clone(),
         input_norms_squared: train.norms.iter().map(|n| n + 1.0).collect(),
         weight_norm_squared: head.parameter_norm_squared(),
-    })
+        weights: flat(head),
+        prior,
+    }))
 }
 
 /// What the formulas read of one layer, given ‖A'‖_σ (computed by the caller, which times it).
@@ -247,9 +301,12 @@ pub fn compute(
     progress(0.0, "margins on the training set");
     let train = pass(
         input.model,
-        &input.dataset.train,
+        Sample {
+            split: &input.dataset.train,
+            range: first..input.n_train,
+            keep: prior_examples(input, m_count),
+        },
         spec,
-        first..input.n_train,
         classes,
         input.device,
         &mut |f| progress(share * 0.5 * f, "margins on the training set"),
@@ -261,9 +318,12 @@ pub fn compute(
     let mut lap = Instant::now();
     let test = pass(
         input.model,
-        &input.dataset.test,
+        Sample {
+            split: &input.dataset.test,
+            range: 0..n_test,
+            keep: 0,
+        },
         spec,
-        0..n_test,
         classes,
         input.device,
         &mut |f| progress(share * (0.5 + 0.2 * f), "errors on the test set"),
@@ -329,10 +389,23 @@ pub fn compute(
         delta: input.delta,
         elementwise_relu: network.elementwise_relu(),
         fully_connected: network.fully_connected(),
-        linear_head: linear_head(input, &network, &train),
+        linear_head: None,
     };
     timings.push(("other layer norms".into(), lap.elapsed().as_secs_f64()));
     lap = Instant::now();
+    let facts = Facts {
+        linear_head: linear_head(input, &network, &train, &mut || {
+            progress(share * 0.99, "prior head on the first half of the sample")
+        })?,
+        ..facts
+    };
+    if facts.linear_head.is_some() {
+        timings.push((
+            "prior head on the first half".into(),
+            lap.elapsed().as_secs_f64(),
+        ));
+        lap = Instant::now();
+    }
     let mut bounds = vec![
         vc_bound(&facts),
         norm_bound(NormBound::Nts, &facts),
@@ -342,6 +415,7 @@ pub fn compute(
         nbs_bound(&facts),
     ];
     bounds.extend(linear_pac_bayes_bounds(&facts));
+    bounds.extend(data_prior_bounds(&facts));
     timings.push(("bound formulas".into(), lap.elapsed().as_secs_f64()));
     if let (Some(settings), Some(_)) = (&input.pac_bayes, encoded::held_out(input.model_config)) {
         let key = match settings.prior {
