@@ -3,7 +3,8 @@
 //! what augmentation did to invariance), and queue a member's analyses when it finishes.
 
 use memlab_shared::api::{
-    Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, Randomization,
+    Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, PatchSettings,
+    Randomization,
 };
 use memlab_shared::bounds::{BoundJob, BoundRequest};
 use memlab_shared::lie::{LieJob, LieRequest};
@@ -53,7 +54,131 @@ pub fn default_name(request: &StudyRequest) -> String {
         StudyKind::Augmentation => {
             format!("Augmentation study: {model} on {}", request.base.dataset)
         }
+        kind => format!(
+            "Patch ablation ({}): {model} on {}",
+            kind.variable().0,
+            request.base.dataset
+        ),
     }
+}
+
+/// A patch-ablation member's label, value and whether it lies on the curve.
+fn patch_member(kind: StudyKind, settings: &PatchSettings) -> (f64, String, bool) {
+    match kind {
+        StudyKind::PatchWhitening => match settings.whitening {
+            None => (0.0, "no whitening".to_owned(), false),
+            Some(0.0) => (0.0, "ε = 0".to_owned(), false),
+            Some(epsilon) => (epsilon, format!("ε = {epsilon}"), true),
+        },
+        StudyKind::PatchAtoms => (
+            settings.atoms as f64,
+            format!("Q = {}", settings.atoms),
+            true,
+        ),
+        StudyKind::PatchNeighbors => {
+            let k = settings.neighbors();
+            (k as f64, format!("k = {k}"), true)
+        }
+        _ => (
+            settings.patch as f64,
+            format!("p = {}", settings.patch),
+            true,
+        ),
+    }
+}
+
+/// The members of a patch ablation: the base run with the varied setting at each grid value.
+fn patch_ablation(
+    kind: StudyKind,
+    values: &[f64],
+    base: &ExperimentConfig,
+) -> Result<Vec<(String, ExperimentConfig)>, String> {
+    if base.model != memlab_shared::api::ModelKind::Patches {
+        return Err(
+            "patch ablations vary the whitened-patch model: base.model must be \"patches\"".into(),
+        );
+    }
+    let settings = base.patches;
+    let whole = |value: f64| -> Result<usize, String> {
+        if value >= 1.0 && value.fract() == 0.0 {
+            Ok(value as usize)
+        } else {
+            Err(format!(
+                "{} must be whole numbers ≥ 1, got {value}",
+                kind.variable().0
+            ))
+        }
+    };
+    let defaults: Vec<f64> = match kind {
+        StudyKind::PatchWhitening => vec![1e-3, 1e-2, 0.1, 1.0, 10.0],
+        StudyKind::PatchAtoms => vec![64.0, 128.0, 256.0, 512.0],
+        StudyKind::PatchNeighbors => [0.1, 0.25, 0.4, 0.6]
+            .iter()
+            .map(|f| (f * settings.atoms as f64).round().max(1.0))
+            .collect(),
+        _ => vec![3.0, 4.0, 5.0, 6.0, 7.0],
+    };
+    let grid = if values.is_empty() {
+        defaults
+    } else {
+        values.to_vec()
+    };
+    let mut variants: Vec<PatchSettings> = Vec::new();
+    if kind == StudyKind::PatchWhitening {
+        // The authors' two references: no whitening, and ε = 0.
+        variants.push(PatchSettings {
+            whitening: None,
+            ..settings
+        });
+        variants.push(PatchSettings {
+            whitening: Some(0.0),
+            ..settings
+        });
+    }
+    for &value in &grid {
+        variants.push(match kind {
+            StudyKind::PatchWhitening => {
+                if !(value.is_finite() && value > 0.0) {
+                    return Err(format!(
+                        "whitening ε must be positive (ε = 0 is always included), got {value}"
+                    ));
+                }
+                PatchSettings {
+                    whitening: Some(value),
+                    ..settings
+                }
+            }
+            StudyKind::PatchAtoms => PatchSettings {
+                atoms: whole(value)?,
+                neighbors: None,
+                ..settings
+            },
+            StudyKind::PatchNeighbors => PatchSettings {
+                neighbors: Some(whole(value)?),
+                ..settings
+            },
+            _ => PatchSettings {
+                patch: whole(value)?,
+                ..settings
+            },
+        });
+    }
+    let mut members = Vec::new();
+    for (index, variant) in variants.iter().enumerate() {
+        if variants[..index].contains(variant) {
+            return Err(format!(
+                "{} {} is listed twice",
+                kind.variable().0,
+                patch_member(kind, variant).1
+            ));
+        }
+        let config = ExperimentConfig {
+            patches: *variant,
+            ..base.clone()
+        };
+        members.push((patch_member(kind, variant).1, config));
+    }
+    Ok(members)
 }
 
 /// The member runs of `request` on `dataset`, each validated; or why the request is refused.
@@ -66,7 +191,26 @@ pub fn plan(
         ..request.base.clone()
     };
     let mut members = Vec::new();
+    if !request.kind.is_patch_ablation() && !request.values.is_empty() {
+        return Err("values belong to patch ablations only".into());
+    }
     match request.kind {
+        kind @ (StudyKind::PatchWhitening
+        | StudyKind::PatchAtoms
+        | StudyKind::PatchNeighbors
+        | StudyKind::PatchSize) => {
+            if !request.sizes.is_empty()
+                || !request.label_corruptions.is_empty()
+                || !request.input_variants.is_empty()
+                || !request.augmentations.is_empty()
+            {
+                return Err(
+                    "sizes, label_corruptions, input_variants and augmentations do not belong to patch ablations"
+                        .into(),
+                );
+            }
+            members = patch_ablation(kind, &request.values, &base)?;
+        }
         StudyKind::Randomization => {
             if !request.sizes.is_empty() || !request.augmentations.is_empty() {
                 return Err(
@@ -228,6 +372,7 @@ fn member(
             (0.0, "no augmentation".to_owned(), true)
         }
         StudyKind::Augmentation => (1.0, config.augmentation.describe(), true),
+        kind => patch_member(kind, &config.patches),
     };
     StudyMember {
         value,

@@ -1508,3 +1508,108 @@ async fn lie_discovery_lifecycle_and_bad_input() {
         "read_only",
     );
 }
+
+/// Patch ablations: the base patch run with one setting varied over the grid (whitening with
+/// its two references off the curve), each member trained and bounded; bad grids are 422.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_ablation_studies_vary_one_setting() {
+    use memlab_shared::api::{ModelKind, PatchSettings};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = toy_state(dir.path(), false).await;
+    let base = memlab_shared::api::ExperimentConfig {
+        model: ModelKind::Patches,
+        epochs: 3,
+        patches: PatchSettings {
+            patch: 4,
+            atoms: 16,
+            dictionary_images: 10,
+            ..Default::default()
+        },
+        ..toy_config(1)
+    };
+    let request = |kind: &str, extra: &str| {
+        format!(
+            r#"{{"kind": "{kind}", "base": {}{extra}}}"#,
+            serde_json::to_string(&base).expect("json")
+        )
+    };
+    let mlp = format!(
+        r#"{{"kind": "patch_atoms", "base": {}}}"#,
+        serde_json::to_string(&toy_config(1)).expect("json")
+    );
+    for (bad, needle) in [
+        (mlp, "base.model must be \"patches\""),
+        (request("patch_whitening", r#", "values": [0]"#), "positive"),
+        (request("patch_atoms", r#", "values": [8, 8]"#), "twice"),
+        (
+            request("patch_size", r#", "values": [2.5]"#),
+            "whole numbers",
+        ),
+        (
+            request("patch_size", r#", "values": [17]"#),
+            "patches.patch",
+        ),
+        (
+            request("patch_atoms", r#", "sizes": [10]"#),
+            "do not belong",
+        ),
+        (
+            request("randomization", r#", "values": [1]"#),
+            "patch ablations only",
+        ),
+    ] {
+        let error = check_error(
+            send(&state, post_json("/api/studies", &bad)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert!(error.detail.contains(needle), "{needle}: {}", error.detail);
+    }
+    let worker = memlab_server::jobs::spawn_worker(state.clone());
+    let body = request("patch_whitening", r#", "values": [0.01, 1]"#);
+    let (status, answer) = send(&state, post_json("/api/studies", &body)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let study: Study = serde_json::from_slice(&answer).expect("study");
+    let url = format!("/api/studies/{}", study.id);
+    let mut study = study;
+    for _ in 0..1800 {
+        study = serde_json::from_slice(&get(&state, &url).await.1).expect("study");
+        if matches!(study.status, JobStatus::Done | JobStatus::Failed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.abort();
+    assert_eq!(study.status, JobStatus::Done, "{study:#?}");
+    assert!(study.name.contains("whitening ε"), "{}", study.name);
+    let summary: Vec<(&str, f64, bool)> = study
+        .members
+        .iter()
+        .map(|m| (m.label.as_str(), m.value, m.on_grid))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("no whitening", 0.0, false),
+            ("ε = 0", 0.0, false),
+            ("ε = 0.01", 0.01, true),
+            ("ε = 1", 1.0, true)
+        ]
+    );
+    for member in &study.members {
+        let config = &member.experiment.config;
+        assert_eq!((config.patches.atoms, config.patches.patch), (16, 4));
+        let panel = member
+            .bounds
+            .as_ref()
+            .and_then(|job| job.result.as_ref())
+            .expect("bound panel");
+        assert_eq!(panel.held_out, 10);
+    }
+    assert_eq!(study.members[0].experiment.config.patches.whitening, None);
+}

@@ -21,6 +21,15 @@ pub enum StudyKind {
     SampleSize,
     /// The same run without and with data augmentations, each probed for invariance.
     Augmentation,
+    /// Whitened-patch ablation: the whitening regularizer ε over a grid, with ε = 0 and no
+    /// whitening as extra points (Thiry et al. 2021's table).
+    PatchWhitening,
+    /// Whitened-patch ablation: the dictionary size Q over a grid (k stays 0.4 Q).
+    PatchAtoms,
+    /// Whitened-patch ablation: the atoms marked per patch, k, over a grid.
+    PatchNeighbors,
+    /// Whitened-patch ablation: the patch side p over a grid.
+    PatchSize,
 }
 
 impl StudyKind {
@@ -30,6 +39,31 @@ impl StudyKind {
             Self::Randomization => "randomization",
             Self::SampleSize => "sample_size",
             Self::Augmentation => "augmentation",
+            Self::PatchWhitening => "patch_whitening",
+            Self::PatchAtoms => "patch_atoms",
+            Self::PatchNeighbors => "patch_neighbors",
+            Self::PatchSize => "patch_size",
+        }
+    }
+
+    /// Whether the study varies a setting of the whitened-patch model.
+    pub fn is_patch_ablation(self) -> bool {
+        matches!(
+            self,
+            Self::PatchWhitening | Self::PatchAtoms | Self::PatchNeighbors | Self::PatchSize
+        )
+    }
+
+    /// The varied variable as people read it, and whether it is shown on a log axis.
+    pub fn variable(self) -> (&'static str, bool) {
+        match self {
+            Self::Randomization => ("label corruption p", false),
+            Self::SampleSize => ("training examples n", true),
+            Self::Augmentation => ("augmentation", false),
+            Self::PatchWhitening => ("whitening ε", true),
+            Self::PatchAtoms => ("dictionary atoms Q", true),
+            Self::PatchNeighbors => ("atoms marked per patch k", false),
+            Self::PatchSize => ("patch side p", false),
         }
     }
 }
@@ -59,6 +93,10 @@ pub struct StudyRequest {
     /// rotations up to ±30°).
     #[serde(default)]
     pub augmentations: Vec<Augmentation>,
+    /// Patch ablations: the grid of the varied setting (ε, Q, k or p; defaults: ε 1e-3 … 10,
+    /// Q 64 … 512, k 0.1 … 0.6 Q, p 3 … 7).
+    #[serde(default)]
+    pub values: Vec<f64>,
     /// Compute each member's bound panel when it finishes training (default true).
     #[serde(default)]
     pub bounds: Option<bool>,

@@ -1007,6 +1007,44 @@ async fn check_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
     screenshot(client, "study.png").await
 }
 
+/// A patch ablation from the form (the dictionary size Q, small ones so the debug build is
+/// quick), on 2 000 MNIST images: each member trained and bounded; the page plots test error and
+/// bounds against Q. (Whitening ablations, with their off-curve references, are tested in the
+/// server's API tests.)
+async fn check_patch_ablation(app: &TestApp, client: &Client) -> anyhow::Result<()> {
+    client.goto(&app.url("/studies")).await?;
+    wait_for(client, Locator::Id("new-study")).await?;
+    client
+        .find(Locator::Id("study-kind"))
+        .await?
+        .select_by_value("patch_atoms")
+        .await?;
+    wait_for(client, Locator::Id("study-patch-note")).await?;
+    fill(client, "study-n", "2000").await?;
+    fill(client, "study-grid", "8, 32").await?;
+    fill(client, "study-epochs", "2").await?;
+    let study = submit_study(app, client).await?;
+    let labels: Vec<&str> = study.members.iter().map(|m| m.label.as_str()).collect();
+    assert_eq!(labels, ["Q = 8", "Q = 32"]);
+    for member in &study.members {
+        let metrics = member.experiment.metrics.as_ref().context("metrics")?;
+        let panel = member
+            .bounds
+            .as_ref()
+            .and_then(|job| job.result.as_ref())
+            .context("bound panel")?;
+        assert_eq!(panel.held_out, 1000);
+        println!(
+            "patch ablation, 2 000 images: {} test accuracy {:.4}, tightest bound {:?}",
+            member.label,
+            metrics.test_accuracy,
+            panel.tightest().and_then(|b| b.value)
+        );
+    }
+    show_study(app, client, study.id, &["plot-errors", "plot-bounds"]).await?;
+    screenshot(client, "patch-ablation.png").await
+}
+
 /// An augmentation study from the form: LeNet with and without rotations of any angle, each
 /// probed and its Lie generators found; the augmented model is more consistent under rotation,
 /// and the page says so; its most invariant generator is close to rotation.
@@ -1299,6 +1337,7 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         check_symmetry(&app, &client, id).await?;
         check_study(&app, &client).await?;
         check_augmentation_study(&app, &client).await?;
+        check_patch_ablation(&app, &client).await?;
         anyhow::Ok((default_backend, cpu_backend))
     }
     .await;
@@ -1317,8 +1356,8 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
     let list: Vec<Experiment> = again.get_json("/api/experiments").await?;
     assert_eq!(
         list.len(),
-        9,
-        "the two demos, the three runs queued from the form and the two studies' two runs each"
+        11,
+        "the two demos, the three runs queued from the form, and the three studies' two runs each"
     );
     let demo = list
         .iter()

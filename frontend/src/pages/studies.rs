@@ -74,6 +74,17 @@ pub fn StudiesPage() -> impl IntoView {
     }
 }
 
+/// The patch-ablation kind an option of the form names, if it names one.
+fn patch_kind(value: &str) -> Option<StudyKind> {
+    match value {
+        "patch_whitening" => Some(StudyKind::PatchWhitening),
+        "patch_atoms" => Some(StudyKind::PatchAtoms),
+        "patch_neighbors" => Some(StudyKind::PatchNeighbors),
+        "patch_size" => Some(StudyKind::PatchSize),
+        _ => None,
+    }
+}
+
 /// Parses a comma-separated list.
 fn list<T: std::str::FromStr>(name: &str, text: &str) -> Result<Vec<T>, String> {
     text.split(',')
@@ -108,6 +119,21 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
             grid.set("500, 1000, 2000, 5000, 10000, 60000".into());
             stop_at.set(String::new());
             epochs.set("5".into());
+        } else if let Some(ablation) = patch_kind(&value) {
+            grid.set(
+                match ablation {
+                    StudyKind::PatchWhitening => "0.001, 0.01, 0.1, 1, 10",
+                    StudyKind::PatchAtoms => "64, 128, 256, 512",
+                    StudyKind::PatchNeighbors => "26, 64, 102, 154",
+                    _ => "3, 4, 5, 6, 7",
+                }
+                .into(),
+            );
+            stop_at.set(String::new());
+            epochs.set("5".into());
+            n_train.set("10000".into());
+            learning_rate.set("0.002".into());
+            batch_size.set("64".into());
         } else if value == "augmentation" {
             grid.set("30".into());
             stop_at.set(String::new());
@@ -130,16 +156,19 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
             };
             let randomization = kind.get_untracked() == "randomization";
             let augmentation = kind.get_untracked() == "augmentation";
+            let ablation = patch_kind(&kind.get_untracked());
             let stop = stop_at.get_untracked();
             let base = ExperimentConfig {
                 name: None,
                 dataset: dataset.get_untracked(),
-                model: if model.get_untracked() == "lenet" {
+                model: if ablation.is_some() {
+                    ModelKind::Patches
+                } else if model.get_untracked() == "lenet" {
                     ModelKind::Lenet
                 } else {
                     ModelKind::Mlp
                 },
-                n_train: if randomization || augmentation {
+                n_train: if randomization || augmentation || ablation.is_some() {
                     Some(whole("training examples", n_train.get_untracked())?)
                 } else {
                     None
@@ -169,7 +198,9 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
             };
             Ok(StudyRequest {
                 name: None,
-                kind: if randomization {
+                kind: if let Some(kind) = ablation {
+                    kind
+                } else if randomization {
                     StudyKind::Randomization
                 } else if augmentation {
                     StudyKind::Augmentation
@@ -187,7 +218,12 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 } else {
                     Vec::new()
                 },
-                sizes: if randomization || augmentation {
+                values: if ablation.is_some() {
+                    list("values", &grid.get_untracked())?
+                } else {
+                    Vec::new()
+                },
+                sizes: if randomization || augmentation || ablation.is_some() {
                     Vec::new()
                 } else {
                     list("sizes", &grid.get_untracked())?
@@ -250,18 +286,31 @@ fn NewStudy(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 <option value="randomization">"randomization test (grid of p)"</option>
                 <option value="sample_size">"sample size (grid of n)"</option>
                 <option value="augmentation">"rotation augmentation (probed for invariance)"</option>
+                <option value="patch_whitening">"whitened patches: whitening ε (with ε = 0 and none)"</option>
+                <option value="patch_atoms">"whitened patches: dictionary size Q"</option>
+                <option value="patch_neighbors">"whitened patches: atoms marked k"</option>
+                <option value="patch_size">"whitened patches: patch side p"</option>
             </select>
             <label for="study-dataset">"Data set"</label>
             <select id="study-dataset" on:change=move |event| dataset.set(event_target_value(&event))>
                 {datasets.into_iter().map(|info| view! { <option value=info.name.clone()>{info.name.clone()}</option> }).collect_view()}
             </select>
-            <label for="study-model">"Model"</label>
-            <select id="study-model" on:change=move |event| model.set(event_target_value(&event))>
-                <option value="mlp">"MLP (2 × 256)"</option>
-                <option value="lenet">"LeNet (CNN)"</option>
-            </select>
+            {move || patch_kind(&kind.get()).is_none().then(|| view! {
+                <label for="study-model">"Model"</label>
+                <select id="study-model" on:change=move |event| model.set(event_target_value(&event))>
+                    <option value="mlp" selected=move || model.get() == "mlp">"MLP (2 × 256)"</option>
+                    <option value="lenet" selected=move || model.get() == "lenet">"LeNet (CNN)"</option>
+                </select>
+            })}
+            {move || patch_kind(&kind.get()).is_some().then(|| view! {
+                <p class="muted" id="study-patch-note">
+                    "Whitened-patch model (Q = 256, k = 0.4 Q, p = 5, grid 2, ε = 1e-3, linear head) \
+                     with one setting varied over the grid; test error and bounds are plotted \
+                     against it."
+                </p>
+            })}
             {move || (kind.get() != "sample_size").then(|| field("study-n", "Training examples", n_train))}
-            {field("study-grid", "Grid (comma-separated p, n, or rotation ranges in degrees)", grid)}
+            {field("study-grid", "Grid (comma-separated p, n, rotation ranges in degrees, or the patch setting)", grid)}
             {field("study-epochs", "Epochs (a cap when stopping at an accuracy)", epochs)}
             {field("study-stop", "Stop at training accuracy (empty: all epochs)", stop_at)}
             {field("study-lr", "Learning rate (Adam)", learning_rate)}

@@ -105,11 +105,7 @@ fn bound_value(member: &StudyMember, key: &str) -> Option<f64> {
 
 #[component]
 fn StudyView(study: Study) -> impl IntoView {
-    let (variable, log_x) = match study.kind {
-        StudyKind::Randomization => ("label corruption p", false),
-        StudyKind::SampleSize => ("training examples n", true),
-        StudyKind::Augmentation => ("augmentation", false),
-    };
+    let (variable, log_x) = study.kind.variable();
     let augmentation = study.kind == StudyKind::Augmentation;
     let grid: Vec<StudyMember> = study
         .members
