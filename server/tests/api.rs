@@ -946,20 +946,10 @@ async fn probe_lifecycle_and_bad_input() {
 /// and the optimized PAC-Bayes certificate says why it does not apply yet.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_encoder_bound_panels_use_a_sample_split() {
-    use memlab_shared::api::{ModelKind, PatchSettings, ScatteringSettings};
+    use memlab_shared::api::{ModelKind, ScatteringSettings};
     let dir = tempfile::tempdir().expect("tempdir");
     let state = toy_state(dir.path(), false).await;
-    let patches = memlab_shared::api::ExperimentConfig {
-        model: ModelKind::Patches,
-        epochs: 6,
-        patches: PatchSettings {
-            patch: 4,
-            atoms: 16,
-            dictionary_images: 10,
-            ..Default::default()
-        },
-        ..toy_config(1)
-    };
+    let patches = common::toy_patches(1, 6);
     let scattering = memlab_shared::api::ExperimentConfig {
         model: ModelKind::Scattering,
         epochs: 6,
@@ -1513,20 +1503,9 @@ async fn lie_discovery_lifecycle_and_bad_input() {
 /// its two references off the curve), each member trained and bounded; bad grids are 422.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patch_ablation_studies_vary_one_setting() {
-    use memlab_shared::api::{ModelKind, PatchSettings};
     let dir = tempfile::tempdir().expect("tempdir");
     let state = toy_state(dir.path(), false).await;
-    let base = memlab_shared::api::ExperimentConfig {
-        model: ModelKind::Patches,
-        epochs: 3,
-        patches: PatchSettings {
-            patch: 4,
-            atoms: 16,
-            dictionary_images: 10,
-            ..Default::default()
-        },
-        ..toy_config(1)
-    };
+    let base = common::toy_patches(1, 3);
     let request = |kind: &str, extra: &str| {
         format!(
             r#"{{"kind": "{kind}", "base": {}{extra}}}"#,

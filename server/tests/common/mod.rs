@@ -62,6 +62,22 @@ pub fn toy_config(seed: u64) -> ExperimentConfig {
     }
 }
 
+/// A small whitened-patch run on the toy set: 4×4 patches, 16 atoms, the first 10 images for
+/// the encoder.
+pub fn toy_patches(seed: u64, epochs: usize) -> ExperimentConfig {
+    ExperimentConfig {
+        model: ModelKind::Patches,
+        epochs,
+        patches: memlab_shared::api::PatchSettings {
+            patch: 4,
+            atoms: 16,
+            dictionary_images: 10,
+            ..Default::default()
+        },
+        ..toy_config(seed)
+    }
+}
+
 /// The admin token of read-only test servers.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
