@@ -53,6 +53,8 @@ the second half; union bound over t = 2^(j/4) (121 values) and σ = 2^(k/4) (121
 e(W′) ≤ 2e(Q)";
 const DATA_FORMULA: &str = "2·kl⁻¹(ê₂(Q_t), (min_σ ‖tσW′ − W₀‖²/(2σ²) + ln(2√m₂/δ) + \
 ln 121²)/m₂)";
+const DATA_Q_FORMULA: &str = "kl⁻¹(ê₂(Q_t), (min_σ ‖tσW′ − W₀‖²/(2σ²) + ln(2√m₂/δ) + \
+ln 121²)/m₂)";
 
 /// Cells of equal Gaussian mass in the Riemann sum.
 pub const CELLS: usize = 256;
@@ -212,6 +214,20 @@ fn at(head: &LinearHead, facts: &Facts, t: f64, starts: &[f64]) -> (f64, f64, f6
     (kl_inverse_upper(error, budget), error, kl)
 }
 
+/// A bound on the stochastic head and the one on the deterministic head (twice it), with the
+/// same inputs, under `(key, name)` of each.
+fn stochastic_and_deterministic(
+    (q_key, q_name, key, name): (&str, &str, &str, &str),
+    (source, q_formula, formula): (&str, &str, &str),
+    stochastic: f64,
+    inputs: Vec<memlab_shared::bounds::Quantity>,
+) -> [Bound; 2] {
+    [
+        computed(q_key, q_name, stochastic, source, q_formula, inputs.clone()),
+        computed(key, name, 2.0 * stochastic, source, formula, inputs),
+    ]
+}
+
 /// The bound on the stochastic head Q_t and the one on the deterministic head (twice it), or
 /// why they do not apply (no linear head on fixed features).
 pub fn linear_pac_bayes_bounds(facts: &Facts) -> [Bound; 2] {
@@ -247,10 +263,12 @@ pub fn linear_pac_bayes_bounds(facts: &Facts) -> [Bound; 2] {
         ),
         quantity("δ", "confidence", facts.delta),
     ];
-    [
-        computed(Q_KEY, Q_NAME, stochastic, SOURCE, Q_FORMULA, inputs.clone()),
-        computed(KEY, NAME, 2.0 * stochastic, SOURCE, FORMULA, inputs),
-    ]
+    stochastic_and_deterministic(
+        (Q_KEY, Q_NAME, KEY, NAME),
+        (SOURCE, Q_FORMULA, FORMULA),
+        stochastic,
+        inputs,
+    )
 }
 
 /// The data-dependent-prior bounds on the stochastic and the deterministic head, or why they
@@ -267,7 +285,7 @@ pub fn data_prior_bounds(facts: &Facts) -> [Bound; 2] {
                 DATA_Q_KEY,
                 DATA_Q_NAME,
                 DATA_SOURCE,
-                DATA_FORMULA,
+                DATA_Q_FORMULA,
                 why.into(),
             ),
             not_applicable(DATA_KEY, DATA_NAME, DATA_SOURCE, DATA_FORMULA, why.into()),
@@ -323,24 +341,12 @@ pub fn data_prior_bounds(facts: &Facts) -> [Bound; 2] {
         ),
         quantity("δ", "confidence", facts.delta),
     ];
-    [
-        computed(
-            DATA_Q_KEY,
-            DATA_Q_NAME,
-            stochastic,
-            DATA_SOURCE,
-            DATA_FORMULA,
-            inputs.clone(),
-        ),
-        computed(
-            DATA_KEY,
-            DATA_NAME,
-            2.0 * stochastic,
-            DATA_SOURCE,
-            DATA_FORMULA,
-            inputs,
-        ),
-    ]
+    stochastic_and_deterministic(
+        (DATA_Q_KEY, DATA_Q_NAME, DATA_KEY, DATA_NAME),
+        (DATA_SOURCE, DATA_Q_FORMULA, DATA_FORMULA),
+        stochastic,
+        inputs,
+    )
 }
 
 #[cfg(test)]
