@@ -36,6 +36,18 @@ pub async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
     serde_json::from_str(&text).map_err(|error| format!("unexpected answer from {url}: {error}"))
 }
 
+/// POSTs raw bytes (an image file) and decodes the JSON answer.
+pub async fn post_bytes<T: DeserializeOwned>(url: &str, bytes: &[u8]) -> Result<T, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let body = js_sys::Uint8Array::from(bytes);
+    init.set_body(&body);
+    let response = send(url, window.fetch_with_str_and_init(url, &init)).await?;
+    let text = text(&response).await?;
+    serde_json::from_str(&text).map_err(|error| format!("unexpected answer from {url}: {error}"))
+}
+
 /// Awaits a fetch and turns a 4xx/5xx into the server's `detail`.
 async fn send(url: &str, request: js_sys::Promise) -> Result<Response, String> {
     let response = JsFuture::from(request)

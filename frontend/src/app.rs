@@ -5,7 +5,8 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::{
-    ExperimentPage, GalleryPage, ModelsPage, NotFoundPage, ProbePage, StudiesPage, StudyPage,
+    BenchmarkPage, ExperimentPage, GalleryPage, ModelsPage, NotFoundPage, ProbePage, StudiesPage,
+    StudyPage,
 };
 
 /// The whole app: a header and the routed page.
@@ -27,6 +28,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=GalleryPage />
                     <Route path=path!("/experiments/:id") view=ExperimentPage />
                     <Route path=path!("/experiments/:id/probe") view=ProbePage />
+                    <Route path=path!("/experiments/:id/benchmark") view=BenchmarkPage />
                     <Route path=path!("/studies") view=StudiesPage />
                     <Route path=path!("/models") view=ModelsPage />
                     <Route path=path!("/studies/:id") view=StudyPage />

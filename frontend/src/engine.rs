@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use burn::prelude::*;
 use burn::store::ModuleRecord;
-use memlab_shared::model::{Classifier, ClassifierConfig};
+use memlab_shared::model::{Classifier, ClassifierConfig, TransformNet, TransformNetConfig};
 use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
 
 /// Which backend runs the model.
@@ -44,6 +44,39 @@ pub struct Engine {
     pub backend: Backend,
     /// Why the CPU was used, when it was.
     pub note: Option<String>,
+    /// The WebGPU adapter as the browser describes it (vendor, architecture, device).
+    pub adapter: Option<String>,
+}
+
+/// Reads `object[key]` as a non-empty string.
+fn text_field(object: &wasm_bindgen::JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(object, &key.into())
+        .ok()?
+        .as_string()
+        .filter(|text| !text.is_empty())
+}
+
+/// The browser's description of its WebGPU adapter (`GPUAdapterInfo`), when it gives one.
+async fn adapter_name() -> Option<String> {
+    let navigator = web_sys::window()?.navigator();
+    let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).ok()?;
+    if gpu.is_undefined() || gpu.is_null() {
+        return None;
+    }
+    let request = js_sys::Reflect::get(&gpu, &"requestAdapter".into()).ok()?;
+    let request: js_sys::Function = wasm_bindgen::JsCast::dyn_into(request).ok()?;
+    let promise: js_sys::Promise =
+        wasm_bindgen::JsCast::dyn_into(request.call0(&gpu).ok()?).ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return None;
+    }
+    let info = js_sys::Reflect::get(&adapter, &"info".into()).ok()?;
+    let parts: Vec<String> = ["vendor", "architecture", "device", "description"]
+        .iter()
+        .filter_map(|key| text_field(&info, key))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 thread_local! {
@@ -60,6 +93,7 @@ pub async fn engine(prefer_cpu: bool) -> Engine {
             device: Device::flex(),
             backend: Backend::Cpu,
             note: Some("CPU requested by the link".into()),
+            adapter: None,
         }
     } else {
         match Device::wgpu_options().init_async().await {
@@ -67,11 +101,13 @@ pub async fn engine(prefer_cpu: bool) -> Engine {
                 device,
                 backend: Backend::WebGpu,
                 note: None,
+                adapter: adapter_name().await,
             },
             Err(error) => Engine {
                 device: Device::flex(),
                 backend: Backend::Cpu,
                 note: Some(format!("no WebGPU adapter ({error}); using the CPU")),
+                adapter: None,
             },
         }
     };
@@ -91,6 +127,48 @@ pub fn load_model(
         .init(device)
         .try_load_record(record)
         .map_err(|error| format!("the weights do not fit the model: {error}"))
+}
+
+/// Rebuilds a learned symmetry L_θ of `channels`-channel images from its burn record bytes.
+pub fn load_transform(
+    channels: usize,
+    record: Vec<u8>,
+    device: &Device,
+) -> Result<TransformNet, String> {
+    let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(record))
+        .map_err(|error| format!("the L_θ weights do not decode: {error}"))?;
+    TransformNetConfig::new(channels)
+        .init(device)
+        .try_load_record(record)
+        .map_err(|error| format!("the L_θ weights do not fit: {error}"))
+}
+
+/// The orbit `x, L x, L² x, …` (`steps` applications of `transform`) of one image, in pixels
+/// in `[0, 1]` (what L_θ reads and writes).
+pub async fn orbit(
+    transform: &TransformNet,
+    pixels: &Pixels,
+    steps: usize,
+    device: &Device,
+) -> Result<Vec<Pixels>, String> {
+    let shape = [1, pixels.channels, pixels.height, pixels.width];
+    let mut current = Tensor::<4>::from_data(TensorData::new(pixels.values.clone(), shape), device);
+    let mut orbit = vec![pixels.clone()];
+    for _ in 0..steps {
+        current = transform.forward(current);
+        let values = current
+            .clone()
+            .into_data_async()
+            .await
+            .map_err(|error| format!("reading L x failed: {error:?}"))?
+            .try_into_vec::<f32>()
+            .map_err(|error| format!("unexpected result type: {error:?}"))?;
+        orbit.push(Pixels {
+            values,
+            ..pixels.clone()
+        });
+    }
+    Ok(orbit)
 }
 
 /// Logits of one preprocessed image.

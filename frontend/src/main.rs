@@ -4,6 +4,7 @@ mod api;
 mod app;
 mod components;
 mod engine;
+mod loaded;
 mod pages;
 
 fn main() {

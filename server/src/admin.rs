@@ -1,6 +1,7 @@
 //! Who may change a public server: on a read-only (public demo) server, every API request that
 //! starts work or writes (any method but GET and HEAD, except the `/predict` upload, which only
-//! reads a model) needs the admin bearer token, compared in constant time; without one it is
+//! reads a model, and publishing an image for share links, which is rate-limited per client and
+//! cannot change anything stored) needs the admin bearer token, compared in constant time; without one it is
 //! 403 `read_only`, and a wrong token is 401 on any request. A server that is not read-only
 //! lets everything through. This is the one place write access is decided.
 
@@ -14,7 +15,11 @@ use crate::state::AppState;
 
 /// Whether `method` on `path` starts work or writes.
 pub fn writes(method: &Method, path: &str) -> bool {
-    !(method == Method::GET || method == Method::HEAD || path.ends_with("/predict"))
+    !(method == Method::GET
+        || method == Method::HEAD
+        || path.ends_with("/predict")
+        || path == "/images"
+        || path == "/api/images")
 }
 
 /// Equality of two secrets in a time that depends only on their lengths' maximum, never on

@@ -9,7 +9,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::routes::{
-    bounds, datasets, events, experiments, health, lie, predict, probes, studies, symmetry,
+    bounds, datasets, events, experiments, health, images, lie, predict, probes, studies, symmetry,
 };
 use crate::state::AppState;
 
@@ -68,6 +68,8 @@ pub fn app(state: AppState) -> Router {
             get(studies::studies_list).post(studies::study_create),
         )
         .route("/studies/{id}", get(studies::study_get))
+        .route("/images", post(images::image_publish))
+        .route("/images/{image}", get(images::image_get))
         .route("/datasets", get(datasets::datasets_list))
         .route(
             "/datasets/{name}/samples/{index}",

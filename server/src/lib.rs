@@ -46,6 +46,7 @@ pub mod oracles;
 pub mod patches;
 pub mod posterior;
 pub mod probes;
+pub mod quota;
 pub mod routes;
 pub mod scattering;
 pub mod state;
@@ -148,6 +149,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         analysis_slots: Default::default(),
         stopping: Default::default(),
         uploads: Default::default(),
+        publishing: Default::default(),
     }))
 }
 

@@ -49,6 +49,8 @@ pub struct Inner {
     pub stopping: std::sync::atomic::AtomicBool,
     /// Uploads in flight per client address.
     pub uploads: crate::gate::UploadGate,
+    /// Images published for share links, per client address.
+    pub publishing: crate::quota::PublishQuota,
 }
 
 impl AppState {

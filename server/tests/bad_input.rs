@@ -390,6 +390,35 @@ fn cases(done: i64) -> Vec<Case> {
             404,
             "not_found",
         ),
+        // Images published for share links.
+        case(
+            post.clone(),
+            "/api/images",
+            Body::Raw("image/png", claimed_png(100_000)),
+            422,
+            "invalid_image",
+        ),
+        case(
+            post.clone(),
+            "/api/images",
+            Body::Raw("image/gif", b"GIF89a truncated".to_vec()),
+            422,
+            "invalid_image",
+        ),
+        case(
+            post.clone(),
+            "/api/images",
+            Body::Empty,
+            400,
+            "missing_image",
+        ),
+        case(
+            get.clone(),
+            "/api/images/not-a-hash",
+            Body::Empty,
+            400,
+            "invalid_image_id",
+        ),
         // Bound panels.
         case(
             post.clone(),

@@ -54,6 +54,9 @@ fn body_for(method: &Method, path: &str) -> (Option<&'static str>, Vec<u8>) {
         body.extend(b"\r\n--B--\r\n");
         return (Some("multipart/form-data; boundary=B"), body);
     }
+    if path == "/api/images" {
+        return (Some("image/png"), bright_png());
+    }
     if path == "/api/experiments" {
         return json(serde_json::to_value(toy_config(4)).expect("config"));
     }
@@ -121,6 +124,17 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
         id
     };
     let state = toy_state(dir.path(), true).await;
+    // Publishing an image for share links needs no token (it is rate-limited instead).
+    let (status, body) = request(&state, &Method::POST, "/api/images", None).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let published = serde_json::from_slice::<memlab_shared::api::PublishedImage>(&body)
+        .expect("published")
+        .id;
     let routes = routes();
     assert!(routes.len() >= 20, "{routes:?}");
     let mut wrong = Vec::new();
@@ -130,7 +144,8 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
             .replace("{id}", &id.to_string())
             .replace("{mode}", "from_phi")
             .replace("{name}", "toy")
-            .replace("{index}", "0");
+            .replace("{index}", "0")
+            .replace("{image}", &published);
         let is_write = memlab_server::admin::writes(method, &path);
         writes += usize::from(is_write);
         let (status, body) = request(&state, method, &path, None).await;

@@ -462,6 +462,28 @@ pub struct DatasetInfo {
     pub n_test: usize,
 }
 
+/// Answer of `POST /api/images`: an image published for share links, stored content-addressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedImage {
+    /// SHA-256 of the stored PNG, lowercase hex: `GET /api/images/{id}` serves it, and probe
+    /// links name it as `image={id}`.
+    pub id: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Size of the stored PNG, bytes.
+    pub bytes: usize,
+}
+
+/// Whether `text` has the form of a [`PublishedImage::id`] (64 lowercase hex digits).
+pub fn is_image_id(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Answer of `POST /api/experiments/{id}/predict`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {

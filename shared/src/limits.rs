@@ -112,6 +112,14 @@ pub const MAX_DECODE_SIDE: u32 = 4096;
 pub const MAX_DECODE_BYTES: u64 = 64 * 1024 * 1024;
 /// Uploads (`/predict`) one client address may have in flight at once; more are answered 429.
 pub const MAX_UPLOADS_IN_FLIGHT_PER_CLIENT: usize = 16;
+/// The largest image file a user may publish for share links, bytes.
+pub const MAX_PUBLISHED_BYTES: usize = 4 * 1024 * 1024;
+/// The widest or tallest image a user may publish for share links, pixels.
+pub const MAX_PUBLISHED_SIDE: u32 = 1024;
+/// Images one client address may publish per [`PUBLISH_WINDOW_SECONDS`]; more are answered 429.
+pub const MAX_PUBLISHED_PER_CLIENT: usize = 30;
+/// The sliding window of [`MAX_PUBLISHED_PER_CLIENT`], seconds.
+pub const PUBLISH_WINDOW_SECONDS: u64 = 600;
 /// Characters of a user-given name.
 pub const NAME_CHARS: Range<usize> = Range::closed("name", 1, 200).in_unit("characters");
 

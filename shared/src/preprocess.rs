@@ -54,8 +54,9 @@ pub struct Pixels {
 /// Why an image could not be turned into model input.
 #[derive(Debug, thiserror::Error)]
 pub enum PreprocessError {
-    /// The bytes are not an image in a supported format (PNG, JPEG), or are truncated.
-    #[error("not a readable PNG or JPEG image: {0}")]
+    /// The bytes are not an image in a supported format (PNG, JPEG, WebP, GIF), or are
+    /// truncated.
+    #[error("not a readable PNG, JPEG, WebP or GIF image: {0}")]
     Decode(String),
     /// The image declares more pixels than the server and browser agree to decode.
     #[error("image too large: {width}×{height} pixels (at most {max}×{max})")]
@@ -126,7 +127,7 @@ pub fn png_data_url(pixels: &Pixels) -> Result<String, PreprocessError> {
 }
 
 /// Standard base64 (RFC 4648) with padding.
-fn base64(bytes: &[u8]) -> String {
+pub fn base64(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -146,7 +147,8 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// Decodes an image file (PNG or JPEG) and brings it to the size and channels of `spec`.
+/// Decodes an image file (PNG, JPEG, WebP, or a GIF's first frame) and brings it to the size
+/// and channels of `spec`.
 ///
 /// Grayscale specs use the luma conversion of the `image` crate; a resize (only when the size
 /// differs) uses bilinear filtering.
@@ -167,6 +169,27 @@ pub fn decode_image(bytes: &[u8], spec: &InputSpec) -> Result<Pixels, Preprocess
     }
     let image = reader(bytes)?.decode().map_err(decode_error)?;
     from_dynamic(image, spec)
+}
+
+/// An image file brought to one canonical form for publishing: its pixels (a GIF's first frame)
+/// as a PNG, without metadata, and its size. Decoding the PNG gives the same pixels as decoding
+/// `bytes`, so a model sees the same input from either. Refused: a side over `max_side`.
+pub fn canonical_png(bytes: &[u8], max_side: u32) -> Result<(Vec<u8>, u32, u32), PreprocessError> {
+    let mut header = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(decode_error)?;
+    header.no_limits();
+    let (width, height) = header.into_dimensions().map_err(decode_error)?;
+    let max = max_side.min(MAX_DECODE_SIDE);
+    if width > max || height > max {
+        return Err(PreprocessError::TooLarge { width, height, max });
+    }
+    let image = reader(bytes)?.decode().map_err(decode_error)?;
+    let mut png = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(decode_error)?;
+    Ok((png, width, height))
 }
 
 /// A reader over `bytes` that guesses the format and refuses oversized allocations.
@@ -299,6 +322,106 @@ mod tests {
         };
         let decoded = decode_image(&pixels.to_png().expect("encode"), &spec).expect("decode");
         assert_eq!(decoded, pixels);
+    }
+
+    /// A 6×5 gray pattern with the three levels a GIF palette holds exactly.
+    fn three_levels() -> Pixels {
+        let bytes: Vec<u8> = (0..30).map(|index| [0, 128, 255][index % 3]).collect();
+        Pixels::from_u8(1, 5, 6, &bytes)
+    }
+
+    fn rgba(pixels: &Pixels) -> image::RgbaImage {
+        let bytes = pixels.values.iter().flat_map(|&value| {
+            let level = (value * 255.0).round() as u8;
+            [level, level, level, 255]
+        });
+        image::RgbaImage::from_raw(pixels.width as u32, pixels.height as u32, bytes.collect())
+            .expect("buffer size")
+    }
+
+    #[test]
+    fn lossless_webp_decodes_like_the_png() {
+        let pixels = three_levels();
+        let mut webp = Vec::new();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut webp)
+            .encode(
+                rgba(&pixels).as_raw(),
+                6,
+                5,
+                image::ExtendedColorType::Rgba8,
+            )
+            .expect("encode");
+        let spec = InputSpec {
+            height: 5,
+            width: 6,
+            ..gray(1)
+        };
+        assert_eq!(decode_image(&webp, &spec).expect("decode"), pixels);
+    }
+
+    #[test]
+    fn a_gif_gives_its_first_frame() {
+        let first = three_levels();
+        let second = Pixels::from_u8(1, 5, 6, &[255; 30]);
+        let mut gif = Vec::new();
+        {
+            let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+            for pixels in [&first, &second] {
+                encoder
+                    .encode_frame(image::Frame::new(rgba(pixels)))
+                    .expect("frame");
+            }
+        }
+        let spec = InputSpec {
+            height: 5,
+            width: 6,
+            ..gray(1)
+        };
+        assert_eq!(decode_image(&gif, &spec).expect("decode"), first);
+    }
+
+    #[test]
+    fn canonical_png_keeps_what_the_model_sees() {
+        let first = three_levels();
+        let mut gif = Vec::new();
+        {
+            let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+            encoder
+                .encode_frame(image::Frame::new(rgba(&first)))
+                .expect("frame");
+        }
+        let spec = InputSpec {
+            height: 5,
+            width: 6,
+            ..gray(1)
+        };
+        let (png, width, height) = canonical_png(&gif, 64).expect("canonical");
+        assert_eq!((width, height), (6, 5));
+        assert_eq!(&png[1..4], b"PNG");
+        assert_eq!(
+            decode_image(&png, &spec).expect("png"),
+            decode_image(&gif, &spec).expect("gif")
+        );
+        // Resized inputs agree too (RGB planes of a smaller model input).
+        let small = InputSpec {
+            channels: 3,
+            height: 3,
+            width: 3,
+            mean: vec![0.0; 3],
+            std: vec![1.0; 3],
+        };
+        assert_eq!(
+            decode_image(&png, &small).expect("png"),
+            decode_image(&gif, &small).expect("gif")
+        );
+        assert!(matches!(
+            canonical_png(&gif, 5),
+            Err(PreprocessError::TooLarge { max: 5, .. })
+        ));
+        assert!(matches!(
+            canonical_png(b"not an image", 64),
+            Err(PreprocessError::Decode(_))
+        ));
     }
 
     #[test]

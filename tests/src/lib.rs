@@ -12,6 +12,8 @@ use memlab_server::demo::DemoSettings;
 use memlab_shared::api::{Experiment, JobStatus};
 use tokio::sync::oneshot;
 
+pub mod browser;
+
 /// A running server and what it needs to be stopped.
 pub struct TestApp {
     /// Where it listens.

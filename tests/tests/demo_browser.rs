@@ -5,11 +5,11 @@
 //! reuses the demo.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
+use memlab_e2e::browser::{Driver, browser, start_driver};
 use memlab_e2e::{TestApp, options};
 use memlab_server::demo::DemoSettings;
 use memlab_shared::api::{ErrorBody, Experiment, JobStatus, Prediction};
@@ -22,57 +22,6 @@ use memlab_shared::symmetry::SymmetryJob;
 use memlab_shared::transform::{Adjustments, TransformKind, rotate};
 
 const TOLERANCE: f32 = 1e-4;
-
-/// ChromeDriver on a free port, killed on drop.
-struct Driver(Child, u16);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_driver() -> anyhow::Result<Driver> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let child = Command::new("/usr/bin/chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting /usr/bin/chromedriver (cargo xtask setup installs it)")?;
-    let driver = Driver(child, port);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(driver);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    bail!("chromedriver did not open port {port}")
-}
-
-async fn browser(driver: &Driver) -> anyhow::Result<Client> {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--enable-unsafe-webgpu", "--window-size=1200,900",
-                format!("--user-data-dir={}", tempfile::tempdir()?.keep().display()),
-            ]
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", driver.1))
-        .await?;
-    Ok(client)
-}
 
 fn parse_probabilities(text: &str) -> anyhow::Result<Vec<f32>> {
     serde_json::from_str(text).with_context(|| format!("data-probabilities = {text}"))
@@ -182,6 +131,312 @@ async fn open_probe(
     Ok((browser, backend))
 }
 
+/// Reads `#orbit`'s probabilities once its key ends with `key_suffix`.
+async fn orbit_for(client: &Client, key_suffix: &str) -> anyhow::Result<Vec<Vec<f32>>> {
+    let read = "const e = document.getElementById('orbit');
+                const failed = document.getElementById('orbit-error');
+                return failed ? ['error', failed.textContent]
+                     : e ? [e.dataset.key, e.dataset.probabilities] : null;";
+    for _ in 0..600 {
+        let value = client.execute(read, vec![]).await?;
+        if let Some([key, text]) = value.as_array().map(Vec::as_slice) {
+            let (key, text) = (
+                key.as_str().unwrap_or_default(),
+                text.as_str().unwrap_or_default(),
+            );
+            if key == "error" {
+                bail!("the orbit failed: {text}");
+            }
+            if key.ends_with(key_suffix) {
+                return Ok(serde_json::from_str(text)?);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bail!("no orbit for '{key_suffix}' within 120 s")
+}
+
+/// The learned symmetry's orbit on the probe page: x, L x, …, L⁴ x of test image 0 (at 20°)
+/// computed in the browser, each prediction equal to the native model's on the native L_θ's
+/// orbit from the stored weights.
+async fn check_orbit(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
+    client
+        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0&rotation=20")))
+        .await?;
+    let browser = orbit_for(client, "test image 0 of mnist|rotation=20|from_phi").await?;
+    let device = burn::prelude::Device::flex();
+    let (card, model) = memlab_server::artifacts::load(&app.data_dir, id, &device)?;
+    let record = std::fs::read(memlab_server::artifacts::symmetry_path(
+        &app.data_dir,
+        id,
+        "from_phi",
+    ))?;
+    let transform = memlab_server::artifacts::load_into(
+        memlab_shared::model::TransformNetConfig::new(1).init(&device),
+        &record,
+    )?;
+    let pixels = rotate(
+        &decode_image(&sample_png(app, 0).await?, &card.input)?,
+        20.0,
+    );
+    let shape = [1, 1, pixels.height, pixels.width];
+    let mut current = burn::prelude::Tensor::<4>::from_data(
+        burn::prelude::TensorData::new(pixels.values.clone(), shape),
+        &device,
+    );
+    assert_eq!(browser.len(), 5, "x and four powers of L");
+    for (power, row) in browser.iter().enumerate() {
+        if power > 0 {
+            current = transform.forward(current);
+        }
+        let values = current
+            .clone()
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|error| anyhow::anyhow!("{error:?}"))?;
+        let image = memlab_shared::preprocess::Pixels {
+            values,
+            ..pixels.clone()
+        };
+        let native = memlab_server::inference::predict_pixels(&model, &card, &image, &device);
+        assert_close(row, &native.probabilities, &format!("L^{power} x"));
+    }
+    wait_for(client, Locator::Id("orbit-heat")).await?;
+    client
+        .execute(
+            "document.getElementById('orbit-section').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "probe-orbit.png").await
+}
+
+/// Inputs of the studio: a pasted image, a GIF upload, publishing it for a link that a new
+/// browser session opens with the same numbers, a drawing, links to things that do not exist,
+/// and the page at phone width. Each prediction equals the server's `/predict` on the same file.
+async fn check_studio_inputs(
+    app: &TestApp,
+    driver: &Driver,
+    client: &Client,
+    id: i64,
+) -> anyhow::Result<()> {
+    client
+        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0")))
+        .await?;
+    prediction_for(client, "test image 0 of mnist|").await?;
+    // Paste (a clipboard event carrying a file, as a browser makes one on Ctrl+V).
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/api/datasets/mnist/samples/5').then(r => r.arrayBuffer()).then(buffer => {
+               const transfer = new DataTransfer();
+               transfer.items.add(new File([buffer], 'pasted.png', { type: 'image/png' }));
+               document.body.dispatchEvent(new ClipboardEvent('paste',
+                 { clipboardData: transfer, bubbles: true, cancelable: true }));
+               done(true);
+             });",
+            vec![],
+        )
+        .await?;
+    let pasted = prediction_for(client, "upload pasted.png|").await?;
+    let server = server_prediction(app, id, sample_png(app, 5).await?).await?;
+    assert_close(&pasted, &server.probabilities, "pasted test image 5");
+
+    // A GIF (first frame used), published and shared.
+    let digit = decode_image(
+        &sample_png(app, 8).await?,
+        &memlab_shared::preprocess::InputSpec {
+            channels: 1,
+            height: 28,
+            width: 28,
+            mean: vec![0.0],
+            std: vec![1.0],
+        },
+    )?;
+    let frame = |pixels: &memlab_shared::preprocess::Pixels| {
+        let rgba = pixels
+            .to_u8()
+            .into_iter()
+            .flat_map(|v| [v, v, v, 255])
+            .collect();
+        image::Frame::new(image::RgbaImage::from_raw(28, 28, rgba).expect("28×28"))
+    };
+    let mut gif = Vec::new();
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+        encoder.encode_frame(frame(&digit))?;
+        encoder.encode_frame(frame(&rotate(&digit, 90.0)))?;
+    }
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("eight.gif");
+    std::fs::write(&path, &gif)?;
+    client
+        .find(Locator::Css("#upload"))
+        .await?
+        .send_keys(&path.display().to_string())
+        .await?;
+    let uploaded = prediction_for(client, "upload eight.gif|").await?;
+    let server = server_prediction(app, id, gif.clone()).await?;
+    assert_close(&uploaded, &server.probabilities, "GIF upload");
+    wait_for(client, Locator::Id("original")).await?;
+    wait_for(client, Locator::Id("publish-hint")).await?;
+    screenshot(client, "probe-upload.png").await?;
+    client.find(Locator::Id("share")).await?.click().await?;
+    let mut link = String::new();
+    for _ in 0..100 {
+        link = client
+            .execute(
+                "const e = document.getElementById('share-link'); return e ? e.value : '';",
+                vec![],
+            )
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if !link.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let image = link
+        .split("image=")
+        .nth(1)
+        .map(|rest| rest.split('&').next().unwrap_or(rest).to_owned())
+        .with_context(|| format!("the link names the published image: {link}"))?;
+    let note = wait_text(client, "#publish-note").await?;
+    assert!(note.contains("published as"), "{note}");
+    let stored = app
+        .client
+        .get(app.url(&format!("/api/images/{image}")))
+        .send()
+        .await?;
+    assert_eq!(stored.status().as_u16(), 200);
+    let other = browser(driver).await?;
+    let seen = async {
+        other.goto(&link).await?;
+        let shared = prediction_for(&other, &format!("published image {}|", &image[..12])).await?;
+        wait_for(&other, Locator::Id("original")).await?;
+        screenshot(&other, "probe-published.png").await?;
+        anyhow::Ok(shared)
+    }
+    .await;
+    other.close().await?;
+    assert_close(&seen?, &uploaded, "the published GIF in a new session");
+
+    // A drawing: one stroke, then the canvas' pixels go to the server as a PNG.
+    client
+        .execute("document.getElementById('draw').open = true;", vec![])
+        .await?;
+    wait_for(client, Locator::Id("drawing")).await?;
+    let canvas = client
+        .execute(
+            "const c = document.getElementById('drawing'); const r = c.getBoundingClientRect();
+             const at = (x, y) => ({ clientX: r.left + x * r.width / 224,
+               clientY: r.top + y * r.height / 224, bubbles: true, pointerId: 1 });
+             c.dispatchEvent(new PointerEvent('pointerdown', at(110, 40)));
+             for (let y = 40; y <= 184; y += 8) {
+               c.dispatchEvent(new PointerEvent('pointermove', at(110 + (y - 40) / 12, y)));
+             }
+             c.dispatchEvent(new PointerEvent('pointerup', at(122, 184)));
+             return Array.from(c.getContext('2d').getImageData(0, 0, 224, 224).data);",
+            vec![],
+        )
+        .await?;
+    let rgba: Vec<u8> = serde_json::from_value(canvas)?;
+    anyhow::ensure!(rgba.len() == 224 * 224 * 4, "canvas size");
+    let planes: Vec<u8> = (0..3)
+        .flat_map(|channel| (0..224 * 224).map(move |index| (index, channel)))
+        .map(|(index, channel)| rgba[index * 4 + channel])
+        .collect();
+    let drawn = memlab_shared::preprocess::Pixels::from_u8(3, 224, 224, &planes).to_png()?;
+    let drawing = prediction_for(client, "drawing|").await?;
+    let server = server_prediction(app, id, drawn).await?;
+    assert_close(&drawing, &server.probabilities, "the drawing");
+    eprintln!(
+        "drawing (one vertical stroke): predicted {} ({:.3})",
+        server.predicted, server.probabilities[server.predicted]
+    );
+    screenshot(client, "probe-drawing.png").await?;
+
+    // Links to things that do not exist give a clear page.
+    client
+        .goto(&app.url(&format!("/experiments/{id}/probe?image={}", "0".repeat(64))))
+        .await?;
+    let message = wait_text(client, "#input-error").await?;
+    assert!(message.contains("cannot be opened"), "{message}");
+    client.goto(&app.url("/experiments/999999/probe")).await?;
+    let message = wait_text(client, "#probe-error").await?;
+    assert!(message.contains("999999"), "{message}");
+
+    // A link to a panel opens the page scrolled to it; pages of things that do not exist say so.
+    client
+        .goto(&app.url(&format!("/experiments/{id}#bounds")))
+        .await?;
+    wait_for(client, Locator::Css("#bounds .permalink")).await?;
+    let mut top = f64::MAX;
+    for _ in 0..50 {
+        top = client
+            .execute(
+                "return document.getElementById('bounds').getBoundingClientRect().top;",
+                vec![],
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(f64::MAX);
+        if top.abs() < 40.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(top.abs() < 40.0, "#bounds is {top} px from the top");
+    for (path, what) in [
+        ("/experiments/999999", "999999"),
+        ("/studies/999999", "999999"),
+    ] {
+        client.goto(&app.url(path)).await?;
+        let message = wait_text(client, ".error").await?;
+        assert!(message.contains(what), "{path}: {message}");
+    }
+
+    // The latency benchmark page (a short run on the CPU fallback here; the numbers are
+    // `bench/browser_latency.sh`'s to report).
+    client
+        .goto(&app.url(&format!("/experiments/{id}/benchmark?runs=5&backend=cpu")))
+        .await?;
+    let summary = wait_text(client, "#benchmark-summary").await?;
+    assert!(summary.contains("updates/s"), "{summary}");
+    let rows = client
+        .execute(
+            "return document.querySelectorAll('#benchmark tbody tr').length;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(rows.as_u64(), Some(3), "single, slider, batch of 64");
+    eprintln!("benchmark page (CPU, 5 runs): {summary}");
+
+    // Phone width: one column, nothing wider than the screen.
+    client.set_window_size(390, 844).await?;
+    client
+        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0")))
+        .await?;
+    prediction_for(client, "test image 0 of mnist|").await?;
+    let overflow = client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await?
+        .as_i64()
+        .unwrap_or(i64::MAX);
+    screenshot(client, "probe-phone.png").await?;
+    client.set_window_size(1280, 900).await?;
+    assert!(
+        overflow <= 0,
+        "the probe page is {overflow} px wider than a phone"
+    );
+    Ok(())
+}
+
 /// Loads the probe page with `query` and checks the browser against the server.
 async fn check_probe(
     app: &TestApp,
@@ -207,7 +462,7 @@ async fn check_probe(
         &rotated,
         &format!("sample 0 rotated 90° on {backend}"),
     );
-    // The live invariance curve (all 33 rotations in one batched pass) agrees with the single
+    // The live invariance curve (all 65 rotations in one batched pass) agrees with the single
     // forward pass at the slider's 90°, for the class of the untransformed image.
     let read =
         "const e = document.querySelector(\"#invariance-curve[data-key='rotation=90|rotation']\");
@@ -230,7 +485,7 @@ async fn check_probe(
     }
     let (original, points) = curve.context("no invariance curve for rotation")?;
     assert_eq!(original, memlab_shared::api::argmax(&browser_probabilities));
-    assert_eq!(points.len(), 33);
+    assert_eq!(points.len(), 65);
     let at_90 = points
         .iter()
         .find(|(degrees, _, _)| *degrees == 90.0)
@@ -535,6 +790,18 @@ async fn fill(client: &Client, id: &str, value: &str) -> anyhow::Result<()> {
 
 /// Submits the New experiment form and returns the id of the run the page moved to.
 async fn submit_and_follow(client: &Client) -> anyhow::Result<i64> {
+    // Read in one script: the form redraws its message (and so replaces the element) on submit.
+    let form_error = || async {
+        let text = client
+            .execute(
+                "const e = document.getElementById('form-error'); return e ? e.textContent : null;",
+                vec![],
+            )
+            .await?;
+        anyhow::Ok(text.as_str().map(str::to_owned))
+    };
+    // A message from an earlier, refused submission may still show until this one is answered.
+    let earlier = form_error().await?;
     submit_new_experiment(client).await?;
     let mut address = client.current_url().await?;
     // Up to a minute: the server may be busy training or computing a panel.
@@ -542,8 +809,10 @@ async fn submit_and_follow(client: &Client) -> anyhow::Result<i64> {
         if address.path() != "/" {
             break;
         }
-        if let Ok(error) = client.find(Locator::Id("form-error")).await {
-            bail!("the form was refused: {}", error.text().await?);
+        if let Some(message) = form_error().await?
+            && Some(&message) != earlier.as_ref()
+        {
+            bail!("the form was refused: {message}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
         address = client.current_url().await?;
@@ -828,6 +1097,40 @@ async fn check_shown_bounds(client: &Client, panel: &BoundPanel) -> anyhow::Resu
         summary.contains(&format!("test error {:.4}", panel.test_error))
             && summary.contains(&format!("δ = {}", panel.delta)),
         "{summary}"
+    );
+    check_chart(
+        client,
+        "bound-chart",
+        panel.bounds.iter().filter(|b| b.value.is_some()).count(),
+    )
+    .await
+}
+
+/// A chart on the page: its SVG has a hover value per point or bar (`values`), its SVG
+/// download is that SVG, and its PNG download renders.
+async fn check_chart(client: &Client, id: &str, values: usize) -> anyhow::Result<()> {
+    let read = format!(
+        "const f = document.getElementById('{id}');
+         return [f.querySelectorAll('svg circle.hover title').length,
+                 f.querySelector('a.download-svg').getAttribute('href').slice(0, 26),
+                 atob(f.querySelector('a.download-svg').getAttribute('href').split(',')[1])
+                   .includes('<title>')];"
+    );
+    let (hover, href, titled): (usize, String, bool) =
+        serde_json::from_value(client.execute(&read, vec![]).await?)?;
+    assert_eq!(hover, values, "{id}: hover values");
+    assert_eq!(href, "data:image/svg+xml;base64,", "{id}");
+    assert!(titled, "{id}: the SVG download carries the hover values");
+    client
+        .execute(
+            &format!("document.querySelector('#{id} button.download-png').click();"),
+            vec![],
+        )
+        .await?;
+    let saved = wait_text(client, &format!("#{id} .saved")).await?;
+    assert!(
+        saved.starts_with("saved ") && saved.contains(".png ("),
+        "{saved}"
     );
     Ok(())
 }
@@ -1330,11 +1633,15 @@ async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<
         client.goto(&app.url(&format!("/experiments/{id}"))).await?;
         wait_for(&client, Locator::Css("#metrics")).await?;
         screenshot(&client, "experiment.png").await?;
+        // Training curves: train and test accuracy at each epoch.
+        check_chart(&client, "accuracy-chart", 2 * demo.config.epochs).await?;
         app.wait_done(mlp, Duration::from_secs(600)).await?;
         check_bound_panels(&app, &client, id, mlp).await?;
         check_scattering_model(&app, &client, id).await?;
         check_probes(&app, &client, id).await?;
         check_symmetry(&app, &client, id).await?;
+        check_orbit(&app, &client, id).await?;
+        check_studio_inputs(&app, &driver, &client, id).await?;
         check_study(&app, &client).await?;
         check_augmentation_study(&app, &client).await?;
         check_patch_ablation(&app, &client).await?;

@@ -163,6 +163,8 @@ fn lint() -> anyhow::Result<()> {
         "memlab-frontend",
         "--package",
         "memlab-shared",
+        "--package",
+        "memlab-charts",
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
@@ -220,5 +222,6 @@ fn bench() -> anyhow::Result<()> {
     run(command("bash").arg("bench/load.sh"))?;
     run(command("bash").arg("bench/pytorch.sh"))?;
     run(command("bash").arg("bench/scattering_kymatio.sh"))?;
+    run(command("bash").arg("bench/browser_latency.sh"))?;
     run(command("bash").arg("bench/patches_ablation.sh"))
 }

@@ -3,6 +3,8 @@
 //! downloads. Every number shown is the stored one from `GET /api/experiments/{id}/bounds`.
 
 use leptos::prelude::*;
+
+use super::Permalink;
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::bounds::{
@@ -82,7 +84,7 @@ pub fn BoundSection(
     };
     view! {
         <div class="card" id="bounds">
-            <h3>"Generalization bounds"</h3>
+            <h3>"Generalization bounds" " " <Permalink anchor="bounds" /></h3>
             <p class="muted">
                 "Every classical bound on this network's test error, computed on the server from its weights, \
                  its initialization and its training set. A bound above 1 says nothing (vacuous)."

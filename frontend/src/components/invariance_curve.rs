@@ -15,7 +15,7 @@ use super::line_chart::{Line, LineChart};
 use crate::engine;
 
 /// Points of a numeric slider's curve.
-pub const POINTS: usize = 33;
+pub const POINTS: usize = 65;
 
 /// The keys a curve can follow: the numeric sliders, then the mirror.
 fn keys() -> Vec<(&'static str, &'static str)> {

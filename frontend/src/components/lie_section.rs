@@ -3,6 +3,8 @@
 //! cosines to the canonical generators. Numbers are the stored report's.
 
 use leptos::prelude::*;
+
+use super::Permalink;
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::lie::{CANONICAL, LieJob, LieReport, LieRequest};
@@ -29,7 +31,7 @@ pub fn LieSection(id: i64) -> impl IntoView {
     };
     view! {
         <div class="card" id="lie">
-            <h3>"Lie generators"</h3>
+            <h3>"Lie generators" " " <Permalink anchor="lie" /></h3>
             <p class="muted">
                 "Which infinitesimal affine motions of the image (translations, rotation, scaling, \
                  stretch, shear, and their combinations) change the model's penultimate features \

@@ -3,6 +3,8 @@
 //! logits and features against the parameter). Numbers are the stored report's.
 
 use leptos::prelude::*;
+
+use super::Permalink;
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::probes::{ProbeCurve, ProbeJob, ProbeReport, ProbeRequest};
@@ -41,7 +43,7 @@ pub fn ProbeSection(id: i64) -> impl IntoView {
     };
     view! {
         <div class="card" id="probes">
-            <h3>"Invariance probes"</h3>
+            <h3>"Invariance probes" " " <Permalink anchor="probes" /></h3>
             <p class="muted">
                 "Each transform swept over its range on a fixed subset of test images. Consistency: how \
                  often the prediction stays what it was on the original image. Sensitivity S: the mean \

@@ -3,6 +3,8 @@
 //! read its scores (against the true symmetry on Glasses). Numbers are the stored report's.
 
 use leptos::prelude::*;
+
+use super::Permalink;
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::symmetry::{
@@ -75,7 +77,7 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
     };
     view! {
         <div class="card" id="symmetry">
-            <h3>"Learned symmetry L_θ"</h3>
+            <h3>"Learned symmetry L_θ" " " <Permalink anchor="symmetry" /></h3>
             <p class="muted">
                 "A network L learns to move images while a discriminator checks they still look real, \
                  L moves each image by at least τ (RMS, pixels in [0, 1]), and either the model's \

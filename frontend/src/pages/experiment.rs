@@ -9,9 +9,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 use crate::api;
-use crate::components::curves::Series;
+use crate::components::line_chart::Line;
 use crate::components::{
-    BoundSection, Curves, LieSection, ProbeSection, ProgressBar, StatusBadge, SymmetrySection,
+    BoundSection, LieSection, LineChart, ProbeSection, ProgressBar, StatusBadge, SymmetrySection,
 };
 
 /// Opens the SSE stream of experiment `id`: progress goes to `progress`; an epoch, or a status
@@ -106,40 +106,36 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
     let running = experiment.status == JobStatus::Running;
     let curves = experiment.curves.clone();
     let accuracy = vec![
-        Series {
-            name: "train accuracy",
-            color: "#2f6fde",
-            points: curves
+        Line::new(
+            "train accuracy",
+            curves
                 .iter()
                 .map(|m| (m.epoch as f64, m.train_accuracy))
                 .collect(),
-        },
-        Series {
-            name: "test accuracy",
-            color: "#1e7a3c",
-            points: curves
+        ),
+        Line::new(
+            "test accuracy",
+            curves
                 .iter()
                 .map(|m| (m.epoch as f64, m.test_accuracy))
                 .collect(),
-        },
+        ),
     ];
     let loss = vec![
-        Series {
-            name: "train loss",
-            color: "#2f6fde",
-            points: curves
+        Line::new(
+            "train loss",
+            curves
                 .iter()
                 .map(|m| (m.epoch as f64, m.train_loss))
                 .collect(),
-        },
-        Series {
-            name: "test loss",
-            color: "#1e7a3c",
-            points: curves
+        ),
+        Line::new(
+            "test loss",
+            curves
                 .iter()
                 .map(|m| (m.epoch as f64, m.test_loss))
                 .collect(),
-        },
+        ),
     ];
     view! {
         <h1>{experiment.name.clone()}</h1>
@@ -229,8 +225,8 @@ fn Details(experiment: Experiment, progress: RwSignal<Option<Progress>>) -> impl
             })}
         </div>
         <div class="plots">
-            <div class="card"><Curves title="Accuracy per epoch" series=accuracy /></div>
-            <div class="card"><Curves title="Cross-entropy per epoch" series=loss /></div>
+            <div class="card"><LineChart title="Accuracy per epoch".into() x_label="epoch".into() y_label="accuracy".into() lines=accuracy id="accuracy-chart".to_owned() /></div>
+            <div class="card"><LineChart title="Cross-entropy per epoch".into() x_label="epoch".into() y_label="cross-entropy (nats)".into() lines=loss id="loss-chart".to_owned() /></div>
         </div>
         {(experiment.status == JobStatus::Done).then(|| {
             // Fixed-encoder models compare their tightest bound with the CNN's.

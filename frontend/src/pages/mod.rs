@@ -1,5 +1,6 @@
 //! One page a file; each page renders its own errors as readable messages.
 
+mod benchmark;
 mod experiment;
 mod gallery;
 mod models;
@@ -8,6 +9,7 @@ mod probe;
 mod studies;
 mod study;
 
+pub use benchmark::BenchmarkPage;
 pub use experiment::ExperimentPage;
 pub use gallery::GalleryPage;
 pub use models::ModelsPage;

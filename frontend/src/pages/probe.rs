@@ -1,59 +1,65 @@
-//! The probe page: a test image or an upload, the preprocessed input, the class probabilities
-//! computed in this browser by the shared model, and sliders for every classical transform
-//! that re-run it live; the address holds the whole view, and Share hands it out.
+//! The probe page: a test image, an upload (picked, dropped or pasted), a published image or a
+//! drawing; the original next to the preprocessed input; the class probabilities computed in
+//! this browser by the shared model, and sliders for every classical transform that re-run it
+//! live; the learned symmetry's orbit; the address holds the whole view, and Share hands it out.
 //!
-//! The link restores the view: `?sample=N&scale=…&rotation=…&tx=…&ty=…&brightness=…&contrast=…&flip=1&backend=cpu`
-//! (only what differs from the default).
+//! The link restores the view: `?sample=N` or `?image=<published id>`, then
+//! `&scale=…&rotation=…&tx=…&ty=…&brightness=…&contrast=…&flip=1&curve=…&backend=cpu` (only
+//! what differs from the default). An upload or drawing enters a link only once its owner
+//! publishes it (`POST /api/images`).
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use memlab_shared::api::{Experiment, JobStatus, softmax};
-use memlab_shared::model::Classifier;
-use memlab_shared::preprocess::{InputSpec, Pixels, decode_image, png_data_url};
+use memlab_shared::api::{PublishedImage, is_image_id, softmax};
+use memlab_shared::preprocess::{Pixels, decode_image, png_data_url};
 use memlab_shared::transform::Adjustments;
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::components::{InvarianceCurve, Preview, Probabilities};
-use crate::engine::{self, Engine};
+use crate::components::{DrawingPad, InvarianceCurve, OrbitStrip, Preview, Probabilities};
+use crate::engine;
+use crate::loaded::{load, now_ms};
 
-/// A model ready to run in this page.
-#[derive(Clone)]
-struct Loaded {
-    experiment: Experiment,
-    input: InputSpec,
-    engine: Engine,
-    model: Classifier,
+/// The image file behind the current input, as its owner gave it.
+#[derive(Debug, Clone, PartialEq)]
+struct Original {
+    /// What it is called on the page.
+    name: String,
+    /// The file (a test image's PNG, an upload, a drawing's PNG, a published PNG).
+    bytes: Vec<u8>,
+    /// Its address once published (always, for test and published images' own PNG).
+    published: Option<String>,
+    /// Whether it is a test image of the data set (the link names its index then).
+    sample: bool,
 }
 
-async fn load(id: Option<i64>, prefer_cpu: bool) -> Result<Loaded, String> {
-    let id = id.ok_or("the address names no experiment id")?;
-    let experiment: Experiment = api::get_json(&format!("/api/experiments/{id}")).await?;
-    if experiment.status != JobStatus::Done {
-        return Err(format!(
-            "experiment {id} is not trained yet ({:?})",
-            experiment.status
-        ));
-    }
-    let (Some(config), Some(input)) = (experiment.model.clone(), experiment.input.clone()) else {
-        return Err("the experiment has no stored model".into());
+/// A `data:` URL of an image file, its type read from its first bytes.
+fn data_url(bytes: &[u8]) -> String {
+    let mime = match bytes {
+        [0x89, b'P', b'N', b'G', ..] => "image/png",
+        [0xff, 0xd8, ..] => "image/jpeg",
+        [b'G', b'I', b'F', ..] => "image/gif",
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => "image/webp",
+        _ => "application/octet-stream",
     };
-    let engine = engine::engine(prefer_cpu).await;
-    let record = api::get_bytes(&format!("/api/experiments/{id}/weights")).await?;
-    let model = engine::load_model(&config, record, &engine.device)?;
-    Ok(Loaded {
-        experiment,
-        input,
-        engine,
-        model,
-    })
-}
-
-/// Milliseconds on the page's monotonic clock.
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|window| window.performance())
-        .map_or(0.0, |clock| clock.now())
+    format!(
+        "data:{mime};base64,{}",
+        memlab_shared::preprocess::base64(bytes)
+    )
 }
 
 /// The probe page.
@@ -72,17 +78,41 @@ pub fn ProbePage() -> impl IntoView {
             .and_then(|s| s.parse::<usize>().ok())
             .unwrap_or(0),
     );
+    // A link naming a published image opens it instead of a test image.
+    let linked_image = read_query("image");
+    let use_sample = RwSignal::new(linked_image.is_none());
     let adjust = RwSignal::new(Adjustments::from_query(read_query));
     let shared_link = RwSignal::new(None::<String>);
     let curve = RwSignal::new(read_query("curve").unwrap_or_else(|| "rotation".to_owned()));
     let source = RwSignal::new(String::new());
     let true_label = RwSignal::new(None::<usize>);
     let pixels = RwSignal::new(None::<Pixels>);
+    let original = RwSignal::new(None::<Original>);
     let input_error = RwSignal::new(None::<String>);
+    let publish_note = RwSignal::new(None::<Result<String, String>>);
     let prediction = RwSignal::new(None::<Result<(Vec<f32>, String), String>>);
     let generation = StoredValue::new(0u64);
     let latency = RwSignal::new(None::<f64>);
     let loaded = LocalResource::new(move || load(id, prefer_cpu));
+
+    // Shows an image file as the input: decoded exactly as the server decodes uploads.
+    let show = move |file: Original, label: Option<usize>| {
+        let Some(Ok(model)) = loaded.get_untracked() else {
+            return;
+        };
+        match decode_image(&file.bytes, &model.input) {
+            Ok(decoded) => {
+                input_error.set(None);
+                publish_note.set(None);
+                source.set(file.name.clone());
+                true_label.set(label);
+                use_sample.set(file.sample);
+                original.set(Some(file));
+                pixels.set(Some(decoded));
+            }
+            Err(error) => input_error.set(Some(format!("{}: {error}", file.name))),
+        }
+    };
 
     // A test image: fetch its PNG from the server and decode it exactly as an upload would be.
     Effect::new(move |_| {
@@ -90,26 +120,93 @@ pub fn ProbePage() -> impl IntoView {
         let Some(Ok(model)) = loaded.get() else {
             return;
         };
+        if !use_sample.get_untracked() {
+            return;
+        }
         let dataset = model.experiment.config.dataset.clone();
-        let input = model.input.clone();
         leptos::task::spawn_local(async move {
             let url = format!("/api/datasets/{dataset}/samples/{index}?split=test");
-            let fetched = api::get_bytes_and_header(&url, "x-label").await;
-            let decoded = fetched.and_then(|(png, label)| {
-                let pixels = decode_image(&png, &input).map_err(|error| error.to_string())?;
-                Ok((pixels, label))
-            });
-            match decoded {
-                Ok((decoded, label)) => {
-                    input_error.set(None);
-                    source.set(format!("test image {index} of {dataset}"));
-                    true_label.set(label.and_then(|label| label.parse::<usize>().ok()));
-                    pixels.set(Some(decoded));
-                }
+            match api::get_bytes_and_header(&url, "x-label").await {
+                Ok((png, label)) => show(
+                    Original {
+                        name: format!("test image {index} of {dataset}"),
+                        bytes: png,
+                        published: None,
+                        sample: true,
+                    },
+                    label.and_then(|label| label.parse::<usize>().ok()),
+                ),
                 Err(message) => input_error.set(Some(message)),
             }
         });
     });
+
+    // A published image named by the link.
+    Effect::new(move |_| {
+        let Some(Ok(_)) = loaded.get() else { return };
+        let Some(image) = linked_image.clone() else {
+            return;
+        };
+        if !is_image_id(&image) {
+            input_error.set(Some(format!(
+                "this link's image '{image}' is not an image id (64 hex digits); showing nothing"
+            )));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::get_bytes(&format!("/api/images/{image}")).await {
+                Ok(png) => show(
+                    Original {
+                        name: format!("published image {}", &image[..12]),
+                        bytes: png,
+                        published: Some(image),
+                        sample: false,
+                    },
+                    None,
+                ),
+                Err(message) => input_error.set(Some(format!(
+                    "the image this link shows cannot be opened: {message}"
+                ))),
+            }
+        });
+    });
+
+    let take_file = move |name: String, bytes: Vec<u8>| {
+        show(
+            Original {
+                name,
+                bytes,
+                published: None,
+                sample: false,
+            },
+            None,
+        );
+    };
+    let on_file = move |file: web_sys::File| {
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            match api::read_file(&file).await {
+                Ok(bytes) => take_file(format!("upload {name}"), bytes),
+                Err(message) => input_error.set(Some(message)),
+            }
+        });
+    };
+    let on_drawn = Callback::new(move |png: Vec<u8>| take_file("drawing".to_owned(), png));
+    let dragging = RwSignal::new(false);
+
+    // Paste an image anywhere on the page.
+    let paste = window_event_listener(leptos::ev::paste, move |event| {
+        let file = event
+            .clipboard_data()
+            .and_then(|data| data.files())
+            .and_then(|files| files.get(0));
+        if let Some(file) = file {
+            event.prevent_default();
+            on_file(file);
+        }
+    });
+    let paste = send_wrapper::SendWrapper::new(paste);
+    on_cleanup(move || paste.take().remove());
 
     // Re-run the model whenever the input or a slider changes.
     Effect::new(move |_| {
@@ -134,31 +231,14 @@ pub fn ProbePage() -> impl IntoView {
         });
     });
 
-    let on_file = move |file: web_sys::File| {
-        let Some(Ok(model)) = loaded.get_untracked() else {
-            return;
+    // The view as a query: the input (a test image, or a published image), then what differs
+    // from the defaults.
+    let view_query = move || {
+        let file = original.get();
+        let input = match file.as_ref().and_then(|file| file.published.clone()) {
+            Some(image) => format!("image={image}"),
+            None => format!("sample={}", sample.get()),
         };
-        leptos::task::spawn_local(async move {
-            let name = file.name();
-            let decoded = api::read_file(&file).await.and_then(|bytes| {
-                decode_image(&bytes, &model.input).map_err(|error| format!("{name}: {error}"))
-            });
-            match decoded {
-                Ok(decoded) => {
-                    input_error.set(None);
-                    source.set(format!("upload {name}"));
-                    true_label.set(None);
-                    pixels.set(Some(decoded));
-                }
-                Err(message) => input_error.set(Some(message)),
-            }
-        });
-    };
-    let dragging = RwSignal::new(false);
-
-    // Keep the address in step with the view, so copying it shares exactly this view.
-    Effect::new(move |_| {
-        let backend = if prefer_cpu { "&backend=cpu" } else { "" };
         let settings = adjust.get().to_query();
         let settings = if settings.is_empty() {
             settings
@@ -171,25 +251,88 @@ pub fn ProbePage() -> impl IntoView {
         } else {
             format!("&curve={followed}")
         };
-        api::replace_query(&format!(
-            "sample={}{settings}{followed}{backend}",
-            sample.get()
-        ));
-        shared_link.set(None);
+        let backend = if prefer_cpu { "&backend=cpu" } else { "" };
+        format!("{input}{settings}{followed}{backend}")
+    };
+    // Keep the address in step with the view, so copying it shares exactly this view.
+    Effect::new(move |_| {
+        let query = view_query();
+        api::replace_query(&query);
+        // A link handed out for another view is stale now.
+        let stale = shared_link
+            .get_untracked()
+            .is_some_and(|link| !link.ends_with(&format!("?{query}")));
+        if stale {
+            shared_link.set(None);
+        }
     });
-    let share = move |_| {
-        let link = web_sys::window().and_then(|window| window.location().href().ok());
+    let hand_out = move || {
+        let link = web_sys::window().and_then(|window| {
+            let location = window.location();
+            Some(format!(
+                "{}{}?{}",
+                location.origin().ok()?,
+                location.pathname().ok()?,
+                view_query()
+            ))
+        });
         if let (Some(link), Some(window)) = (link.clone(), web_sys::window()) {
             // Best effort: the link is also shown to copy by hand.
             let _ = window.navigator().clipboard().write_text(&link);
         }
         shared_link.set(link);
     };
+    let unpublished = move || {
+        original
+            .get()
+            .is_some_and(|file| !file.sample && file.published.is_none())
+    };
+    // Publishes the shown upload or drawing (its owner's choice: the button says so), then
+    // hands out the link that names it.
+    let share = move |_| {
+        let Some(file) = original.get_untracked() else {
+            return;
+        };
+        if file.sample || file.published.is_some() {
+            hand_out();
+            return;
+        }
+        publish_note.set(Some(Ok("publishing…".into())));
+        leptos::task::spawn_local(async move {
+            match api::post_bytes::<PublishedImage>("/api/images", &file.bytes).await {
+                Ok(published) => {
+                    let note = format!(
+                        "published as {} ({}×{} pixels, {} bytes); anyone with the link sees it",
+                        &published.id[..12],
+                        published.width,
+                        published.height,
+                        published.bytes
+                    );
+                    original.update(|shown| {
+                        if let Some(shown) =
+                            shown.as_mut().filter(|shown| shown.bytes == file.bytes)
+                        {
+                            shown.published = Some(published.id.clone());
+                        }
+                    });
+                    publish_note.set(Some(Ok(note)));
+                    hand_out();
+                }
+                Err(message) => publish_note.set(Some(Err(format!(
+                    "publishing failed: {message}; the view still works here"
+                )))),
+            }
+        });
+    };
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the model…"</p> }>
             {move || loaded.get().map(|result| match result {
-                Err(message) => view! { <p class="error" id="probe-error">{message}</p> }.into_any(),
+                Err(message) => view! {
+                    <h1>"Probe"</h1>
+                    <p class="error" id="probe-error">{message}</p>
+                    <p><a href="/">"Back to the experiments"</a></p>
+                }.into_any(),
                 Ok(model) => {
                     let class_names = model.experiment.class_names.clone();
                     let latency_note = match model.engine.backend {
@@ -202,15 +345,28 @@ pub fn ProbePage() -> impl IntoView {
                         <p>
                             "Running in this browser on "
                             <span id="backend" class="backend" data-backend=model.engine.backend.key()>{model.engine.backend.label()}</span>
+                            {model.engine.adapter.clone().map(|adapter| view! { <span class="muted" id="adapter">{format!(" — adapter: {adapter}")}</span> })}
                             {model.engine.note.clone().map(|note| view! { <span class="muted">{format!(" — {note}")}</span> })}
                             " · " <a href=format!("/experiments/{id}")>"experiment"</a>
+                            " · " <a href=format!("/experiments/{id}/benchmark")>"latency benchmark"</a>
                         </p>
                         <div class="probe">
                             <div>
-                                {move || {
-                                    let src = pixels.get().and_then(|p| png_data_url(&adjust.get().apply(&p)).ok());
-                                    view! { <Preview src /> }
-                                }}
+                                <div class="probe-inputs">
+                                    <figure>
+                                        {move || {
+                                            let src = pixels.get().and_then(|p| png_data_url(&adjust.get().apply(&p)).ok());
+                                            view! { <Preview src /> }
+                                        }}
+                                        <figcaption>"what the model sees"</figcaption>
+                                    </figure>
+                                    <figure>
+                                        {move || original.get().map(|file| view! {
+                                            <img id="original" class="original" src=data_url(&file.bytes) alt="original image" />
+                                        })}
+                                        <figcaption>"original"</figcaption>
+                                    </figure>
+                                </div>
                                 <p class="muted" id="source">{move || source.get()}</p>
                                 {
                                     let names = class_names.clone();
@@ -222,7 +378,10 @@ pub fn ProbePage() -> impl IntoView {
                                 <label for="sample">"Test image"</label>
                                 <input id="sample" type="number" min="0" prop:value=move || sample.get().to_string()
                                     on:change=move |event| {
-                                        if let Ok(index) = event_target_value(&event).parse::<usize>() { sample.set(index) }
+                                        if let Ok(index) = event_target_value(&event).parse::<usize>() {
+                                            use_sample.set(true);
+                                            sample.set(index);
+                                        }
                                     } />
                                 {Adjustments::SLIDERS.iter().map(|slider| {
                                     let key = slider.key;
@@ -244,16 +403,25 @@ pub fn ProbePage() -> impl IntoView {
                                             let on = event_target_checked(&event);
                                             adjust.update(|settings| settings.flip = on);
                                         } />
-                                    <label for="flip">" Mirror left–right"</label>
+                                    <label class="inline" for="flip">" Mirror left–right"</label>
                                     " · "
                                     <button id="reset" on:click=move |_| adjust.set(Adjustments::default())>"Reset"</button>
                                     " "
-                                    <button id="share" on:click=share>"Share this view"</button>
+                                    <button id="share" on:click=share>
+                                        {move || if unpublished() { "Publish image and share this view" } else { "Share this view" }}
+                                    </button>
                                 </p>
+                                {move || unpublished().then(|| view! {
+                                    <p class="muted" id="publish-hint">"Your image stays in this browser until you share: sharing publishes it on this server (anyone with the link sees it)."</p>
+                                })}
+                                {move || publish_note.get().map(|note| match note {
+                                    Ok(text) => view! { <p class="muted" id="publish-note">{text}</p> }.into_any(),
+                                    Err(text) => view! { <p class="error" id="publish-error">{text}</p> }.into_any(),
+                                })}
                                 {move || shared_link.get().map(|link| view! {
                                     <p class="muted">"Link (copied): " <input id="share-link" readonly size="48" prop:value=link /></p>
                                 })}
-                                <label for="upload">"Or your own image (PNG or JPEG)"</label>
+                                <label for="upload">"Or your own image (PNG, JPEG, WebP, GIF; or paste one)"</label>
                                 <div class=move || if dragging.get() { "drop over" } else { "drop" }
                                     on:dragover=move |event: web_sys::DragEvent| { event.prevent_default(); dragging.set(true); }
                                     on:dragleave=move |_| dragging.set(false)
@@ -264,13 +432,17 @@ pub fn ProbePage() -> impl IntoView {
                                         if let Some(file) = file { on_file(file) }
                                     }>
                                     "Drop an image here, or "
-                                    <input id="upload" type="file" accept="image/png,image/jpeg"
+                                    <input id="upload" type="file" accept="image/png,image/jpeg,image/webp,image/gif"
                                         on:change=move |event| {
                                             let input = event.target().and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok());
                                             if let Some(file) = input.and_then(|input| input.files()).and_then(|files| files.get(0)) { on_file(file) }
                                         } />
                                 </div>
                                 {move || input_error.get().map(|message| view! { <p class="error" id="input-error">{message}</p> })}
+                                <details id="draw">
+                                    <summary>"Or draw one"</summary>
+                                    <DrawingPad on_drawn />
+                                </details>
                             </div>
                             <div class="card">
                                 <h3>"Prediction"</h3>
@@ -293,6 +465,9 @@ pub fn ProbePage() -> impl IntoView {
                         </div>
                         <InvarianceCurve model=model.model.clone() input=model.input.clone()
                             device=model.engine.device.clone() pixels adjust curve
+                            class_names=model.experiment.class_names.clone() />
+                        <OrbitStrip id model=model.model.clone() input=model.input.clone()
+                            device=model.engine.device.clone() pixels adjust source
                             class_names=model.experiment.class_names.clone() />
                     }.into_any()
                 }

@@ -5,6 +5,7 @@ pub mod datasets;
 pub mod events;
 pub mod experiments;
 pub mod health;
+pub mod images;
 pub mod lie;
 pub mod predict;
 pub mod probes;

@@ -13,7 +13,7 @@ use crate::inference;
 use crate::routes::experiments::find;
 use crate::state::AppState;
 
-/// Reads the multipart field `image` (PNG or JPEG) and answers logits and probabilities.
+/// Reads the multipart field `image` (PNG, JPEG, WebP or GIF) and answers logits and probabilities.
 pub async fn predict_post(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
