@@ -80,6 +80,11 @@ impl TestApp {
         })
     }
 
+    /// The server on an empty `data_dir` with the default demos queued (they train at once).
+    pub async fn with_demos(data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        Self::spawn(options(data_dir.to_owned(), Some(DemoSettings::default()))).await
+    }
+
     /// `base_url` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)

@@ -23,10 +23,6 @@ use memlab_shared::transform::{Adjustments, TransformKind, rotate};
 
 const TOLERANCE: f32 = 1e-4;
 
-fn parse_probabilities(text: &str) -> anyhow::Result<Vec<f32>> {
-    serde_json::from_str(text).with_context(|| format!("data-probabilities = {text}"))
-}
-
 fn assert_close(browser: &[f32], server: &[f32], what: &str) {
     assert_eq!(browser.len(), server.len(), "{what}: class counts differ");
     for (class, (a, b)) in browser.iter().zip(server).enumerate() {
@@ -37,30 +33,50 @@ fn assert_close(browser: &[f32], server: &[f32], what: &str) {
     }
 }
 
-/// Waits for the prediction panel to show the result for `key`, returns its probabilities.
-async fn prediction_for(client: &Client, key_suffix: &str) -> anyhow::Result<Vec<f32>> {
-    // One script reads both attributes, so a re-render between two reads cannot mix them up.
-    let read = "const e = document.querySelector('#prediction[data-state=ready]');
-                const failed = document.querySelector('#probe-error');
-                return failed ? ['error', failed.textContent]
-                     : e ? [e.dataset.key, e.dataset.probabilities] : null;";
+/// Waits until the element `css` finds has a `data-key` ending with `key_suffix` and answers its
+/// `data-probabilities`; fails with the page's message if `error_css` finds one. One script
+/// reads both attributes, so a re-render between two reads cannot mix them up.
+async fn keyed_probabilities<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    css: &str,
+    error_css: &str,
+    key_suffix: &str,
+) -> anyhow::Result<T> {
+    let read = format!(
+        "const e = document.querySelector('{css}');
+         const failed = document.querySelector('{error_css}');
+         return failed ? ['error', failed.textContent]
+              : e ? [e.dataset.key, e.dataset.probabilities] : null;"
+    );
     for _ in 0..600 {
-        let value = client.execute(read, vec![]).await?;
+        let value = client.execute(&read, vec![]).await?;
         if let Some([key, text]) = value.as_array().map(Vec::as_slice) {
             let (key, text) = (
                 key.as_str().unwrap_or_default(),
                 text.as_str().unwrap_or_default(),
             );
             if key == "error" {
-                bail!("the probe page failed: {text}");
+                bail!("{css} failed: {text}");
             }
             if key.ends_with(key_suffix) {
-                return parse_probabilities(text);
+                return serde_json::from_str(text)
+                    .with_context(|| format!("{css} data-probabilities = {text}"));
             }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    bail!("no prediction for '{key_suffix}' within 120 s")
+    bail!("no {css} for '{key_suffix}' within 120 s")
+}
+
+/// Waits for the prediction panel to show the result for `key`, returns its probabilities.
+async fn prediction_for(client: &Client, key_suffix: &str) -> anyhow::Result<Vec<f32>> {
+    keyed_probabilities(
+        client,
+        "#prediction[data-state=ready]",
+        "#probe-error",
+        key_suffix,
+    )
+    .await
 }
 
 async fn server_prediction(app: &TestApp, id: i64, png: Vec<u8>) -> anyhow::Result<Prediction> {
@@ -133,27 +149,7 @@ async fn open_probe(
 
 /// Reads `#orbit`'s probabilities once its key ends with `key_suffix`.
 async fn orbit_for(client: &Client, key_suffix: &str) -> anyhow::Result<Vec<Vec<f32>>> {
-    let read = "const e = document.getElementById('orbit');
-                const failed = document.getElementById('orbit-error');
-                return failed ? ['error', failed.textContent]
-                     : e ? [e.dataset.key, e.dataset.probabilities] : null;";
-    for _ in 0..600 {
-        let value = client.execute(read, vec![]).await?;
-        if let Some([key, text]) = value.as_array().map(Vec::as_slice) {
-            let (key, text) = (
-                key.as_str().unwrap_or_default(),
-                text.as_str().unwrap_or_default(),
-            );
-            if key == "error" {
-                bail!("the orbit failed: {text}");
-            }
-            if key.ends_with(key_suffix) {
-                return Ok(serde_json::from_str(text)?);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    bail!("no orbit for '{key_suffix}' within 120 s")
+    keyed_probabilities(client, "#orbit", "#orbit-error", key_suffix).await
 }
 
 /// The learned symmetry's orbit on the probe page: x, L x, …, L⁴ x of test image 0 (at 20°)
@@ -1587,11 +1583,7 @@ async fn check_probes(app: &TestApp, client: &Client, id: i64) -> anyhow::Result
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_trains_and_the_browser_agrees_with_the_server() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
-    let app = TestApp::spawn(options(
-        data.path().to_owned(),
-        Some(DemoSettings::default()),
-    ))
-    .await?;
+    let app = TestApp::with_demos(data.path()).await?;
     let list: Vec<Experiment> = app.get_json("/api/experiments").await?;
     assert_eq!(list.len(), 2, "an empty store queues the two demos");
     let demo_named = |name: &str| {

@@ -9,9 +9,8 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use memlab_e2e::TestApp;
 use memlab_e2e::browser::{browser, start_driver};
-use memlab_e2e::{TestApp, options};
-use memlab_server::demo::DemoSettings;
 use memlab_shared::api::Experiment;
 
 /// Waits for the page's report (its `data-report` JSON) or its error.
@@ -44,11 +43,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let data = tempfile::tempdir()?;
-    let app = TestApp::spawn(options(
-        data.path().to_owned(),
-        Some(DemoSettings::default()),
-    ))
-    .await?;
+    let app = TestApp::with_demos(data.path()).await?;
     let list: Vec<Experiment> = app.get_json("/api/experiments").await?;
     let demo = list
         .iter()
