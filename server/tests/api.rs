@@ -805,6 +805,20 @@ async fn wait_for<R: DeserializeOwned, T: DeserializeOwned>(
     panic!("the job at {url} did not finish in 120 s")
 }
 
+/// Study `id` once it is done or failed (or as it is after 180 s).
+async fn wait_for_study(state: &AppState, id: i64) -> Study {
+    let url = format!("/api/studies/{id}");
+    let mut study: Study = serde_json::from_slice(&get(state, &url).await.1).expect("study");
+    for _ in 0..1800 {
+        if matches!(study.status, JobStatus::Done | JobStatus::Failed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        study = serde_json::from_slice(&get(state, &url).await.1).expect("study");
+    }
+    study
+}
+
 /// Invariance probes: refused before training and for bad sweeps, computed in the background,
 /// stored, served as JSON and CSV with the same numbers; identity points are exact; a demo gets
 /// its probe at start-up; a read-only server refuses to start one.
@@ -1172,15 +1186,7 @@ async fn studies_queue_train_and_bound_their_members() {
         JobStatus::Queued,
         "the answer is the study as queued"
     );
-    let url = format!("/api/studies/{}", study.id);
-    let mut study = study;
-    for _ in 0..1800 {
-        study = serde_json::from_slice(&get(&state, &url).await.1).expect("study");
-        if matches!(study.status, JobStatus::Done | JobStatus::Failed) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let study = wait_for_study(&state, study.id).await;
     worker.abort();
     assert_eq!(study.status, JobStatus::Done, "{study:#?}");
     assert_eq!(study.progress, 1.0);
@@ -1280,15 +1286,8 @@ async fn augmentation_study_probes_and_compares_its_members() {
         "{}",
         String::from_utf8_lossy(&answer)
     );
-    let mut study: Study = serde_json::from_slice(&answer).expect("study");
-    let url = format!("/api/studies/{}", study.id);
-    for _ in 0..1800 {
-        study = serde_json::from_slice(&get(&state, &url).await.1).expect("study");
-        if matches!(study.status, JobStatus::Done | JobStatus::Failed) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let study: Study = serde_json::from_slice(&answer).expect("study");
+    let study = wait_for_study(&state, study.id).await;
     worker.abort();
     assert_eq!(study.status, JobStatus::Done, "{study:#?}");
     let labels: Vec<&str> = study.members.iter().map(|m| m.label.as_str()).collect();
@@ -1554,15 +1553,7 @@ async fn patch_ablation_studies_vary_one_setting() {
         String::from_utf8_lossy(&answer)
     );
     let study: Study = serde_json::from_slice(&answer).expect("study");
-    let url = format!("/api/studies/{}", study.id);
-    let mut study = study;
-    for _ in 0..1800 {
-        study = serde_json::from_slice(&get(&state, &url).await.1).expect("study");
-        if matches!(study.status, JobStatus::Done | JobStatus::Failed) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let study = wait_for_study(&state, study.id).await;
     worker.abort();
     assert_eq!(study.status, JobStatus::Done, "{study:#?}");
     assert!(study.name.contains("whitening ε"), "{}", study.name);

@@ -147,6 +147,28 @@ async fn open_probe(
     Ok((browser, backend))
 }
 
+/// Presses Share and answers the link the page hands out (publishing an upload first takes a
+/// moment).
+async fn share(client: &Client) -> anyhow::Result<String> {
+    wait_for(client, Locator::Id("share"))
+        .await?
+        .click()
+        .await?;
+    for _ in 0..100 {
+        let link = client
+            .execute(
+                "const e = document.getElementById('share-link'); return e ? e.value : '';",
+                vec![],
+            )
+            .await?;
+        if let Some(link) = link.as_str().filter(|link| !link.is_empty()) {
+            return Ok(link.to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("Share handed out no link within 10 s")
+}
+
 /// Reads `#orbit`'s probabilities once its key ends with `key_suffix`.
 async fn orbit_for(client: &Client, key_suffix: &str) -> anyhow::Result<Vec<Vec<f32>>> {
     keyed_probabilities(client, "#orbit", "#orbit-error", key_suffix).await
@@ -277,23 +299,7 @@ async fn check_studio_inputs(
     wait_for(client, Locator::Id("original")).await?;
     wait_for(client, Locator::Id("publish-hint")).await?;
     screenshot(client, "probe-upload.png").await?;
-    client.find(Locator::Id("share")).await?.click().await?;
-    let mut link = String::new();
-    for _ in 0..100 {
-        link = client
-            .execute(
-                "const e = document.getElementById('share-link'); return e ? e.value : '';",
-                vec![],
-            )
-            .await?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if !link.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let link = share(client).await?;
     let image = link
         .split("image=")
         .nth(1)
@@ -554,23 +560,7 @@ async fn check_share(
     let query = "scale=1.2&rotation=30&tx=2&ty=-1.5&brightness=0.1&contrast=0.8&flip=1";
     let key = format!("test image 3 of mnist|{query}");
     let first = prediction_for(client, &key).await?;
-    wait_for(client, Locator::Id("share"))
-        .await?
-        .click()
-        .await?;
-    let link = wait_text(client, "#share-link").await;
-    let link = match link {
-        Ok(text) if !text.is_empty() => text,
-        _ => client
-            .execute(
-                "return document.getElementById('share-link').value;",
-                vec![],
-            )
-            .await?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    };
+    let link = share(client).await?;
     assert!(link.contains(&format!("sample=3&{query}")), "{link}");
 
     let other = browser(driver).await?;
