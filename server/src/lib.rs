@@ -23,6 +23,7 @@
 //! chooses the device once and passes it in.
 
 pub mod admin;
+pub mod allocator;
 pub mod analysis;
 pub mod app;
 pub mod artifacts;

@@ -1082,6 +1082,7 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
+    memlab_server::allocator::keep_freed_memory();
     memlab_server::cpu::init_threads();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -165,6 +165,8 @@ fn lint() -> anyhow::Result<()> {
         "memlab-shared",
         "--package",
         "memlab-charts",
+        "--package",
+        "memlab-kernels",
         "--target",
         "wasm32-unknown-unknown",
         "--profile",

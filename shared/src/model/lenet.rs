@@ -4,6 +4,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
+use memlab_kernels::{conv2d, max_pool2d};
 
 /// Configuration of a [`LeNet`].
 #[derive(Config, Debug)]
@@ -62,16 +63,17 @@ impl LeNetConfig {
 }
 
 impl LeNet {
-    /// Penultimate features: the 84 activations before the head.
+    /// Penultimate features: the 84 activations before the head. The convolutions and poolings
+    /// are the layers' own, computed by memlab's CPU kernels on Flex and by burn elsewhere.
     ///
     /// # Shapes
     /// - images: `[batch, channels, height, width]`
     /// - output: `[batch, 84]`
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = self.activation.forward(self.conv1.forward(images)); // [batch, 6, h, w]
-        let x = self.pool.forward(x); // [batch, 6, h/2, w/2]
-        let x = self.activation.forward(self.conv2.forward(x)); // [batch, 16, h/2-4, w/2-4]
-        let x = self.pool.forward(x); // [batch, 16, h', w']
+        let x = self.activation.forward(conv2d(&self.conv1, images)); // [batch, 6, h, w]
+        let x = max_pool2d(&self.pool, x); // [batch, 6, h/2, w/2]
+        let x = self.activation.forward(conv2d(&self.conv2, x)); // [batch, 16, h/2-4, w/2-4]
+        let x = max_pool2d(&self.pool, x); // [batch, 16, h', w']
         let x = x.flatten::<2>(1, 3); // [batch, 16 * h' * w']
         let x = self.activation.forward(self.fc1.forward(x)); // [batch, 120]
         self.activation.forward(self.fc2.forward(x)) // [batch, 84]

@@ -1,0 +1,197 @@
+//! The backend extension: the operations as a trait that burn's dispatch routes by backend,
+//! implemented for `Flex` (burn's CPU backend) with the slice kernels and Flex's own GEMM.
+
+use burn::backend::flex::FlexTensor;
+#[cfg(feature = "autodiff")]
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::ops::{ConvOptions, ModuleOps};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Flex, backend_extension};
+use burn::tensor::{Shape, TensorData};
+
+#[cfg(feature = "autodiff")]
+use crate::slices::ConvGeometry;
+use crate::slices::{self, PoolGeometry};
+
+/// Stride-1 convolution with bias and 2×2 max-pooling, computed by memlab's kernels.
+#[cfg_attr(feature = "autodiff", backend_extension(Flex, Autodiff))]
+#[cfg_attr(not(feature = "autodiff"), backend_extension(Flex))]
+pub trait FastLayers: Backend {
+    /// `conv2d(x, weight, bias)` with stride 1, dilation 1, one group and `padding` zeros on
+    /// every side; `weight` is `[filters, channels, k, k]`.
+    fn fast_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        padding: usize,
+    ) -> FloatTensor<Self>;
+
+    /// 2×2 max-pooling with stride 2 and no padding (floor).
+    fn fast_max_pool2x2(x: FloatTensor<Self>) -> FloatTensor<Self>;
+}
+
+/// The values of a float tensor, row-major (copied only when the tensor is a strided view).
+pub(crate) fn values(tensor: &FlexTensor) -> Vec<f32> {
+    match tensor.as_slice::<f32>() {
+        Some(values) => values.to_vec(),
+        None => tensor
+            .to_contiguous()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap_or_default(),
+    }
+}
+
+/// Runs `body` on the values of `tensor` without copying when it is contiguous.
+pub(crate) fn with_values<R>(tensor: &FlexTensor, body: impl FnOnce(&[f32]) -> R) -> R {
+    match tensor.as_slice::<f32>() {
+        Some(values) => body(values),
+        None => body(&values(tensor)),
+    }
+}
+
+/// A contiguous Flex tensor from values and a shape.
+pub(crate) fn tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, Shape::from(shape.to_vec())))
+}
+
+#[cfg(feature = "autodiff")]
+/// The geometry of `fast_conv2d` from its operands' shapes.
+pub(crate) fn conv_geometry(x: &FlexTensor, weight: &FlexTensor, padding: usize) -> ConvGeometry {
+    let [batch, channels, height, width] = dims4(x);
+    let [filters, _, kernel, _] = dims4(weight);
+    ConvGeometry {
+        batch,
+        channels,
+        height,
+        width,
+        filters,
+        kernel,
+        padding,
+    }
+}
+
+fn dims4(tensor: &FlexTensor) -> [usize; 4] {
+    let dims = tensor.layout().shape().to_vec();
+    [dims[0], dims[1], dims[2], dims[3]]
+}
+
+/// The pooling geometry of `[batch, channels, height, width]`.
+pub(crate) fn pool_geometry(x: &FlexTensor) -> PoolGeometry {
+    let [batch, channels, height, width] = dims4(x);
+    PoolGeometry {
+        planes: batch * channels,
+        height,
+        width,
+    }
+}
+
+/// Convolution forward for inference: Flex's own direct convolution, which needs no column
+/// matrices (inference keeps its small memory and was faster this way).
+pub(crate) fn conv_forward(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: FlexTensor,
+    padding: usize,
+) -> FlexTensor {
+    let options = ConvOptions::new([1, 1], [padding, padding], [1, 1], 1);
+    Flex::conv2d(x, weight, Some(bias), options)
+}
+
+#[cfg(feature = "autodiff")]
+/// Convolution forward for training: im2col and one batched GEMM; the column matrices are kept
+/// for the backward pass (rebuilding them there was slower).
+pub(crate) fn conv_forward_with_columns(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    bias: &FlexTensor,
+    g: ConvGeometry,
+) -> (FlexTensor, FlexTensor) {
+    let cols = tensor(
+        with_values(x, |x| slices::im2col(x, g)),
+        &[g.batch, g.rows(), g.positions()],
+    );
+    let filters = weight.reshape(Shape::from(vec![1, g.filters, g.rows()]));
+    // [1, filters, rows] × [batch, rows, positions] → [batch, filters, positions]
+    let mut y = Flex::float_matmul(filters, cols.clone());
+    // The product is fresh and contiguous: the bias goes in place (a copy only otherwise).
+    if !(y.is_contiguous() && y.layout().start_offset() == 0) {
+        y = y.to_contiguous();
+    }
+    let len = g.batch * g.filters * g.positions();
+    with_values(bias, |bias| {
+        slices::add_bias(&mut y.storage_mut::<f32>()[..len], bias, g.positions());
+    });
+    let shape = [g.batch, g.filters, g.out_height(), g.out_width()];
+    (y.reshape(Shape::from(shape.to_vec())), cols)
+}
+
+#[cfg(feature = "autodiff")]
+/// Convolution backward from the column matrices of x, the weight and the output gradient:
+/// the gradients of x (when asked), the weight and the bias, as GEMMs.
+pub(crate) fn conv_backward(
+    cols: &FlexTensor,
+    weight: &FlexTensor,
+    grad: &FlexTensor,
+    g: ConvGeometry,
+    want_x: bool,
+) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
+    let grad = grad.reshape(Shape::from(vec![g.batch, g.filters, g.positions()]));
+    // Σ_n dY_n · cols_nᵀ: [batch, filters, positions] × [batch, positions, rows], summed.
+    let per_image = Flex::float_matmul(grad.clone(), cols.transpose(1, 2));
+    let weight_grad = Flex::float_sum_dim(per_image, 0)
+        .reshape(Shape::from(vec![g.filters, g.channels, g.kernel, g.kernel]));
+    let bias_grad = tensor(
+        with_values(&grad, |dy| {
+            slices::channel_sums(dy, g.filters, g.positions())
+        }),
+        &[g.filters],
+    );
+    let x_grad = want_x.then(|| {
+        // Wᵀ · dY_n: [1, rows, filters] × [batch, filters, positions] → column gradients.
+        let filters_t = weight
+            .reshape(Shape::from(vec![1, g.filters, g.rows()]))
+            .transpose(1, 2);
+        let col_grad = Flex::float_matmul(filters_t, grad);
+        tensor(
+            with_values(&col_grad, |cols| slices::col2im(cols, g)),
+            &[g.batch, g.channels, g.height, g.width],
+        )
+    });
+    (x_grad, weight_grad, bias_grad)
+}
+
+/// Max-pooling forward.
+pub(crate) fn pool_forward(x: &FlexTensor) -> FlexTensor {
+    let g = pool_geometry(x);
+    let [batch, channels, _, _] = dims4(x);
+    tensor(
+        with_values(x, |x| slices::max_pool(x, g)),
+        &[batch, channels, g.out_height(), g.out_width()],
+    )
+}
+
+#[cfg(feature = "autodiff")]
+/// Max-pooling backward from the input and the output gradient.
+pub(crate) fn pool_backward(x: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
+    let g = pool_geometry(x);
+    let dx = with_values(x, |x| {
+        with_values(grad, |dy| slices::max_pool_backward(x, dy, g))
+    });
+    tensor(dx, &dims4(x))
+}
+
+impl FastLayers for Flex {
+    fn fast_conv2d(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        padding: usize,
+    ) -> FlexTensor {
+        conv_forward(x, weight, bias, padding)
+    }
+
+    fn fast_max_pool2x2(x: FlexTensor) -> FlexTensor {
+        pool_forward(&x)
+    }
+}

@@ -1,0 +1,107 @@
+//! memlab's own CPU kernels for the layers LeNet spends its time in: stride-1 convolution
+//! (im2col + Flex's GEMM, with its three gradients) and 2×2 max-pooling (with its gradient).
+//!
+//! [`conv2d`] and [`max_pool2d`] take a burn layer and its input and give exactly what the
+//! layer's own `forward` gives: on a Flex device (with or without autodiff) and for a layer the
+//! kernels cover, through the [`FastLayers`](extension::FastLayers) backend extension; on every
+//! other device (WebGPU, CUDA, …) or layer shape, through burn's op. So a model that calls
+//! them stays one definition for every backend.
+
+#[cfg(feature = "autodiff")]
+mod autodiff;
+pub mod extension;
+pub mod slices;
+
+use burn::backend::Dispatch;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::MaxPool2d;
+use burn::prelude::*;
+use burn::tensor::DType;
+
+use extension::FastLayers;
+
+/// Whether `x` lives where the kernels run: burn's Flex CPU backend, in f32, and (for a tensor
+/// that tracks gradients) only when this crate was built with its `autodiff` feature.
+fn on_fast_device(x: &Tensor<4>) -> bool {
+    let device = x.device();
+    let gradients_covered = cfg!(feature = "autodiff") || !device.is_autodiff();
+    x.dtype() == DType::F32 && gradients_covered && device.inner() == Device::flex()
+}
+
+/// The zero padding of a stride-1 `layer` when it is the same on all four sides.
+fn uniform_padding(layer: &Conv2d) -> Option<usize> {
+    let kernel = layer.kernel_size[0];
+    match layer.padding {
+        PaddingConfig2d::Valid => Some(0),
+        PaddingConfig2d::Same => (kernel % 2 == 1).then_some(kernel / 2),
+        PaddingConfig2d::Explicit(a, b, c, d) => (a == b && b == c && c == d).then_some(a),
+    }
+}
+
+/// The padding `conv2d` runs `layer` on `x` with through the kernels, or `None` when burn's op
+/// runs it (another device or dtype, a stride, dilation or group count other than 1, a
+/// rectangular kernel, uneven padding, or no bias).
+pub fn conv2d_fast_padding(layer: &Conv2d, x: &Tensor<4>) -> Option<usize> {
+    let covered = layer.stride == [1, 1]
+        && layer.dilation == [1, 1]
+        && layer.groups == 1
+        && layer.kernel_size[0] == layer.kernel_size[1]
+        && layer.bias.is_some();
+    uniform_padding(layer).filter(|_| covered && on_fast_device(x))
+}
+
+/// `layer.forward(x)`, through memlab's kernels where they apply.
+///
+/// # Shapes
+/// - x: `[batch, channels, height, width]`
+/// - output: `[batch, filters, height', width']`
+pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    match (conv2d_fast_padding(layer, &x), &layer.bias) {
+        (Some(padding), Some(bias)) => {
+            let output = <Dispatch as FastLayers>::fast_conv2d(
+                x.into_dispatch(),
+                layer.weight.val().into_dispatch(),
+                bias.val().into_dispatch(),
+                padding,
+            );
+            Tensor::from_dispatch(output)
+        }
+        _ => layer.forward(x),
+    }
+}
+
+/// Whether `max_pool2d` runs `layer` on `x` through the kernels: 2×2 windows, stride 2, no
+/// padding, floor, on the kernels' device.
+pub fn max_pool2d_is_fast(layer: &MaxPool2d, x: &Tensor<4>) -> bool {
+    let [_, _, height, width] = x.dims();
+    // `Same` pads nothing for a 2×2 window with stride 2 on an even side.
+    let unpadded = match layer.padding {
+        PaddingConfig2d::Valid => true,
+        PaddingConfig2d::Same => height % 2 == 0 && width % 2 == 0,
+        PaddingConfig2d::Explicit(a, b, c, d) => a + b + c + d == 0,
+    };
+    layer.kernel_size == [2, 2]
+        && layer.stride == [2, 2]
+        && layer.dilation == [1, 1]
+        && !layer.ceil_mode
+        && unpadded
+        && height >= 2
+        && width >= 2
+        && on_fast_device(x)
+}
+
+/// `layer.forward(x)`, through memlab's kernels where [`max_pool2d_is_fast`].
+///
+/// # Shapes
+/// - x: `[batch, channels, height, width]`
+/// - output: `[batch, channels, height / 2, width / 2]`
+pub fn max_pool2d(layer: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    if max_pool2d_is_fast(layer, &x) {
+        Tensor::from_dispatch(<Dispatch as FastLayers>::fast_max_pool2x2(
+            x.into_dispatch(),
+        ))
+    } else {
+        layer.forward(x)
+    }
+}

@@ -1,0 +1,324 @@
+//! The kernels against brute force and against burn's own layers: forward values and all
+//! gradients, on Flex with and without autodiff, for the shapes LeNet uses and odd ones.
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use memlab_kernels::slices::{self, ConvGeometry, PoolGeometry};
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .expect("f32 values")
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// A deterministic pseudo-random vector in [-1, 1).
+fn noise(len: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+#[test]
+fn im2col_matches_the_definition_and_col2im_is_its_adjoint() {
+    for (g, seed) in [
+        (
+            ConvGeometry {
+                batch: 2,
+                channels: 2,
+                height: 5,
+                width: 4,
+                filters: 1,
+                kernel: 3,
+                padding: 1,
+            },
+            1,
+        ),
+        (
+            ConvGeometry {
+                batch: 1,
+                channels: 3,
+                height: 6,
+                width: 6,
+                filters: 1,
+                kernel: 5,
+                padding: 0,
+            },
+            2,
+        ),
+        (
+            ConvGeometry {
+                batch: 2,
+                channels: 1,
+                height: 3,
+                width: 3,
+                filters: 1,
+                kernel: 5,
+                padding: 2,
+            },
+            3,
+        ),
+        (
+            ConvGeometry {
+                batch: 1,
+                channels: 1,
+                height: 2,
+                width: 7,
+                filters: 1,
+                kernel: 3,
+                padding: 3,
+            },
+            4,
+        ),
+    ] {
+        let x = noise(g.batch * g.channels * g.height * g.width, seed);
+        let cols = slices::im2col(&x, g);
+        let (oh, ow, k, p) = (g.out_height(), g.out_width(), g.kernel, g.padding as isize);
+        assert_eq!(cols.len(), g.batch * g.rows() * oh * ow);
+        for n in 0..g.batch {
+            for c in 0..g.channels {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        for oy in 0..oh {
+                            for ox in 0..ow {
+                                let iy = oy as isize + ky as isize - p;
+                                let ix = ox as isize + kx as isize - p;
+                                let inside = (0..g.height as isize).contains(&iy)
+                                    && (0..g.width as isize).contains(&ix);
+                                let expected = if inside {
+                                    x[((n * g.channels + c) * g.height + iy as usize) * g.width
+                                        + ix as usize]
+                                } else {
+                                    0.0
+                                };
+                                let row = (c * k + ky) * k + kx;
+                                let got = cols[(n * g.rows() + row) * oh * ow + oy * ow + ox];
+                                assert_eq!(
+                                    got, expected,
+                                    "{g:?} n{n} c{c} k({ky},{kx}) o({oy},{ox})"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // <im2col(x), c> = <x, col2im(c)> for any c.
+        let c = noise(cols.len(), seed + 10);
+        let left: f64 = cols.iter().zip(&c).map(|(a, b)| f64::from(a * b)).sum();
+        let back = slices::col2im(&c, g);
+        let right: f64 = x.iter().zip(&back).map(|(a, b)| f64::from(a * b)).sum();
+        assert!(
+            (left - right).abs() < 1e-4 * (1.0 + left.abs()),
+            "{left} vs {right}"
+        );
+    }
+}
+
+#[test]
+fn pooling_by_hand() {
+    // One 3×5 plane: the last row and column are dropped (floor); the first maximum of a tie
+    // gets the gradient.
+    let x = [
+        1.0, 5.0, 2.0, 2.0, 9.0, //
+        3.0, 4.0, 0.0, 1.0, 9.0, //
+        7.0, 7.0, 7.0, 7.0, 7.0,
+    ];
+    let g = PoolGeometry {
+        planes: 1,
+        height: 3,
+        width: 5,
+    };
+    assert_eq!(slices::max_pool(&x, g), vec![5.0, 2.0]);
+    let dx = slices::max_pool_backward(&x, &[10.0, 20.0], g);
+    let mut expected = [0.0; 15];
+    expected[1] = 10.0;
+    expected[2] = 20.0;
+    assert_eq!(dx, expected);
+    assert_eq!(
+        slices::channel_sums(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 2, 2),
+        vec![14.0, 22.0]
+    );
+}
+
+fn conv_layer(
+    device: &Device,
+    channels: usize,
+    filters: usize,
+    kernel: usize,
+    padding: PaddingConfig2d,
+) -> Conv2d {
+    Conv2dConfig::new([channels, filters], [kernel, kernel])
+        .with_padding(padding)
+        .init(device)
+}
+
+#[test]
+fn convolution_equals_burns_forward_and_gradients() {
+    let device = Device::flex();
+    let autodiff = Device::flex().autodiff();
+    for (batch, channels, side, filters, kernel, padding) in [
+        (3, 1, 28, 6, 5, PaddingConfig2d::Explicit(2, 2, 2, 2)),
+        (2, 6, 14, 16, 5, PaddingConfig2d::Valid),
+        (2, 3, 9, 4, 3, PaddingConfig2d::Same),
+        (1, 2, 4, 3, 5, PaddingConfig2d::Explicit(3, 3, 3, 3)),
+    ] {
+        let tracked = conv_layer(&autodiff, channels, filters, kernel, padding.clone());
+        let layer = tracked.valid();
+        let x = Tensor::<4>::random(
+            [batch, channels, side, side],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let expected_padding = match padding {
+            PaddingConfig2d::Explicit(p, ..) => p,
+            PaddingConfig2d::Same => kernel / 2,
+            PaddingConfig2d::Valid => 0,
+        };
+        assert_eq!(
+            memlab_kernels::conv2d_fast_padding(&layer, &x),
+            Some(expected_padding)
+        );
+        let expected = values(layer.forward(x.clone()));
+        let got = values(memlab_kernels::conv2d(&layer, x.clone()));
+        assert!(max_abs_diff(&expected, &got) < 1e-4, "forward {padding:?}");
+
+        // Gradients of Σ r ⊙ conv(x) with respect to x, the weight and the bias.
+        let r = Tensor::<4>::random(
+            layer.forward(x.clone()).shape(),
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let grads_of = |fast: bool| {
+            let layer = tracked.clone();
+            let x = Tensor::<4>::from_data(x.to_data(), &autodiff).require_grad();
+            // Without the `autodiff` feature, tracked tensors take burn's path.
+            let fast_path = memlab_kernels::conv2d_fast_padding(&layer, &x).is_some();
+            assert_eq!(fast_path, cfg!(feature = "autodiff"));
+            let y = if fast {
+                memlab_kernels::conv2d(&layer, x.clone())
+            } else {
+                layer.forward(x.clone())
+            };
+            let grads = (y * Tensor::from_data(r.to_data(), &autodiff))
+                .sum()
+                .backward();
+            let bias = layer.bias.as_ref().expect("bias").val();
+            (
+                values(x.grad(&grads).expect("x grad")),
+                values(layer.weight.val().grad(&grads).expect("weight grad")),
+                values(bias.grad(&grads).expect("bias grad")),
+            )
+        };
+        let (reference, fast) = (grads_of(false), grads_of(true));
+        assert!(
+            max_abs_diff(&reference.0, &fast.0) < 1e-4,
+            "x grad {padding:?}"
+        );
+        assert!(
+            max_abs_diff(&reference.1, &fast.1) < 1e-3,
+            "weight grad {padding:?}"
+        );
+        assert!(
+            max_abs_diff(&reference.2, &fast.2) < 1e-3,
+            "bias grad {padding:?}"
+        );
+    }
+}
+
+#[test]
+fn untracked_input_still_gives_weight_gradients() {
+    // LeNet's first layer: the images need no gradient, the weights do.
+    let autodiff = Device::flex().autodiff();
+    let layer = conv_layer(&autodiff, 1, 2, 3, PaddingConfig2d::Explicit(1, 1, 1, 1));
+    let x = Tensor::<4>::random([2, 1, 6, 6], Distribution::Normal(0.0, 1.0), &autodiff);
+    let reference = layer.forward(x.clone()).sum().backward();
+    let fast = memlab_kernels::conv2d(&layer, x).sum().backward();
+    let weight = layer.weight.val();
+    let diff = max_abs_diff(
+        &values(weight.grad(&reference).expect("reference")),
+        &values(weight.grad(&fast).expect("fast")),
+    );
+    assert!(diff < 1e-4);
+}
+
+#[test]
+fn pooling_equals_burns_forward_and_gradient() {
+    let device = Device::flex();
+    let autodiff = Device::flex().autodiff();
+    let layer: MaxPool2d = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init();
+    for (shape, seed) in [([4, 6, 28, 28], 5), ([2, 3, 7, 9], 6)] {
+        // Distinct values: no ties, so the gradient's destination is unique.
+        let len: usize = shape.iter().product();
+        let x = Tensor::<4>::from_data(TensorData::new(noise(len, seed), shape), &device);
+        assert!(memlab_kernels::max_pool2d_is_fast(&layer, &x));
+        assert_eq!(
+            values(layer.forward(x.clone())),
+            values(memlab_kernels::max_pool2d(&layer, x.clone()))
+        );
+        let r = Tensor::<4>::random(
+            layer.forward(x.clone()).shape(),
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let grad_of = |fast: bool| {
+            let x = Tensor::<4>::from_data(x.to_data(), &autodiff).require_grad();
+            let fast_path = memlab_kernels::max_pool2d_is_fast(&layer, &x);
+            assert_eq!(fast_path, cfg!(feature = "autodiff"));
+            let y = if fast {
+                memlab_kernels::max_pool2d(&layer, x.clone())
+            } else {
+                layer.forward(x.clone())
+            };
+            let grads = (y * Tensor::from_data(r.to_data(), &autodiff))
+                .sum()
+                .backward();
+            values(x.grad(&grads).expect("x grad"))
+        };
+        assert_eq!(grad_of(false), grad_of(true), "{shape:?}");
+    }
+}
+
+#[test]
+fn layers_the_kernels_do_not_cover_fall_back_to_burn() {
+    let device = Device::flex();
+    let strided = Conv2dConfig::new([2, 3], [3, 3])
+        .with_stride([2, 2])
+        .init(&device);
+    let no_bias = Conv2dConfig::new([2, 3], [3, 3])
+        .with_bias(false)
+        .init(&device);
+    let x = Tensor::<4>::random([1, 2, 8, 8], Distribution::Normal(0.0, 1.0), &device);
+    for layer in [strided, no_bias] {
+        assert_eq!(memlab_kernels::conv2d_fast_padding(&layer, &x), None);
+        assert_eq!(
+            values(layer.forward(x.clone())),
+            values(memlab_kernels::conv2d(&layer, x.clone()))
+        );
+    }
+    let pool3: MaxPool2d = MaxPool2dConfig::new([3, 3]).init();
+    assert!(!memlab_kernels::max_pool2d_is_fast(&pool3, &x));
+    assert_eq!(
+        values(pool3.forward(x.clone())),
+        values(memlab_kernels::max_pool2d(&pool3, x))
+    );
+}
