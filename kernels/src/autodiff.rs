@@ -13,7 +13,7 @@ use burn::backend::tensor::FloatTensor;
 use crate::extension::{self, FastLayers};
 use crate::slices::ConvGeometry;
 
-/// Backward step of the convolution; the state is (column matrices, weight, geometry).
+/// Backward step of the convolution; the state is (input, weight, geometry).
 #[derive(Debug)]
 struct ConvBackward;
 
@@ -23,9 +23,9 @@ impl Backward<Flex, 3> for ConvBackward {
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [x_node, weight_node, bias_node] = ops.parents;
         let grad = grads.consume::<Flex>(&ops.node);
-        let (cols, weight, g) = ops.state;
+        let (x, weight, g) = ops.state;
         let (x_grad, weight_grad, bias_grad) =
-            extension::conv_backward(&cols, &weight, &grad, g, x_node.is_some());
+            extension::conv_backward(&x, &weight, &grad, g, x_node.is_some());
         if let (Some(node), Some(x_grad)) = (x_node, x_grad) {
             grads.register::<Flex>(node.id, x_grad);
         }
@@ -71,8 +71,8 @@ impl<C: CheckpointStrategy> FastLayers for Autodiff<Flex, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let (y, cols) = extension::conv_forward_with_columns(&x, &weight, &bias, g);
-                prep.finish((cols, weight, g), y)
+                let y = extension::conv_forward_gemm(&x, &weight, &bias, g);
+                prep.finish((x, weight, g), y)
             }
             OpsKind::UnTracked(prep) => {
                 prep.finish(extension::conv_forward(x, weight, bias, padding))

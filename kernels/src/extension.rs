@@ -98,49 +98,71 @@ pub(crate) fn conv_forward(
     Flex::conv2d(x, weight, Some(bias), options)
 }
 
+/// Images whose column matrices are formed, multiplied and dropped together (a few hundred
+/// kilobytes: they stay in cache, and no batch-sized column buffer is ever allocated).
 #[cfg(feature = "autodiff")]
-/// Convolution forward for training: im2col and one batched GEMM; the column matrices are kept
-/// for the backward pass (rebuilding them there was slower).
-pub(crate) fn conv_forward_with_columns(
+const IMAGES_PER_CHUNK: usize = 8;
+
+/// The column matrices `[count, rows, positions]` of `count` images of `x` from `first`.
+#[cfg(feature = "autodiff")]
+fn columns(x: &[f32], g: ConvGeometry, first: usize, count: usize) -> FlexTensor {
+    let (image_len, per_image) = (g.channels * g.height * g.width, g.rows() * g.positions());
+    let mut cols = vec![0.0; count * per_image];
+    for (n, image_cols) in cols.chunks_exact_mut(per_image).enumerate() {
+        slices::im2col_image(&x[(first + n) * image_len..][..image_len], g, image_cols);
+    }
+    tensor(cols, &[count, g.rows(), g.positions()])
+}
+
+#[cfg(feature = "autodiff")]
+/// Convolution forward for training: im2col and a batched GEMM (Flex's) per chunk of images.
+pub(crate) fn conv_forward_gemm(
     x: &FlexTensor,
     weight: &FlexTensor,
     bias: &FlexTensor,
     g: ConvGeometry,
-) -> (FlexTensor, FlexTensor) {
-    let cols = tensor(
-        with_values(x, |x| slices::im2col(x, g)),
-        &[g.batch, g.rows(), g.positions()],
-    );
+) -> FlexTensor {
     let filters = weight.reshape(Shape::from(vec![1, g.filters, g.rows()]));
-    // [1, filters, rows] × [batch, rows, positions] → [batch, filters, positions]
-    let mut y = Flex::float_matmul(filters, cols.clone());
-    // The product is fresh and contiguous: the bias goes in place (a copy only otherwise).
-    if !(y.is_contiguous() && y.layout().start_offset() == 0) {
-        y = y.to_contiguous();
-    }
-    let len = g.batch * g.filters * g.positions();
-    with_values(bias, |bias| {
-        slices::add_bias(&mut y.storage_mut::<f32>()[..len], bias, g.positions());
+    let out_len = g.filters * g.positions();
+    let mut y = vec![0.0; g.batch * out_len];
+    with_values(x, |x| {
+        slices::for_each_chunk(&mut y, IMAGES_PER_CHUNK * out_len, |chunk, y_chunk| {
+            let count = y_chunk.len() / out_len;
+            let cols = columns(x, g, chunk * IMAGES_PER_CHUNK, count);
+            // [1, filters, rows] × [count, rows, positions] → [count, filters, positions]
+            let product = Flex::float_matmul(filters.clone(), cols);
+            with_values(&product, |p| y_chunk.copy_from_slice(p));
+        });
     });
-    let shape = [g.batch, g.filters, g.out_height(), g.out_width()];
-    (y.reshape(Shape::from(shape.to_vec())), cols)
+    with_values(bias, |bias| slices::add_bias(&mut y, bias, g.positions()));
+    tensor(y, &[g.batch, g.filters, g.out_height(), g.out_width()])
 }
 
 #[cfg(feature = "autodiff")]
-/// Convolution backward from the column matrices of x, the weight and the output gradient:
-/// the gradients of x (when asked), the weight and the bias, as GEMMs.
+/// Convolution backward from the input, the weight and the output gradient: the gradients of
+/// x (when asked), the weight and the bias, as GEMMs per chunk of images (the columns of x
+/// rebuilt chunk by chunk).
 pub(crate) fn conv_backward(
-    cols: &FlexTensor,
+    x: &FlexTensor,
     weight: &FlexTensor,
     grad: &FlexTensor,
     g: ConvGeometry,
     want_x: bool,
 ) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
     let grad = grad.reshape(Shape::from(vec![g.batch, g.filters, g.positions()]));
-    // Σ_n dY_n · cols_nᵀ: [batch, filters, positions] × [batch, positions, rows], summed.
-    let per_image = Flex::float_matmul(grad.clone(), cols.transpose(1, 2));
-    let weight_grad = Flex::float_sum_dim(per_image, 0)
-        .reshape(Shape::from(vec![g.filters, g.channels, g.kernel, g.kernel]));
+    let chunks = g.batch.div_ceil(IMAGES_PER_CHUNK);
+    // Σ_n dY_n · cols_nᵀ: per chunk [count, filters, positions] × [count, positions, rows].
+    let weight_grad = with_values(x, |x| {
+        slices::sum_over_chunks(chunks, g.filters * g.rows(), |chunk| {
+            let first = chunk * IMAGES_PER_CHUNK;
+            let count = IMAGES_PER_CHUNK.min(g.batch - first);
+            let cols = columns(x, g, first, count);
+            let dy = grad.narrow(0, first, count);
+            let per_image = Flex::float_matmul(dy, cols.transpose(1, 2));
+            values(&Flex::float_sum_dim(per_image, 0))
+        })
+    });
+    let weight_grad = tensor(weight_grad, &[g.filters, g.channels, g.kernel, g.kernel]);
     let bias_grad = tensor(
         with_values(&grad, |dy| {
             slices::channel_sums(dy, g.filters, g.positions())
@@ -148,15 +170,27 @@ pub(crate) fn conv_backward(
         &[g.filters],
     );
     let x_grad = want_x.then(|| {
-        // Wᵀ · dY_n: [1, rows, filters] × [batch, filters, positions] → column gradients.
+        // Wᵀ · dY_n: [1, rows, filters] × [count, filters, positions] → column gradients,
+        // added back (col2im) chunk by chunk while still in cache.
         let filters_t = weight
             .reshape(Shape::from(vec![1, g.filters, g.rows()]))
             .transpose(1, 2);
-        let col_grad = Flex::float_matmul(filters_t, grad);
-        tensor(
-            with_values(&col_grad, |cols| slices::col2im(cols, g)),
-            &[g.batch, g.channels, g.height, g.width],
-        )
+        let (image_len, per_image) = (g.channels * g.height * g.width, g.rows() * g.positions());
+        let mut dx = vec![0.0; g.batch * image_len];
+        slices::for_each_chunk(&mut dx, IMAGES_PER_CHUNK * image_len, |chunk, dx_chunk| {
+            let count = dx_chunk.len() / image_len;
+            let dy = grad.narrow(0, chunk * IMAGES_PER_CHUNK, count);
+            let col_grad = Flex::float_matmul(filters_t.clone(), dy);
+            with_values(&col_grad, |cols| {
+                for (image_cols, image) in cols
+                    .chunks_exact(per_image)
+                    .zip(dx_chunk.chunks_exact_mut(image_len))
+                {
+                    slices::col2im_image(image_cols, g, image);
+                }
+            });
+        });
+        tensor(dx, &[g.batch, g.channels, g.height, g.width])
     });
     (x_grad, weight_grad, bias_grad)
 }

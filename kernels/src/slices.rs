@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 /// Calls `body(index, chunk)` for each `size`-long chunk of `data`, on all threads when the
 /// `parallel` feature is on.
-fn for_each_chunk<F>(data: &mut [f32], size: usize, body: F)
+pub(crate) fn for_each_chunk<F>(data: &mut [f32], size: usize, body: F)
 where
     F: Fn(usize, &mut [f32]) + Send + Sync,
 {
@@ -96,53 +96,85 @@ impl ConvGeometry {
 /// Column matrices of a batch, `[batch, channels·k², out_h·out_w]`: entry (r, p) of image n is
 /// the input pixel that weight r multiplies at output position p (0 in the padding).
 pub fn im2col(x: &[f32], g: ConvGeometry) -> Vec<f32> {
-    let (positions, ow, plane) = (g.positions(), g.out_width(), g.height * g.width);
-    let per_image = g.rows() * positions;
+    let (image_len, per_image) = (g.channels * g.height * g.width, g.rows() * g.positions());
     let mut cols = vec![0.0; g.batch * per_image];
     for_each_chunk(&mut cols, per_image, |n, image_cols| {
-        for row in 0..g.rows() {
-            let (c, ky, kx) = g.row_parts(row);
-            let (lo, hi, first) = g.span(kx);
-            if hi == lo {
-                continue;
-            }
-            let input = &x[(n * g.channels + c) * plane..][..plane];
-            for oy in 0..g.out_height() {
-                if let Some(iy) = g.input_row(ky, oy) {
-                    let source = &input[iy * g.width + first..][..hi - lo];
-                    image_cols[row * positions + oy * ow + lo..][..hi - lo].copy_from_slice(source);
-                }
-            }
-        }
+        im2col_image(&x[n * image_len..][..image_len], g, image_cols);
     });
     cols
+}
+
+/// [`im2col`] of one image `[channels, height, width]` into its zeroed column matrix
+/// `[channels·k², positions]`.
+pub fn im2col_image(image: &[f32], g: ConvGeometry, image_cols: &mut [f32]) {
+    let (positions, ow, plane) = (g.positions(), g.out_width(), g.height * g.width);
+    for row in 0..g.rows() {
+        let (c, ky, kx) = g.row_parts(row);
+        let (lo, hi, first) = g.span(kx);
+        if hi == lo {
+            continue;
+        }
+        let input = &image[c * plane..][..plane];
+        for oy in 0..g.out_height() {
+            if let Some(iy) = g.input_row(ky, oy) {
+                let source = &input[iy * g.width + first..][..hi - lo];
+                image_cols[row * positions + oy * ow + lo..][..hi - lo].copy_from_slice(source);
+            }
+        }
+    }
+}
+
+/// `Σ_chunk body(chunk)` over `chunks` indices, elementwise on vectors of `len`, on all threads
+/// when the `parallel` feature is on (the weight gradient's partial sums).
+#[cfg(feature = "autodiff")]
+pub(crate) fn sum_over_chunks<F>(chunks: usize, len: usize, body: F) -> Vec<f32>
+where
+    F: Fn(usize) -> Vec<f32> + Send + Sync,
+{
+    let add = |mut a: Vec<f32>, b: Vec<f32>| {
+        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+        a
+    };
+    #[cfg(feature = "parallel")]
+    let sum = (0..chunks)
+        .into_par_iter()
+        .map(body)
+        .reduce(|| vec![0.0; len], add);
+    #[cfg(not(feature = "parallel"))]
+    let sum = (0..chunks).map(body).fold(vec![0.0; len], add);
+    sum
 }
 
 /// The adjoint of [`im2col`]: sums each column-matrix entry back onto the input pixel it came
 /// from, giving `[batch, channels, height, width]`.
 pub fn col2im(cols: &[f32], g: ConvGeometry) -> Vec<f32> {
-    let (positions, ow, plane) = (g.positions(), g.out_width(), g.height * g.width);
-    let per_image = g.rows() * positions;
-    let mut x = vec![0.0; g.batch * g.channels * plane];
-    for_each_chunk(&mut x, g.channels * plane, |n, image| {
-        let image_cols = &cols[n * per_image..][..per_image];
-        for row in 0..g.rows() {
-            let (c, ky, kx) = g.row_parts(row);
-            let (lo, hi, first) = g.span(kx);
-            if hi == lo {
-                continue;
-            }
-            let channel = &mut image[c * plane..][..plane];
-            for oy in 0..g.out_height() {
-                if let Some(iy) = g.input_row(ky, oy) {
-                    let target = &mut channel[iy * g.width + first..][..hi - lo];
-                    let source = &image_cols[row * positions + oy * ow + lo..][..hi - lo];
-                    target.iter_mut().zip(source).for_each(|(t, s)| *t += s);
-                }
-            }
-        }
+    let per_image = g.rows() * g.positions();
+    let mut x = vec![0.0; g.batch * g.channels * g.height * g.width];
+    for_each_chunk(&mut x, g.channels * g.height * g.width, |n, image| {
+        col2im_image(&cols[n * per_image..][..per_image], g, image);
     });
     x
+}
+
+/// [`col2im`] of one image: adds its column matrix `[channels·k², positions]` onto `image`,
+/// `[channels, height, width]`.
+pub fn col2im_image(image_cols: &[f32], g: ConvGeometry, image: &mut [f32]) {
+    let (positions, ow, plane) = (g.positions(), g.out_width(), g.height * g.width);
+    for row in 0..g.rows() {
+        let (c, ky, kx) = g.row_parts(row);
+        let (lo, hi, first) = g.span(kx);
+        if hi == lo {
+            continue;
+        }
+        let channel = &mut image[c * plane..][..plane];
+        for oy in 0..g.out_height() {
+            if let Some(iy) = g.input_row(ky, oy) {
+                let target = &mut channel[iy * g.width + first..][..hi - lo];
+                let source = &image_cols[row * positions + oy * ow + lo..][..hi - lo];
+                target.iter_mut().zip(source).for_each(|(t, s)| *t += s);
+            }
+        }
+    }
 }
 
 /// Adds `bias[c]` to every value of channel c of `[batch, channels, positions]`, in place.
@@ -155,14 +187,27 @@ pub fn add_bias(y: &mut [f32], bias: &[f32], positions: usize) {
     });
 }
 
-/// Per-channel sums of `[batch, channels, positions]`: the bias gradient.
+/// Per-channel sums of `[batch, channels, positions]`: the bias gradient (accumulated in f64).
 pub fn channel_sums(dy: &[f32], channels: usize, positions: usize) -> Vec<f32> {
-    let mut sums = vec![0.0f64; channels];
-    for image in dy.chunks_exact(channels * positions) {
-        for (plane, sum) in image.chunks_exact(positions).zip(&mut sums) {
-            *sum += plane.iter().map(|&v| f64::from(v)).sum::<f64>();
-        }
-    }
+    let image_sums = |image: &[f32]| -> Vec<f64> {
+        image
+            .chunks_exact(positions)
+            .map(|plane| plane.iter().map(|&v| f64::from(v)).sum())
+            .collect()
+    };
+    let add = |mut a: Vec<f64>, b: Vec<f64>| {
+        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+        a
+    };
+    let images = dy.chunks_exact(channels * positions);
+    #[cfg(feature = "parallel")]
+    let sums = images
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(image_sums)
+        .reduce(|| vec![0.0; channels], add);
+    #[cfg(not(feature = "parallel"))]
+    let sums = images.map(image_sums).fold(vec![0.0; channels], add);
     sums.into_iter().map(|s| s as f32).collect()
 }
 
@@ -188,13 +233,6 @@ impl PoolGeometry {
     pub fn out_width(&self) -> usize {
         self.width / 2
     }
-
-    /// Offsets in the input plane of the four pixels under output (i, j), in the order ties
-    /// are broken (the first maximum wins).
-    fn window(&self, i: usize, j: usize) -> [usize; 4] {
-        let top = 2 * i * self.width + 2 * j;
-        [top, top + 1, top + self.width, top + self.width + 1]
-    }
 }
 
 /// 2×2 max-pooling with stride 2.
@@ -203,17 +241,23 @@ pub fn max_pool(x: &[f32], g: PoolGeometry) -> Vec<f32> {
     let mut y = vec![0.0; g.planes * oh * ow];
     for_each_chunk(&mut y, oh * ow, |p, out| {
         let input = &x[p * plane..][..plane];
-        for i in 0..oh {
-            for (j, v) in out[i * ow..][..ow].iter_mut().enumerate() {
-                let [a, b, c, d] = g.window(i, j).map(|q| input[q]);
-                *v = a.max(b).max(c.max(d));
+        for (i, out_row) in out.chunks_exact_mut(ow).enumerate() {
+            let top = &input[2 * i * g.width..][..2 * ow];
+            let bottom = &input[(2 * i + 1) * g.width..][..2 * ow];
+            for ((v, t), b) in out_row
+                .iter_mut()
+                .zip(top.chunks_exact(2))
+                .zip(bottom.chunks_exact(2))
+            {
+                *v = t[0].max(t[1]).max(b[0].max(b[1]));
             }
         }
     });
     y
 }
 
-/// The gradient of [`max_pool`]: each output gradient goes to the first maximum of its window.
+/// The gradient of [`max_pool`]: each output gradient goes to the first maximum of its window
+/// (in the order top-left, top-right, bottom-left, bottom-right).
 pub fn max_pool_backward(x: &[f32], dy: &[f32], g: PoolGeometry) -> Vec<f32> {
     let (oh, ow, plane) = (g.out_height(), g.out_width(), g.height * g.width);
     let mut dx = vec![0.0; g.planes * plane];
@@ -221,12 +265,17 @@ pub fn max_pool_backward(x: &[f32], dy: &[f32], g: PoolGeometry) -> Vec<f32> {
         let input = &x[p * plane..][..plane];
         let out_grad = &dy[p * oh * ow..][..oh * ow];
         for i in 0..oh {
+            let (top, bottom) = (2 * i * g.width, (2 * i + 1) * g.width);
             for j in 0..ow {
-                let window = g.window(i, j);
-                let best = window[1..].iter().fold(window[0], |best, &q| {
-                    if input[q] > input[best] { q } else { best }
-                });
-                grad[best] = out_grad[i * ow + j];
+                let (a, b) = (input[top + 2 * j], input[top + 2 * j + 1]);
+                let (c, d) = (input[bottom + 2 * j], input[bottom + 2 * j + 1]);
+                // Branch-free (the winner is data-dependent): the first maximum of each pair,
+                // then the bottom pair only if strictly larger.
+                let upper = (top, a.max(b), usize::from(b > a));
+                let lower = (bottom, c.max(d), usize::from(d > c));
+                let (row, _, column) = if lower.1 > upper.1 { lower } else { upper };
+                let offset = row + column;
+                grad[offset + 2 * j] = out_grad[i * ow + j];
             }
         }
     });

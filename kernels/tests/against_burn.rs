@@ -181,6 +181,8 @@ fn convolution_equals_burns_forward_and_gradients() {
         (2, 6, 14, 16, 5, PaddingConfig2d::Valid),
         (2, 3, 9, 4, 3, PaddingConfig2d::Same),
         (1, 2, 4, 3, 5, PaddingConfig2d::Explicit(3, 3, 3, 3)),
+        // More images than one chunk of the backward pass, and not a multiple of it.
+        (19, 2, 6, 3, 3, PaddingConfig2d::Explicit(1, 1, 1, 1)),
     ] {
         let tracked = conv_layer(&autodiff, channels, filters, kernel, padding.clone());
         let layer = tracked.valid();

@@ -70,10 +70,12 @@ impl LeNet {
     /// - images: `[batch, channels, height, width]`
     /// - output: `[batch, 84]`
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = self.activation.forward(conv2d(&self.conv1, images)); // [batch, 6, h, w]
-        let x = max_pool2d(&self.pool, x); // [batch, 6, h/2, w/2]
-        let x = self.activation.forward(conv2d(&self.conv2, x)); // [batch, 16, h/2-4, w/2-4]
-        let x = max_pool2d(&self.pool, x); // [batch, 16, h', w']
+        // ReLU after pooling: max and ReLU commute (max of ReLUs = ReLU of the max, exactly),
+        // so the values are those of conv → ReLU → pool, on a quarter of the activations.
+        let x = max_pool2d(&self.pool, conv2d(&self.conv1, images)); // [batch, 6, h/2, w/2]
+        let x = self.activation.forward(x);
+        let x = max_pool2d(&self.pool, conv2d(&self.conv2, x)); // [batch, 16, h', w']
+        let x = self.activation.forward(x);
         let x = x.flatten::<2>(1, 3); // [batch, 16 * h' * w']
         let x = self.activation.forward(self.fc1.forward(x)); // [batch, 120]
         self.activation.forward(self.fc2.forward(x)) // [batch, 84]
