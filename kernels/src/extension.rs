@@ -101,15 +101,15 @@ pub(crate) fn conv_forward(
 /// Images whose column matrices are formed, multiplied and dropped together (a few hundred
 /// kilobytes: they stay in cache, and no batch-sized column buffer is ever allocated).
 #[cfg(feature = "autodiff")]
-const IMAGES_PER_CHUNK: usize = 8;
+const IMAGES_PER_CHUNK: usize = 4;
 
 /// The column matrices `[count, rows, positions]` of `count` images of `x` from `first`.
 #[cfg(feature = "autodiff")]
 fn columns(x: &[f32], g: ConvGeometry, first: usize, count: usize) -> FlexTensor {
-    let (image_len, per_image) = (g.channels * g.height * g.width, g.rows() * g.positions());
-    let mut cols = vec![0.0; count * per_image];
-    for (n, image_cols) in cols.chunks_exact_mut(per_image).enumerate() {
-        slices::im2col_image(&x[(first + n) * image_len..][..image_len], g, image_cols);
+    let image_len = g.channels * g.height * g.width;
+    let mut cols = Vec::with_capacity(count * g.rows() * g.positions());
+    for image in x[first * image_len..].chunks_exact(image_len).take(count) {
+        slices::im2col_append(image, g, &mut cols);
     }
     tensor(cols, &[count, g.rows(), g.positions()])
 }

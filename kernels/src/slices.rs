@@ -96,29 +96,30 @@ impl ConvGeometry {
 /// Column matrices of a batch, `[batch, channels·k², out_h·out_w]`: entry (r, p) of image n is
 /// the input pixel that weight r multiplies at output position p (0 in the padding).
 pub fn im2col(x: &[f32], g: ConvGeometry) -> Vec<f32> {
-    let (image_len, per_image) = (g.channels * g.height * g.width, g.rows() * g.positions());
-    let mut cols = vec![0.0; g.batch * per_image];
-    for_each_chunk(&mut cols, per_image, |n, image_cols| {
-        im2col_image(&x[n * image_len..][..image_len], g, image_cols);
-    });
+    let image_len = g.channels * g.height * g.width;
+    let mut cols = Vec::with_capacity(g.batch * g.rows() * g.positions());
+    for image in x.chunks_exact(image_len).take(g.batch) {
+        im2col_append(image, g, &mut cols);
+    }
     cols
 }
 
-/// [`im2col`] of one image `[channels, height, width]` into its zeroed column matrix
-/// `[channels·k², positions]`.
-pub fn im2col_image(image: &[f32], g: ConvGeometry, image_cols: &mut [f32]) {
-    let (positions, ow, plane) = (g.positions(), g.out_width(), g.height * g.width);
+/// Appends the column matrix `[channels·k², positions]` of one image `[channels, height,
+/// width]` to `cols`, each value written once (no zero-filling first).
+pub fn im2col_append(image: &[f32], g: ConvGeometry, cols: &mut Vec<f32>) {
+    let (ow, plane) = (g.out_width(), g.height * g.width);
     for row in 0..g.rows() {
         let (c, ky, kx) = g.row_parts(row);
         let (lo, hi, first) = g.span(kx);
-        if hi == lo {
-            continue;
-        }
         let input = &image[c * plane..][..plane];
         for oy in 0..g.out_height() {
-            if let Some(iy) = g.input_row(ky, oy) {
-                let source = &input[iy * g.width + first..][..hi - lo];
-                image_cols[row * positions + oy * ow + lo..][..hi - lo].copy_from_slice(source);
+            match g.input_row(ky, oy).filter(|_| hi > lo) {
+                Some(iy) => {
+                    cols.resize(cols.len() + lo, 0.0);
+                    cols.extend_from_slice(&input[iy * g.width + first..][..hi - lo]);
+                    cols.resize(cols.len() + ow - hi, 0.0);
+                }
+                None => cols.resize(cols.len() + ow, 0.0),
             }
         }
     }

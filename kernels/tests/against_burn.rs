@@ -160,6 +160,12 @@ fn pooling_by_hand() {
     );
 }
 
+/// The gradients of Σ r ⊙ y (r on y's device): what any loss sends back through y = layer(x).
+fn weighted_sum_gradients(y: Tensor<4>, r: &Tensor<4>) -> burn::tensor::Gradients {
+    let weights = Tensor::from_data(r.to_data(), &y.device());
+    (y * weights).sum().backward()
+}
+
 fn conv_layer(
     device: &Device,
     channels: usize,
@@ -221,9 +227,7 @@ fn convolution_equals_burns_forward_and_gradients() {
             } else {
                 layer.forward(x.clone())
             };
-            let grads = (y * Tensor::from_data(r.to_data(), &autodiff))
-                .sum()
-                .backward();
+            let grads = weighted_sum_gradients(y, &r);
             let bias = layer.bias.as_ref().expect("bias").val();
             (
                 values(x.grad(&grads).expect("x grad")),
@@ -291,9 +295,7 @@ fn pooling_equals_burns_forward_and_gradient() {
             } else {
                 layer.forward(x.clone())
             };
-            let grads = (y * Tensor::from_data(r.to_data(), &autodiff))
-                .sum()
-                .backward();
+            let grads = weighted_sum_gradients(y, &r);
             values(x.grad(&grads).expect("x grad"))
         };
         assert_eq!(grad_of(false), grad_of(true), "{shape:?}");
