@@ -3,6 +3,7 @@
 
 use burn::backend::Autodiff;
 use burn::backend::Flex;
+use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -11,7 +12,18 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 
 use crate::extension::{self, FastLayers};
-use crate::slices::ConvGeometry;
+use std::sync::Arc;
+
+use crate::slices::{self, ConvGeometry, PoolGeometry};
+
+/// Adds each gradient to its tracked parent (a parent that is not tracked gets none).
+fn register(grads: &mut Gradients, parents: [Option<NodeId>; 3], values: [Option<FlexTensor>; 3]) {
+    for (parent, value) in parents.into_iter().zip(values) {
+        if let (Some(id), Some(value)) = (parent, value) {
+            grads.register::<Flex>(id, value);
+        }
+    }
+}
 
 /// Backward step of the convolution; the state is (input, weight, geometry).
 #[derive(Debug)]
@@ -21,20 +33,52 @@ impl Backward<Flex, 3> for ConvBackward {
     type State = (FlexTensor, FlexTensor, ConvGeometry);
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [x_node, weight_node, bias_node] = ops.parents;
+        let parents = ops.parents.map(|parent| parent.map(|node| node.id));
         let grad = grads.consume::<Flex>(&ops.node);
         let (x, weight, g) = ops.state;
         let (x_grad, weight_grad, bias_grad) =
-            extension::conv_backward(&x, &weight, &grad, g, x_node.is_some());
-        if let (Some(node), Some(x_grad)) = (x_node, x_grad) {
-            grads.register::<Flex>(node.id, x_grad);
-        }
-        if let Some(node) = weight_node {
-            grads.register::<Flex>(node.id, weight_grad);
-        }
-        if let Some(node) = bias_node {
-            grads.register::<Flex>(node.id, bias_grad);
-        }
+            extension::conv_backward(&x, &weight, &grad, g, parents[0].is_some());
+        register(grads, parents, [x_grad, Some(weight_grad), Some(bias_grad)]);
+    }
+}
+
+/// Backward step of the fused convolution and pooling; the state is (input, weight, each
+/// pooled output's winner, geometry).
+#[derive(Debug)]
+struct ConvPoolBackward;
+
+impl Backward<Flex, 3> for ConvPoolBackward {
+    type State = (FlexTensor, FlexTensor, Arc<Vec<u8>>, ConvGeometry);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let parents = ops.parents.map(|parent| parent.map(|node| node.id));
+        let grad = grads.consume::<Flex>(&ops.node);
+        let (x, weight, winners, g) = ops.state;
+        let pool = PoolGeometry {
+            planes: g.filters,
+            height: g.out_height(),
+            width: g.out_width(),
+        };
+        let pooled_len = g.filters * pool.out_height() * pool.out_width();
+        // The convolution's output gradient is unpooled chunk by chunk, as the kernels need it.
+        let (x_grad, weight_grad) = extension::with_values(&grad, |dy| {
+            let output_grad = |first: usize, count: usize| {
+                let range = first * pooled_len..(first + count) * pooled_len;
+                let chunk_pool = PoolGeometry {
+                    planes: count * g.filters,
+                    ..pool
+                };
+                let conv_grad = slices::unpool(&dy[range.clone()], &winners[range], chunk_pool);
+                extension::tensor(conv_grad, &[count, g.filters, g.positions()])
+            };
+            extension::conv_backward_by_chunks(&x, &weight, g, parents[0].is_some(), output_grad)
+        });
+        // Unpooling moves each gradient without changing it: the same channel sums.
+        let bias_grad = extension::with_values(&grad, |dy| {
+            slices::channel_sums(dy, g.filters, pool.out_height() * pool.out_width())
+        });
+        let bias_grad = extension::tensor(bias_grad, &[g.filters]);
+        register(grads, parents, [x_grad, Some(weight_grad), Some(bias_grad)]);
     }
 }
 
@@ -61,23 +105,15 @@ impl<C: CheckpointStrategy> FastLayers for Autodiff<Flex, C> {
         bias: FloatTensor<Self>,
         padding: usize,
     ) -> FloatTensor<Self> {
-        let (x, x_node) = x.into_parts();
-        let (weight, weight_node) = weight.into_parts();
-        let (bias, bias_node) = bias.into_parts();
-        let g = extension::conv_geometry(&x, &weight, padding);
-        match ConvBackward
-            .prepare::<C>([x_node, weight_node, bias_node])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
+        record_conv::<C, _>(
+            ConvBackward,
+            [x, weight, bias],
+            padding,
+            |x, weight, bias, g| {
                 let y = extension::conv_forward_gemm(&x, &weight, &bias, g);
-                prep.finish((x, weight, g), y)
-            }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(extension::conv_forward(x, weight, bias, padding))
-            }
-        }
+                ((x, weight, g), y)
+            },
+        )
     }
 
     fn fast_max_pool2x2(x: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -94,4 +130,72 @@ impl<C: CheckpointStrategy> FastLayers for Autodiff<Flex, C> {
             OpsKind::UnTracked(prep) => prep.finish(extension::pool_forward(&x)),
         }
     }
+
+    fn fast_conv2d_pool2x2(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        record_conv::<C, _>(
+            ConvPoolBackward,
+            [x, weight, bias],
+            padding,
+            |x, weight, bias, g| {
+                let (y, winners) = extension::conv_pool_forward_gemm(&x, &weight, &bias, g);
+                ((x, weight, Arc::new(winners), g), y)
+            },
+        )
+    }
+}
+
+/// Records a convolution-based op `op` on (x, weight, bias): when tracked, `tracked` computes
+/// the output and the backward state; untracked, Flex's direct convolution (then pooling, for
+/// the fused op) gives the output.
+fn record_conv<C, B>(
+    op: B,
+    [x, weight, bias]: [FloatTensor<Autodiff<Flex, C>>; 3],
+    padding: usize,
+    tracked: impl FnOnce(FlexTensor, FlexTensor, FlexTensor, ConvGeometry) -> (B::State, FlexTensor),
+) -> FloatTensor<Autodiff<Flex, C>>
+where
+    C: CheckpointStrategy,
+    B: Backward<Flex, 3> + Pooling,
+{
+    let (x, x_node) = x.into_parts();
+    let (weight, weight_node) = weight.into_parts();
+    let (bias, bias_node) = bias.into_parts();
+    let g = extension::conv_geometry(&x, &weight, padding);
+    match op
+        .prepare::<C>([x_node, weight_node, bias_node])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let (state, y) = tracked(x, weight, bias, g);
+            prep.finish(state, y)
+        }
+        OpsKind::UnTracked(prep) => {
+            let y = extension::conv_forward(x, weight, bias, padding);
+            prep.finish(if B::POOLED {
+                extension::pool_forward(&y)
+            } else {
+                y
+            })
+        }
+    }
+}
+
+/// Whether a convolution-based op pools its output.
+trait Pooling {
+    /// True for the fused convolution and pooling.
+    const POOLED: bool;
+}
+
+impl Pooling for ConvBackward {
+    const POOLED: bool = false;
+}
+
+impl Pooling for ConvPoolBackward {
+    const POOLED: bool = true;
 }

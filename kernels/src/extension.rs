@@ -28,6 +28,15 @@ pub trait FastLayers: Backend {
 
     /// 2×2 max-pooling with stride 2 and no padding (floor).
     fn fast_max_pool2x2(x: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// `fast_max_pool2x2(fast_conv2d(x, weight, bias, padding))` in one pass: the
+    /// convolution's output is pooled while in cache and never stored whole.
+    fn fast_conv2d_pool2x2(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        padding: usize,
+    ) -> FloatTensor<Self>;
 }
 
 /// The values of a float tensor, row-major (copied only when the tensor is a strided view).
@@ -139,9 +148,54 @@ pub(crate) fn conv_forward_gemm(
 }
 
 #[cfg(feature = "autodiff")]
+/// Convolution then 2×2 max-pooling for training, per chunk of images: the pooled output and
+/// each output's winner in its window (for the backward pass, see [`slices::unpool`]).
+pub(crate) fn conv_pool_forward_gemm(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    bias: &FlexTensor,
+    g: ConvGeometry,
+) -> (FlexTensor, Vec<u8>) {
+    let filters = weight.reshape(Shape::from(vec![1, g.filters, g.rows()]));
+    let pool = PoolGeometry {
+        planes: g.batch * g.filters,
+        height: g.out_height(),
+        width: g.out_width(),
+    };
+    let pooled_len = g.filters * pool.out_height() * pool.out_width();
+    let chunks = g.batch.div_ceil(IMAGES_PER_CHUNK);
+    let parts = with_values(x, |x| {
+        with_values(bias, |bias| {
+            slices::map_chunks(chunks, |chunk| {
+                let first = chunk * IMAGES_PER_CHUNK;
+                let count = IMAGES_PER_CHUNK.min(g.batch - first);
+                let cols = columns(x, g, first, count);
+                let mut y = values(&Flex::float_matmul(filters.clone(), cols));
+                slices::add_bias(&mut y, bias, g.positions());
+                let chunk_pool = PoolGeometry {
+                    planes: count * g.filters,
+                    ..pool
+                };
+                let mut out = vec![0.0; count * pooled_len];
+                let mut winners = vec![0; count * pooled_len];
+                slices::max_pool_with_winners(&y, chunk_pool, &mut out, &mut winners);
+                (out, winners)
+            })
+        })
+    });
+    let mut pooled = Vec::with_capacity(g.batch * pooled_len);
+    let mut winners = Vec::with_capacity(g.batch * pooled_len);
+    for (out, won) in parts {
+        pooled.extend_from_slice(&out);
+        winners.extend_from_slice(&won);
+    }
+    let shape = [g.batch, g.filters, pool.out_height(), pool.out_width()];
+    (tensor(pooled, &shape), winners)
+}
+
+#[cfg(feature = "autodiff")]
 /// Convolution backward from the input, the weight and the output gradient: the gradients of
-/// x (when asked), the weight and the bias, as GEMMs per chunk of images (the columns of x
-/// rebuilt chunk by chunk).
+/// x (when asked), the weight and the bias.
 pub(crate) fn conv_backward(
     x: &FlexTensor,
     weight: &FlexTensor,
@@ -150,6 +204,29 @@ pub(crate) fn conv_backward(
     want_x: bool,
 ) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
     let grad = grad.reshape(Shape::from(vec![g.batch, g.filters, g.positions()]));
+    let bias_grad = with_values(&grad, |dy| {
+        slices::channel_sums(dy, g.filters, g.positions())
+    });
+    let (x_grad, weight_grad) = conv_backward_by_chunks(x, weight, g, want_x, |first, count| {
+        grad.narrow(0, first, count)
+    });
+    (x_grad, weight_grad, tensor(bias_grad, &[g.filters]))
+}
+
+#[cfg(feature = "autodiff")]
+/// The gradients of x (when asked) and of the weight, as GEMMs per chunk of images (the
+/// columns of x rebuilt chunk by chunk), from `output_grad(first, count)`: the output
+/// gradient `[count, filters, positions]` of those images, made as each chunk needs it.
+pub(crate) fn conv_backward_by_chunks<G>(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    g: ConvGeometry,
+    want_x: bool,
+    output_grad: G,
+) -> (Option<FlexTensor>, FlexTensor)
+where
+    G: Fn(usize, usize) -> FlexTensor + Sync,
+{
     let chunks = g.batch.div_ceil(IMAGES_PER_CHUNK);
     // Σ_n dY_n · cols_nᵀ: per chunk [count, filters, positions] × [count, positions, rows].
     let weight_grad = with_values(x, |x| {
@@ -157,18 +234,11 @@ pub(crate) fn conv_backward(
             let first = chunk * IMAGES_PER_CHUNK;
             let count = IMAGES_PER_CHUNK.min(g.batch - first);
             let cols = columns(x, g, first, count);
-            let dy = grad.narrow(0, first, count);
-            let per_image = Flex::float_matmul(dy, cols.transpose(1, 2));
+            let per_image = Flex::float_matmul(output_grad(first, count), cols.transpose(1, 2));
             values(&Flex::float_sum_dim(per_image, 0))
         })
     });
     let weight_grad = tensor(weight_grad, &[g.filters, g.channels, g.kernel, g.kernel]);
-    let bias_grad = tensor(
-        with_values(&grad, |dy| {
-            slices::channel_sums(dy, g.filters, g.positions())
-        }),
-        &[g.filters],
-    );
     let x_grad = want_x.then(|| {
         // Wᵀ · dY_n: [1, rows, filters] × [count, filters, positions] → column gradients,
         // added back (col2im) chunk by chunk while still in cache.
@@ -179,7 +249,7 @@ pub(crate) fn conv_backward(
         let mut dx = vec![0.0; g.batch * image_len];
         slices::for_each_chunk(&mut dx, IMAGES_PER_CHUNK * image_len, |chunk, dx_chunk| {
             let count = dx_chunk.len() / image_len;
-            let dy = grad.narrow(0, chunk * IMAGES_PER_CHUNK, count);
+            let dy = output_grad(chunk * IMAGES_PER_CHUNK, count);
             let col_grad = Flex::float_matmul(filters_t.clone(), dy);
             with_values(&col_grad, |cols| {
                 for (image_cols, image) in cols
@@ -192,7 +262,7 @@ pub(crate) fn conv_backward(
         });
         tensor(dx, &[g.batch, g.channels, g.height, g.width])
     });
-    (x_grad, weight_grad, bias_grad)
+    (x_grad, weight_grad)
 }
 
 /// Max-pooling forward.
@@ -227,5 +297,14 @@ impl FastLayers for Flex {
 
     fn fast_max_pool2x2(x: FlexTensor) -> FlexTensor {
         pool_forward(&x)
+    }
+
+    fn fast_conv2d_pool2x2(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        padding: usize,
+    ) -> FlexTensor {
+        pool_forward(&conv_forward(x, weight, bias, padding))
     }
 }

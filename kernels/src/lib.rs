@@ -71,14 +71,13 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     }
 }
 
-/// Whether `max_pool2d` runs `layer` on `x` through the kernels: 2×2 windows, stride 2, no
-/// padding, floor, on the kernels' device.
-pub fn max_pool2d_is_fast(layer: &MaxPool2d, x: &Tensor<4>) -> bool {
-    let [_, _, height, width] = x.dims();
+/// Whether the kernels cover `layer` on a `height × width` input: 2×2 windows, stride 2, no
+/// padding, floor.
+fn pool_covers(layer: &MaxPool2d, height: usize, width: usize) -> bool {
     // `Same` pads nothing for a 2×2 window with stride 2 on an even side.
     let unpadded = match layer.padding {
         PaddingConfig2d::Valid => true,
-        PaddingConfig2d::Same => height % 2 == 0 && width % 2 == 0,
+        PaddingConfig2d::Same => height.is_multiple_of(2) && width.is_multiple_of(2),
         PaddingConfig2d::Explicit(a, b, c, d) => a + b + c + d == 0,
     };
     layer.kernel_size == [2, 2]
@@ -88,7 +87,13 @@ pub fn max_pool2d_is_fast(layer: &MaxPool2d, x: &Tensor<4>) -> bool {
         && unpadded
         && height >= 2
         && width >= 2
-        && on_fast_device(x)
+}
+
+/// Whether `max_pool2d` runs `layer` on `x` through the kernels: 2×2 windows, stride 2, no
+/// padding, floor, on the kernels' device.
+pub fn max_pool2d_is_fast(layer: &MaxPool2d, x: &Tensor<4>) -> bool {
+    let [_, _, height, width] = x.dims();
+    pool_covers(layer, height, width) && on_fast_device(x)
 }
 
 /// `layer.forward(x)`, through memlab's kernels where [`max_pool2d_is_fast`].
@@ -103,5 +108,41 @@ pub fn max_pool2d(layer: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
         ))
     } else {
         layer.forward(x)
+    }
+}
+
+/// The padding `conv2d_max_pool2d` runs `conv` with in its fused kernel (the convolution's
+/// output pooled while in cache), or `None` when it composes [`conv2d`] and [`max_pool2d`].
+pub fn conv2d_max_pool2d_fast_padding(
+    conv: &Conv2d,
+    pool: &MaxPool2d,
+    x: &Tensor<4>,
+) -> Option<usize> {
+    let [_, _, height, width] = x.dims();
+    let kernel = conv.kernel_size[0];
+    conv2d_fast_padding(conv, x).filter(|&padding| {
+        let out = |side: usize| (side + 2 * padding + 1).saturating_sub(kernel);
+        pool_covers(pool, out(height), out(width))
+    })
+}
+
+/// `pool.forward(conv.forward(x))`, in one fused kernel where
+/// [`conv2d_max_pool2d_fast_padding`] allows, else through [`conv2d`] and [`max_pool2d`].
+///
+/// # Shapes
+/// - x: `[batch, channels, height, width]`
+/// - output: `[batch, filters, height' / 2, width' / 2]`
+pub fn conv2d_max_pool2d(conv: &Conv2d, pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    match (conv2d_max_pool2d_fast_padding(conv, pool, &x), &conv.bias) {
+        (Some(padding), Some(bias)) => {
+            let output = <Dispatch as FastLayers>::fast_conv2d_pool2x2(
+                x.into_dispatch(),
+                conv.weight.val().into_dispatch(),
+                bias.val().into_dispatch(),
+                padding,
+            );
+            Tensor::from_dispatch(output)
+        }
+        _ => max_pool2d(pool, conv2d(conv, x)),
     }
 }

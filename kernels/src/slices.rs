@@ -125,6 +125,21 @@ pub fn im2col_append(image: &[f32], g: ConvGeometry, cols: &mut Vec<f32>) {
     }
 }
 
+/// `[body(0), body(1), …]` for `chunks` indices, in order, on all threads when the `parallel`
+/// feature is on.
+#[cfg(feature = "autodiff")]
+pub(crate) fn map_chunks<T, F>(chunks: usize, body: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize) -> T + Send + Sync,
+{
+    #[cfg(feature = "parallel")]
+    let parts = (0..chunks).into_par_iter().map(body).collect();
+    #[cfg(not(feature = "parallel"))]
+    let parts = (0..chunks).map(body).collect();
+    parts
+}
+
 /// `Σ_chunk body(chunk)` over `chunks` indices, elementwise on vectors of `len`, on all threads
 /// when the `parallel` feature is on (the weight gradient's partial sums).
 #[cfg(feature = "autodiff")]
@@ -280,5 +295,50 @@ pub fn max_pool_backward(x: &[f32], dy: &[f32], g: PoolGeometry) -> Vec<f32> {
             }
         }
     });
+    dx
+}
+
+/// Which of its window's four pixels (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right)
+/// won each output of [`max_pool`], the first maximum: written with the pooled values into
+/// `out` and `winners` (one entry per output, planes in order).
+pub fn max_pool_with_winners(x: &[f32], g: PoolGeometry, out: &mut [f32], winners: &mut [u8]) {
+    let (oh, ow, plane) = (g.out_height(), g.out_width(), g.height * g.width);
+    for p in 0..g.planes {
+        let input = &x[p * plane..][..plane];
+        for i in 0..oh {
+            let (top, bottom) = (2 * i * g.width, (2 * i + 1) * g.width);
+            for j in 0..ow {
+                let (a, b) = (input[top + 2 * j], input[top + 2 * j + 1]);
+                let (c, d) = (input[bottom + 2 * j], input[bottom + 2 * j + 1]);
+                // Branch-free, as in `max_pool_backward`.
+                let upper = (a.max(b), u8::from(b > a));
+                let lower = (c.max(d), 2 + u8::from(d > c));
+                let (value, winner) = if lower.0 > upper.0 { lower } else { upper };
+                out[(p * oh + i) * ow + j] = value;
+                winners[(p * oh + i) * ow + j] = winner;
+            }
+        }
+    }
+}
+
+/// The gradient of [`max_pool_with_winners`]: each output gradient back on its window's
+/// winner, zeros elsewhere, `[planes, height, width]`. Sequential: it is called on a few
+/// images at a time.
+pub fn unpool(dy: &[f32], winners: &[u8], g: PoolGeometry) -> Vec<f32> {
+    let (oh, ow, plane) = (g.out_height(), g.out_width(), g.height * g.width);
+    let mut dx = vec![0.0; g.planes * plane];
+    for ((grad, out_grad), won) in dx
+        .chunks_exact_mut(plane)
+        .zip(dy.chunks_exact(oh * ow))
+        .zip(winners.chunks_exact(oh * ow))
+    {
+        for i in 0..oh {
+            for j in 0..ow {
+                let winner = usize::from(won[i * ow + j]);
+                let offset = (2 * i + winner / 2) * g.width + 2 * j + winner % 2;
+                grad[offset] = out_grad[i * ow + j];
+            }
+        }
+    }
     dx
 }

@@ -166,6 +166,41 @@ fn weighted_sum_gradients(y: Tensor<4>, r: &Tensor<4>) -> burn::tensor::Gradient
     (y * weights).sum().backward()
 }
 
+/// Asserts that `fast` gives the gradients `reference` gives of Σ r ⊙ f(x) with respect to x
+/// (on an autodiff device), `layer`'s weight and its bias.
+fn assert_same_gradients(
+    layer: &Conv2d,
+    x: &Tensor<4>,
+    r: &Tensor<4>,
+    reference: impl Fn(Tensor<4>) -> Tensor<4>,
+    fast: impl Fn(Tensor<4>) -> Tensor<4>,
+    label: &str,
+) {
+    let grads_of = |f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+        let x = x.clone().require_grad();
+        let grads = weighted_sum_gradients(f(x.clone()), r);
+        let bias = layer.bias.as_ref().expect("bias").val();
+        [
+            values(x.grad(&grads).expect("x grad")),
+            values(layer.weight.val().grad(&grads).expect("weight grad")),
+            values(bias.grad(&grads).expect("bias grad")),
+        ]
+    };
+    let (expected, got) = (grads_of(&reference), grads_of(&fast));
+    // Weight and bias gradients are sums over the whole batch: a looser absolute tolerance.
+    for ((name, tolerance), (e, g)) in [("x", 1e-4), ("weight", 1e-3), ("bias", 1e-3)]
+        .into_iter()
+        .zip(expected.iter().zip(&got))
+    {
+        assert!(max_abs_diff(e, g) < tolerance, "{name} gradient, {label}");
+    }
+}
+
+/// Standard normal values of `shape` on `device`.
+fn normal(shape: [usize; 4], device: &Device) -> Tensor<4> {
+    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+}
+
 fn conv_layer(
     device: &Device,
     channels: usize,
@@ -191,11 +226,9 @@ fn convolution_equals_burns_forward_and_gradients() {
         (19, 2, 6, 3, 3, PaddingConfig2d::Explicit(1, 1, 1, 1)),
     ] {
         let tracked = conv_layer(&autodiff, channels, filters, kernel, padding.clone());
-        let layer = tracked.valid();
-        let x = Tensor::<4>::random(
-            [batch, channels, side, side],
-            Distribution::Normal(0.0, 1.0),
-            &device,
+        let (layer, x) = (
+            tracked.valid(),
+            normal([batch, channels, side, side], &device),
         );
         let expected_padding = match padding {
             PaddingConfig2d::Explicit(p, ..) => p,
@@ -216,37 +249,17 @@ fn convolution_equals_burns_forward_and_gradients() {
             Distribution::Normal(0.0, 1.0),
             &device,
         );
-        let grads_of = |fast: bool| {
-            let layer = tracked.clone();
-            let x = Tensor::<4>::from_data(x.to_data(), &autodiff).require_grad();
-            // Without the `autodiff` feature, tracked tensors take burn's path.
-            let fast_path = memlab_kernels::conv2d_fast_padding(&layer, &x).is_some();
-            assert_eq!(fast_path, cfg!(feature = "autodiff"));
-            let y = if fast {
-                memlab_kernels::conv2d(&layer, x.clone())
-            } else {
-                layer.forward(x.clone())
-            };
-            let grads = weighted_sum_gradients(y, &r);
-            let bias = layer.bias.as_ref().expect("bias").val();
-            (
-                values(x.grad(&grads).expect("x grad")),
-                values(layer.weight.val().grad(&grads).expect("weight grad")),
-                values(bias.grad(&grads).expect("bias grad")),
-            )
-        };
-        let (reference, fast) = (grads_of(false), grads_of(true));
-        assert!(
-            max_abs_diff(&reference.0, &fast.0) < 1e-4,
-            "x grad {padding:?}"
-        );
-        assert!(
-            max_abs_diff(&reference.1, &fast.1) < 1e-3,
-            "weight grad {padding:?}"
-        );
-        assert!(
-            max_abs_diff(&reference.2, &fast.2) < 1e-3,
-            "bias grad {padding:?}"
+        let x = Tensor::<4>::from_data(x.to_data(), &autodiff);
+        // Without the `autodiff` feature, tracked tensors take burn's path.
+        let fast_path = memlab_kernels::conv2d_fast_padding(&tracked, &x.clone().require_grad());
+        assert_eq!(fast_path.is_some(), cfg!(feature = "autodiff"));
+        assert_same_gradients(
+            &tracked,
+            &x,
+            &r,
+            |x| tracked.forward(x),
+            |x| memlab_kernels::conv2d(&tracked, x),
+            &format!("{padding:?}"),
         );
     }
 }
@@ -324,5 +337,70 @@ fn layers_the_kernels_do_not_cover_fall_back_to_burn() {
     assert_eq!(
         values(pool3.forward(x.clone())),
         values(memlab_kernels::max_pool2d(&pool3, x))
+    );
+}
+
+#[test]
+fn fused_convolution_and_pooling_equal_burns_layers() {
+    let device = Device::flex();
+    let autodiff = Device::flex().autodiff();
+    let pool: MaxPool2d = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init();
+    for (batch, channels, side, filters, kernel, padding) in [
+        (9, 1, 28, 6, 5, PaddingConfig2d::Explicit(2, 2, 2, 2)),
+        (6, 6, 14, 16, 5, PaddingConfig2d::Valid),
+        // An odd convolution output (7×7): the last row and column are dropped.
+        (5, 2, 9, 3, 3, PaddingConfig2d::Valid),
+    ] {
+        let tracked = conv_layer(&autodiff, channels, filters, kernel, padding.clone());
+        let (layer, x) = (
+            tracked.valid(),
+            normal([batch, channels, side, side], &device),
+        );
+        assert!(memlab_kernels::conv2d_max_pool2d_fast_padding(&layer, &pool, &x).is_some());
+        let reference = pool.forward(layer.forward(x.clone()));
+        let fused = memlab_kernels::conv2d_max_pool2d(&layer, &pool, x.clone());
+        assert!(max_abs_diff(&values(reference.clone()), &values(fused)) < 1e-4);
+
+        let r = Tensor::<4>::random(reference.shape(), Distribution::Normal(0.0, 1.0), &device);
+        let x = Tensor::<4>::from_data(x.to_data(), &autodiff);
+        let fast_path = memlab_kernels::conv2d_max_pool2d_fast_padding(
+            &tracked,
+            &pool,
+            &x.clone().require_grad(),
+        );
+        assert_eq!(fast_path.is_some(), cfg!(feature = "autodiff"));
+        assert_same_gradients(
+            &tracked,
+            &x,
+            &r,
+            |x| pool.forward(tracked.forward(x)),
+            |x| memlab_kernels::conv2d_max_pool2d(&tracked, &pool, x),
+            &format!("{padding:?}"),
+        );
+    }
+}
+
+#[test]
+fn pooling_winners_by_hand() {
+    // Window order: top-left 0, top-right 1, bottom-left 2, bottom-right 3; ties: the first.
+    let x = [
+        1.0, 5.0, 2.0, 2.0, 0.0, 0.0, //
+        3.0, 4.0, 0.0, 1.0, 0.0, 9.0,
+    ];
+    let g = PoolGeometry {
+        planes: 1,
+        height: 2,
+        width: 6,
+    };
+    let (mut out, mut winners) = (vec![0.0; 3], vec![0; 3]);
+    slices::max_pool_with_winners(&x, g, &mut out, &mut winners);
+    assert_eq!(out, vec![5.0, 2.0, 9.0]);
+    assert_eq!(winners, vec![1, 0, 3]);
+    let dx = slices::unpool(&[10.0, 20.0, 30.0], &winners, g);
+    assert_eq!(
+        dx,
+        vec![
+            0.0, 10.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 30.0
+        ]
     );
 }

@@ -4,7 +4,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
-use memlab_kernels::{conv2d, max_pool2d};
+use memlab_kernels::conv2d_max_pool2d;
 
 /// Configuration of a [`LeNet`].
 #[derive(Config, Debug)]
@@ -63,8 +63,9 @@ impl LeNetConfig {
 }
 
 impl LeNet {
-    /// Penultimate features: the 84 activations before the head. The convolutions and poolings
-    /// are the layers' own, computed by memlab's CPU kernels on Flex and by burn elsewhere.
+    /// Penultimate features: the 84 activations before the head. Each convolution and the
+    /// pooling after it are the layers' own, computed together by memlab's CPU kernels on Flex
+    /// and by burn elsewhere.
     ///
     /// # Shapes
     /// - images: `[batch, channels, height, width]`
@@ -72,9 +73,9 @@ impl LeNet {
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
         // ReLU after pooling: max and ReLU commute (max of ReLUs = ReLU of the max, exactly),
         // so the values are those of conv → ReLU → pool, on a quarter of the activations.
-        let x = max_pool2d(&self.pool, conv2d(&self.conv1, images)); // [batch, 6, h/2, w/2]
+        let x = conv2d_max_pool2d(&self.conv1, &self.pool, images); // [batch, 6, h/2, w/2]
         let x = self.activation.forward(x);
-        let x = max_pool2d(&self.pool, conv2d(&self.conv2, x)); // [batch, 16, h', w']
+        let x = conv2d_max_pool2d(&self.conv2, &self.pool, x); // [batch, 16, h', w']
         let x = self.activation.forward(x);
         let x = x.flatten::<2>(1, 3); // [batch, 16 * h' * w']
         let x = self.activation.forward(self.fc1.forward(x)); // [batch, 120]
