@@ -170,15 +170,20 @@ pub(crate) fn conv_pool_forward_gemm(
                 let first = chunk * IMAGES_PER_CHUNK;
                 let count = IMAGES_PER_CHUNK.min(g.batch - first);
                 let cols = columns(x, g, first, count);
-                let mut y = values(&Flex::float_matmul(filters.clone(), cols));
-                slices::add_bias(&mut y, bias, g.positions());
+                let product = Flex::float_matmul(filters.clone(), cols);
                 let chunk_pool = PoolGeometry {
                     planes: count * g.filters,
                     ..pool
                 };
                 let mut out = vec![0.0; count * pooled_len];
                 let mut winners = vec![0; count * pooled_len];
-                slices::max_pool_with_winners(&y, chunk_pool, &mut out, &mut winners);
+                with_values(&product, |y| {
+                    slices::max_pool_with_winners(y, chunk_pool, &mut out, &mut winners);
+                });
+                // A channel's bias shifts its whole plane: added after pooling, it changes
+                // neither the maxima's places nor their values, on a quarter of the outputs.
+                let pooled_positions = pool.out_height() * pool.out_width();
+                slices::add_bias(&mut out, bias, pooled_positions);
                 (out, winners)
             })
         })
@@ -227,30 +232,19 @@ pub(crate) fn conv_backward_by_chunks<G>(
 where
     G: Fn(usize, usize) -> FlexTensor + Sync,
 {
-    let chunks = g.batch.div_ceil(IMAGES_PER_CHUNK);
-    // Σ_n dY_n · cols_nᵀ: per chunk [count, filters, positions] × [count, positions, rows].
-    let weight_grad = with_values(x, |x| {
-        slices::sum_over_chunks(chunks, g.filters * g.rows(), |chunk| {
-            let first = chunk * IMAGES_PER_CHUNK;
-            let count = IMAGES_PER_CHUNK.min(g.batch - first);
-            let cols = columns(x, g, first, count);
-            let per_image = Flex::float_matmul(output_grad(first, count), cols.transpose(1, 2));
-            values(&Flex::float_sum_dim(per_image, 0))
-        })
-    });
-    let weight_grad = tensor(weight_grad, &[g.filters, g.channels, g.kernel, g.kernel]);
-    let x_grad = want_x.then(|| {
-        // Wᵀ · dY_n: [1, rows, filters] × [count, filters, positions] → column gradients,
-        // added back (col2im) chunk by chunk while still in cache.
-        let filters_t = weight
-            .reshape(Shape::from(vec![1, g.filters, g.rows()]))
-            .transpose(1, 2);
-        let (image_len, per_image) = (g.channels * g.height * g.width, g.rows() * g.positions());
-        let mut dx = vec![0.0; g.batch * image_len];
-        slices::for_each_chunk(&mut dx, IMAGES_PER_CHUNK * image_len, |chunk, dx_chunk| {
-            let count = dx_chunk.len() / image_len;
-            let dy = output_grad(chunk * IMAGES_PER_CHUNK, count);
-            let col_grad = Flex::float_matmul(filters_t.clone(), dy);
+    let (image_len, per_image) = (g.channels * g.height * g.width, g.rows() * g.positions());
+    let filters_t = weight
+        .reshape(Shape::from(vec![1, g.filters, g.rows()]))
+        .transpose(1, 2);
+    // One pass over chunks: each chunk's output gradient dY is made once and gives both its
+    // share of dW = Σ_n dY_n · cols_nᵀ and its input gradient col2im(Wᵀ · dY_n), written into
+    // `dx_chunk` (empty when x needs no gradient).
+    let chunk_grads = |x: &[f32], chunk: usize, dx_chunk: &mut [f32]| {
+        let first = chunk * IMAGES_PER_CHUNK;
+        let count = IMAGES_PER_CHUNK.min(g.batch - first);
+        let dy = output_grad(first, count);
+        if !dx_chunk.is_empty() {
+            let col_grad = Flex::float_matmul(filters_t.clone(), dy.clone());
             with_values(&col_grad, |cols| {
                 for (image_cols, image) in cols
                     .chunks_exact(per_image)
@@ -259,9 +253,28 @@ where
                     slices::col2im_image(image_cols, g, image);
                 }
             });
-        });
-        tensor(dx, &[g.batch, g.channels, g.height, g.width])
+        }
+        let cols = columns(x, g, first, count);
+        let per_image = Flex::float_matmul(dy, cols.transpose(1, 2));
+        values(&Flex::float_sum_dim(per_image, 0))
+    };
+    let weight_len = g.filters * g.rows();
+    let mut dx = vec![0.0; if want_x { g.batch * image_len } else { 0 }];
+    let weight_grad = with_values(x, |x| {
+        if want_x {
+            slices::sum_over_output_chunks(
+                &mut dx,
+                IMAGES_PER_CHUNK * image_len,
+                weight_len,
+                |chunk, dx_chunk| chunk_grads(x, chunk, dx_chunk),
+            )
+        } else {
+            let chunks = g.batch.div_ceil(IMAGES_PER_CHUNK);
+            slices::sum_over_chunks(chunks, weight_len, |chunk| chunk_grads(x, chunk, &mut []))
+        }
     });
+    let weight_grad = tensor(weight_grad, &[g.filters, g.channels, g.kernel, g.kernel]);
+    let x_grad = want_x.then(|| tensor(dx, &[g.batch, g.channels, g.height, g.width]));
     (x_grad, weight_grad)
 }
 

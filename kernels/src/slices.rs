@@ -125,6 +125,38 @@ pub fn im2col_append(image: &[f32], g: ConvGeometry, cols: &mut Vec<f32>) {
     }
 }
 
+/// `Σ_chunk body(chunk, out_chunk)` over the `chunk_len`-long chunks of `out` (which `body`
+/// also writes), elementwise on vectors of `len`, on all threads when the `parallel` feature
+/// is on.
+#[cfg(feature = "autodiff")]
+pub(crate) fn sum_over_output_chunks<F>(
+    out: &mut [f32],
+    chunk_len: usize,
+    len: usize,
+    body: F,
+) -> Vec<f32>
+where
+    F: Fn(usize, &mut [f32]) -> Vec<f32> + Send + Sync,
+{
+    let add = |mut a: Vec<f32>, b: Vec<f32>| {
+        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+        a
+    };
+    #[cfg(feature = "parallel")]
+    let sum = out
+        .par_chunks_mut(chunk_len)
+        .enumerate()
+        .map(|(chunk, out_chunk)| body(chunk, out_chunk))
+        .reduce(|| vec![0.0; len], add);
+    #[cfg(not(feature = "parallel"))]
+    let sum = out
+        .chunks_mut(chunk_len)
+        .enumerate()
+        .map(|(chunk, out_chunk)| body(chunk, out_chunk))
+        .fold(vec![0.0; len], add);
+    sum
+}
+
 /// `[body(0), body(1), …]` for `chunks` indices, in order, on all threads when the `parallel`
 /// feature is on.
 #[cfg(feature = "autodiff")]
