@@ -41,6 +41,26 @@ pub struct Mark {
     pub measured: bool,
 }
 
+impl Mark {
+    /// The line at 1 of a bound chart: a bound above it says nothing (a threshold).
+    pub fn vacuous_line() -> Self {
+        Self {
+            value: 1.0,
+            label: "1 (vacuous above)".into(),
+            measured: false,
+        }
+    }
+
+    /// A measured value, drawn dashed.
+    pub fn measured(value: f64, label: impl Into<String>) -> Self {
+        Self {
+            value,
+            label: label.into(),
+            measured: true,
+        }
+    }
+}
+
 /// Decades covered by the axis: from below the smallest to above the largest value or mark
 /// (at least one decade; values below 1e-4 count as 1e-4).
 pub fn decades(bars: &[Bar], marks: &[Mark]) -> (i32, i32) {
@@ -210,18 +230,7 @@ mod tests {
             bar("pac", Some(0.3)),
             bar("nn", None),
         ];
-        let marks = [
-            Mark {
-                value: 1.0,
-                label: "1 (vacuous above)".into(),
-                measured: false,
-            },
-            Mark {
-                value: 0.012,
-                label: "test error".into(),
-                measured: true,
-            },
-        ];
+        let marks = [Mark::vacuous_line(), Mark::measured(0.012, "test error")];
         let svg = draw(&bars, &marks, "bound (log scale)").expect("drawn");
         assert!(
             svg.contains("<title>the vc bound: 1.2500e1</title>"),

@@ -82,18 +82,21 @@ impl Backward<Flex, 3> for ConvPoolBackward {
     }
 }
 
-/// Backward step of the max-pooling; the state is its input.
+/// Backward step of the max-pooling; the state is (each output's winner, the input's
+/// geometry).
 #[derive(Debug)]
 struct PoolBackward;
 
 impl Backward<Flex, 1> for PoolBackward {
-    type State = FlexTensor;
+    type State = (Arc<Vec<u8>>, PoolGeometry, [usize; 4]);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [x_node] = ops.parents;
         let grad = grads.consume::<Flex>(&ops.node);
+        let (winners, g, shape) = ops.state;
         if let Some(node) = x_node {
-            grads.register::<Flex>(node.id, extension::pool_backward(&ops.state, &grad));
+            let dx = extension::with_values(&grad, |dy| slices::unpool(dy, &winners, g));
+            grads.register::<Flex>(node.id, extension::tensor(dx, &shape));
         }
     }
 }
@@ -124,8 +127,9 @@ impl<C: CheckpointStrategy> FastLayers for Autodiff<Flex, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let y = extension::pool_forward(&x);
-                prep.finish(x, y)
+                let (y, winners) = extension::pool_forward_with_winners(&x);
+                let shape = extension::dims4(&x);
+                prep.finish((Arc::new(winners), extension::pool_geometry(&x), shape), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(extension::pool_forward(&x)),
         }

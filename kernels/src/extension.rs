@@ -80,7 +80,7 @@ pub(crate) fn conv_geometry(x: &FlexTensor, weight: &FlexTensor, padding: usize)
     }
 }
 
-fn dims4(tensor: &FlexTensor) -> [usize; 4] {
+pub(crate) fn dims4(tensor: &FlexTensor) -> [usize; 4] {
     let dims = tensor.layout().shape().to_vec();
     [dims[0], dims[1], dims[2], dims[3]]
 }
@@ -289,13 +289,17 @@ pub(crate) fn pool_forward(x: &FlexTensor) -> FlexTensor {
 }
 
 #[cfg(feature = "autodiff")]
-/// Max-pooling backward from the input and the output gradient.
-pub(crate) fn pool_backward(x: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
+/// Max-pooling forward for training: the output and each output's winner in its window.
+pub(crate) fn pool_forward_with_winners(x: &FlexTensor) -> (FlexTensor, Vec<u8>) {
     let g = pool_geometry(x);
-    let dx = with_values(x, |x| {
-        with_values(grad, |dy| slices::max_pool_backward(x, dy, g))
+    let [batch, channels, _, _] = dims4(x);
+    let len = g.planes * g.out_height() * g.out_width();
+    let (mut out, mut winners) = (vec![0.0; len], vec![0; len]);
+    with_values(x, |x| {
+        slices::max_pool_with_winners(x, g, &mut out, &mut winners);
     });
-    tensor(dx, &dims4(x))
+    let shape = [batch, channels, g.out_height(), g.out_width()];
+    (tensor(out, &shape), winners)
 }
 
 impl FastLayers for Flex {

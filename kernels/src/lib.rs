@@ -12,7 +12,8 @@ mod autodiff;
 pub mod extension;
 pub mod slices;
 
-use burn::backend::Dispatch;
+use burn::backend::{Dispatch, DispatchTensor};
+use burn::module::Param;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
@@ -51,6 +52,22 @@ pub fn conv2d_fast_padding(layer: &Conv2d, x: &Tensor<4>) -> Option<usize> {
     uniform_padding(layer).filter(|_| covered && on_fast_device(x))
 }
 
+/// A convolution-based kernel `op` (x, weight, bias, padding) of `FastLayers` on `layer`'s
+/// parameters, through burn's dispatch.
+fn through_kernels(
+    op: fn(DispatchTensor, DispatchTensor, DispatchTensor, usize) -> DispatchTensor,
+    layer: &Conv2d,
+    bias: &Param<Tensor<1>>,
+    x: Tensor<4>,
+    padding: usize,
+) -> Tensor<4> {
+    let (weight, bias) = (
+        layer.weight.val().into_dispatch(),
+        bias.val().into_dispatch(),
+    );
+    Tensor::from_dispatch(op(x.into_dispatch(), weight, bias, padding))
+}
+
 /// `layer.forward(x)`, through memlab's kernels where they apply.
 ///
 /// # Shapes
@@ -58,15 +75,13 @@ pub fn conv2d_fast_padding(layer: &Conv2d, x: &Tensor<4>) -> Option<usize> {
 /// - output: `[batch, filters, height', width']`
 pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     match (conv2d_fast_padding(layer, &x), &layer.bias) {
-        (Some(padding), Some(bias)) => {
-            let output = <Dispatch as FastLayers>::fast_conv2d(
-                x.into_dispatch(),
-                layer.weight.val().into_dispatch(),
-                bias.val().into_dispatch(),
-                padding,
-            );
-            Tensor::from_dispatch(output)
-        }
+        (Some(padding), Some(bias)) => through_kernels(
+            <Dispatch as FastLayers>::fast_conv2d,
+            layer,
+            bias,
+            x,
+            padding,
+        ),
         _ => layer.forward(x),
     }
 }
@@ -134,15 +149,13 @@ pub fn conv2d_max_pool2d_fast_padding(
 /// - output: `[batch, filters, height' / 2, width' / 2]`
 pub fn conv2d_max_pool2d(conv: &Conv2d, pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     match (conv2d_max_pool2d_fast_padding(conv, pool, &x), &conv.bias) {
-        (Some(padding), Some(bias)) => {
-            let output = <Dispatch as FastLayers>::fast_conv2d_pool2x2(
-                x.into_dispatch(),
-                conv.weight.val().into_dispatch(),
-                bias.val().into_dispatch(),
-                padding,
-            );
-            Tensor::from_dispatch(output)
-        }
+        (Some(padding), Some(bias)) => through_kernels(
+            <Dispatch as FastLayers>::fast_conv2d_pool2x2,
+            conv,
+            bias,
+            x,
+            padding,
+        ),
         _ => max_pool2d(pool, conv2d(conv, x)),
     }
 }

@@ -304,32 +304,6 @@ pub fn max_pool(x: &[f32], g: PoolGeometry) -> Vec<f32> {
     y
 }
 
-/// The gradient of [`max_pool`]: each output gradient goes to the first maximum of its window
-/// (in the order top-left, top-right, bottom-left, bottom-right).
-pub fn max_pool_backward(x: &[f32], dy: &[f32], g: PoolGeometry) -> Vec<f32> {
-    let (oh, ow, plane) = (g.out_height(), g.out_width(), g.height * g.width);
-    let mut dx = vec![0.0; g.planes * plane];
-    for_each_chunk(&mut dx, plane, |p, grad| {
-        let input = &x[p * plane..][..plane];
-        let out_grad = &dy[p * oh * ow..][..oh * ow];
-        for i in 0..oh {
-            let (top, bottom) = (2 * i * g.width, (2 * i + 1) * g.width);
-            for j in 0..ow {
-                let (a, b) = (input[top + 2 * j], input[top + 2 * j + 1]);
-                let (c, d) = (input[bottom + 2 * j], input[bottom + 2 * j + 1]);
-                // Branch-free (the winner is data-dependent): the first maximum of each pair,
-                // then the bottom pair only if strictly larger.
-                let upper = (top, a.max(b), usize::from(b > a));
-                let lower = (bottom, c.max(d), usize::from(d > c));
-                let (row, _, column) = if lower.1 > upper.1 { lower } else { upper };
-                let offset = row + column;
-                grad[offset + 2 * j] = out_grad[i * ow + j];
-            }
-        }
-    });
-    dx
-}
-
 /// Which of its window's four pixels (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right)
 /// won each output of [`max_pool`], the first maximum: written with the pooled values into
 /// `out` and `winners` (one entry per output, planes in order).
@@ -342,7 +316,7 @@ pub fn max_pool_with_winners(x: &[f32], g: PoolGeometry, out: &mut [f32], winner
             for j in 0..ow {
                 let (a, b) = (input[top + 2 * j], input[top + 2 * j + 1]);
                 let (c, d) = (input[bottom + 2 * j], input[bottom + 2 * j + 1]);
-                // Branch-free, as in `max_pool_backward`.
+                // Branch-free: the winner is data-dependent, a branch would mispredict often.
                 let upper = (a.max(b), u8::from(b > a));
                 let lower = (c.max(d), 2 + u8::from(d > c));
                 let (value, winner) = if lower.0 > upper.0 { lower } else { upper };

@@ -149,7 +149,10 @@ fn pooling_by_hand() {
         width: 5,
     };
     assert_eq!(slices::max_pool(&x, g), vec![5.0, 2.0]);
-    let dx = slices::max_pool_backward(&x, &[10.0, 20.0], g);
+    let (mut pooled, mut winners) = (vec![0.0; 2], vec![0; 2]);
+    slices::max_pool_with_winners(&x, g, &mut pooled, &mut winners);
+    assert_eq!(pooled, vec![5.0, 2.0]);
+    let dx = slices::unpool(&[10.0, 20.0], &winners, g);
     let mut expected = [0.0; 15];
     expected[1] = 10.0;
     expected[2] = 20.0;

@@ -272,13 +272,7 @@ mod tests {
     }
 
     fn spec(side: usize) -> InputSpec {
-        InputSpec {
-            channels: 1,
-            height: side,
-            width: side,
-            mean: vec![0.0],
-            std: vec![1.0],
-        }
+        InputSpec::raw(1, side, side)
     }
 
     #[test]

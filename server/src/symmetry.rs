@@ -798,13 +798,7 @@ mod tests {
             let message = settings(&request).expect_err(needle);
             assert!(message.contains(needle), "{message}");
         }
-        let odd = InputSpec {
-            channels: 1,
-            height: 7,
-            width: 8,
-            mean: vec![0.0],
-            std: vec![1.0],
-        };
+        let odd = InputSpec::raw(1, 7, 8);
         assert!(check_input(&odd).is_err());
     }
 

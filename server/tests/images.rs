@@ -88,22 +88,7 @@ async fn a_published_image_is_served_with_the_same_pixels() {
     assert_eq!(png.len(), published.bytes);
     // What a model sees from the stored PNG is what it saw from the upload, for a gray 28×28
     // input and an RGB 32×32 one alike.
-    for spec in [
-        InputSpec {
-            channels: 1,
-            height: 28,
-            width: 28,
-            mean: vec![0.0],
-            std: vec![1.0],
-        },
-        InputSpec {
-            channels: 3,
-            height: 32,
-            width: 32,
-            mean: vec![0.0; 3],
-            std: vec![1.0; 3],
-        },
-    ] {
+    for spec in [InputSpec::raw(1, 28, 28), InputSpec::raw(3, 32, 32)] {
         assert_eq!(
             decode_image(&png, &spec).expect("stored"),
             decode_image(&jpeg, &spec).expect("upload")

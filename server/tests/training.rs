@@ -204,13 +204,7 @@ fn record_round_trip_keeps_outputs() {
     let model = seeded_init(&config, &device, 3);
     let card = ModelCard {
         model: config.clone(),
-        input: memlab_shared::preprocess::InputSpec {
-            channels: 1,
-            height: 2,
-            width: 3,
-            mean: vec![0.0],
-            std: vec![1.0],
-        },
+        input: memlab_shared::preprocess::InputSpec::raw(1, 2, 3),
         class_names: vec!["a".into(), "b".into(), "c".into()],
     };
     let restored = load_model(&card, &record_bytes(&model).expect("bytes"), &device).expect("load");

@@ -27,6 +27,17 @@ pub struct InputSpec {
 }
 
 impl InputSpec {
+    /// A spec that keeps pixels as they are, in `[0, 1]` (mean 0, standard deviation 1).
+    pub fn raw(channels: usize, height: usize, width: usize) -> Self {
+        Self {
+            channels,
+            height,
+            width,
+            mean: vec![0.0; channels],
+            std: vec![1.0; channels],
+        }
+    }
+
     /// Number of values in one image (`channels × height × width`).
     pub fn len(&self) -> usize {
         self.channels * self.height * self.width
@@ -313,13 +324,7 @@ mod tests {
     fn rgb_round_trip_keeps_channel_planes() {
         let bytes: Vec<u8> = (0..12).map(|value| value * 20).collect();
         let pixels = Pixels::from_u8(3, 2, 2, &bytes);
-        let spec = InputSpec {
-            channels: 3,
-            height: 2,
-            width: 2,
-            mean: vec![0.0; 3],
-            std: vec![1.0; 3],
-        };
+        let spec = InputSpec::raw(3, 2, 2);
         let decoded = decode_image(&pixels.to_png().expect("encode"), &spec).expect("decode");
         assert_eq!(decoded, pixels);
     }
@@ -339,6 +344,29 @@ mod tests {
             .expect("buffer size")
     }
 
+    /// The 5×6 grayscale spec of [`three_levels`].
+    fn five_by_six() -> InputSpec {
+        InputSpec {
+            height: 5,
+            width: 6,
+            ..gray(1)
+        }
+    }
+
+    /// An animated GIF with one frame per image.
+    fn gif_of(frames: &[&Pixels]) -> Vec<u8> {
+        let mut gif = Vec::new();
+        {
+            let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+            for pixels in frames {
+                encoder
+                    .encode_frame(image::Frame::new(rgba(pixels)))
+                    .expect("frame");
+            }
+        }
+        gif
+    }
+
     #[test]
     fn lossless_webp_decodes_like_the_png() {
         let pixels = three_levels();
@@ -351,11 +379,7 @@ mod tests {
                 image::ExtendedColorType::Rgba8,
             )
             .expect("encode");
-        let spec = InputSpec {
-            height: 5,
-            width: 6,
-            ..gray(1)
-        };
+        let spec = five_by_six();
         assert_eq!(decode_image(&webp, &spec).expect("decode"), pixels);
     }
 
@@ -363,38 +387,16 @@ mod tests {
     fn a_gif_gives_its_first_frame() {
         let first = three_levels();
         let second = Pixels::from_u8(1, 5, 6, &[255; 30]);
-        let mut gif = Vec::new();
-        {
-            let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
-            for pixels in [&first, &second] {
-                encoder
-                    .encode_frame(image::Frame::new(rgba(pixels)))
-                    .expect("frame");
-            }
-        }
-        let spec = InputSpec {
-            height: 5,
-            width: 6,
-            ..gray(1)
-        };
+        let gif = gif_of(&[&first, &second]);
+        let spec = five_by_six();
         assert_eq!(decode_image(&gif, &spec).expect("decode"), first);
     }
 
     #[test]
     fn canonical_png_keeps_what_the_model_sees() {
         let first = three_levels();
-        let mut gif = Vec::new();
-        {
-            let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
-            encoder
-                .encode_frame(image::Frame::new(rgba(&first)))
-                .expect("frame");
-        }
-        let spec = InputSpec {
-            height: 5,
-            width: 6,
-            ..gray(1)
-        };
+        let gif = gif_of(&[&first]);
+        let spec = five_by_six();
         let (png, width, height) = canonical_png(&gif, 64).expect("canonical");
         assert_eq!((width, height), (6, 5));
         assert_eq!(&png[1..4], b"PNG");
@@ -403,13 +405,7 @@ mod tests {
             decode_image(&gif, &spec).expect("gif")
         );
         // Resized inputs agree too (RGB planes of a smaller model input).
-        let small = InputSpec {
-            channels: 3,
-            height: 3,
-            width: 3,
-            mean: vec![0.0; 3],
-            std: vec![1.0; 3],
-        };
+        let small = InputSpec::raw(3, 3, 3);
         assert_eq!(
             decode_image(&png, &small).expect("png"),
             decode_image(&gif, &small).expect("gif")

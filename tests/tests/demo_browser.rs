@@ -120,6 +120,21 @@ async fn screenshot(client: &Client, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens the probe page on test image `sample` (with `query` appended to its address, no
+/// transform in it) and waits for the prediction.
+async fn open_sample(
+    app: &TestApp,
+    client: &Client,
+    id: i64,
+    sample: usize,
+    query: &str,
+) -> anyhow::Result<Vec<f32>> {
+    client
+        .goto(&app.url(&format!("/experiments/{id}/probe?sample={sample}{query}")))
+        .await?;
+    prediction_for(client, &format!("test image {sample} of mnist|")).await
+}
+
 /// Opens the probe page of run `id` on test image 0 with `query` and checks the browser's
 /// prediction against the server's (1e-4); returns it and the backend the page ran on.
 async fn open_probe(
@@ -128,10 +143,7 @@ async fn open_probe(
     id: i64,
     query: &str,
 ) -> anyhow::Result<(Vec<f32>, String)> {
-    client
-        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0{query}")))
-        .await?;
-    let browser = prediction_for(client, "test image 0 of mnist|").await?;
+    let browser = open_sample(app, client, id, 0, query).await?;
     let backend = client
         .find(Locator::Css("#backend"))
         .await?
@@ -238,10 +250,7 @@ async fn check_studio_inputs(
     client: &Client,
     id: i64,
 ) -> anyhow::Result<()> {
-    client
-        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0")))
-        .await?;
-    prediction_for(client, "test image 0 of mnist|").await?;
+    open_sample(app, client, id, 0, "").await?;
     // Paste (a clipboard event carrying a file, as a browser makes one on Ctrl+V).
     client
         .execute_async(
@@ -263,13 +272,7 @@ async fn check_studio_inputs(
     // A GIF (first frame used), published and shared.
     let digit = decode_image(
         &sample_png(app, 8).await?,
-        &memlab_shared::preprocess::InputSpec {
-            channels: 1,
-            height: 28,
-            width: 28,
-            mean: vec![0.0],
-            std: vec![1.0],
-        },
+        &memlab_shared::preprocess::InputSpec::raw(1, 28, 28),
     )?;
     let frame = |pixels: &memlab_shared::preprocess::Pixels| {
         let rgba = pixels
@@ -418,10 +421,7 @@ async fn check_studio_inputs(
 
     // Phone width: one column, nothing wider than the screen.
     client.set_window_size(390, 844).await?;
-    client
-        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0")))
-        .await?;
-    prediction_for(client, "test image 0 of mnist|").await?;
+    open_sample(app, client, id, 0, "").await?;
     let overflow = client
         .execute(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
@@ -541,10 +541,7 @@ async fn check_share(
     client: &Client,
     id: i64,
 ) -> anyhow::Result<()> {
-    client
-        .goto(&app.url(&format!("/experiments/{id}/probe?sample=3")))
-        .await?;
-    prediction_for(client, "test image 3 of mnist|").await?;
+    open_sample(app, client, id, 3, "").await?;
     client
         .execute(
             "for (const [key, value] of [['scale', '1.2'], ['rotation', '30'], ['tx', '2'],

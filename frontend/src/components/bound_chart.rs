@@ -26,16 +26,11 @@ pub fn BoundChart(panel: BoundPanel) -> impl IntoView {
         })
         .collect();
     let marks = [
-        Mark {
-            value: 1.0,
-            label: "1 (vacuous above)".into(),
-            measured: false,
-        },
-        Mark {
-            value: panel.test_error,
-            label: format!("test error {:.4}", panel.test_error),
-            measured: true,
-        },
+        Mark::vacuous_line(),
+        Mark::measured(
+            panel.test_error,
+            format!("test error {:.4}", panel.test_error),
+        ),
     ];
     match draw(&bars, &marks, "bound on the test error (log scale)") {
         Ok(svg) => view! {

@@ -100,20 +100,10 @@ pub fn below(rng: &mut SplitMix64, n: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn spec(channels: usize, height: usize, width: usize) -> InputSpec {
-        InputSpec {
-            channels,
-            height,
-            width,
-            mean: vec![0.0; channels],
-            std: vec![1.0; channels],
-        }
-    }
-
     #[test]
     fn patches_follow_the_kernel_layout() {
         // A 2-channel 3×4 image whose value encodes (channel, row, column).
-        let spec = spec(2, 3, 4);
+        let spec = InputSpec::raw(2, 3, 4);
         let image: Vec<f32> = (0..2)
             .flat_map(|c| {
                 (0..3).flat_map(move |i| (0..4).map(move |j| (100 * c + 10 * i + j) as f32))
@@ -132,7 +122,7 @@ mod tests {
         let spec = InputSpec {
             mean: vec![0.5],
             std: vec![0.25],
-            ..spec(1, 4, 4)
+            ..InputSpec::raw(1, 4, 4)
         };
         let split = Split {
             images: (0..48).map(|v| (v * 5) as u8).collect(),

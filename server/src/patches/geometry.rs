@@ -270,13 +270,7 @@ mod tests {
     fn patch_geometry_of_images_with_one_varying_pixel() {
         // 1×3×3 images, all pixels 0 but the centre, which takes 50 distinct values: every
         // 3×3 patch is the image, so the patches vary along one direction only.
-        let spec = memlab_shared::preprocess::InputSpec {
-            channels: 1,
-            height: 3,
-            width: 3,
-            mean: vec![0.0],
-            std: vec![1.0],
-        };
+        let spec = memlab_shared::preprocess::InputSpec::raw(1, 3, 3);
         let split = crate::data::Split {
             images: (0..50u8)
                 .flat_map(|v| [0, 0, 0, 0, v * 5, 0, 0, 0, 0])
