@@ -17,7 +17,7 @@ use memlab_shared::limits;
 use memlab_shared::model::{
     Classifier, ClassifierConfig, LeNetConfig, MlpConfig, PatchNetConfig, ScatterNetConfig,
 };
-use memlab_shared::preprocess::{InputSpec, Pixels, normalize};
+use memlab_shared::preprocess::{InputSpec, Pixels};
 
 use serde::{Deserialize, Serialize};
 
@@ -345,18 +345,15 @@ pub fn augmented_batch(
     mut augmenter: Option<&mut Augmenter>,
     device: &Device,
 ) -> (Tensor<4>, Tensor<1, Int>) {
-    let plane = spec.height * spec.width;
     let mut values = Vec::with_capacity(indices.len() * spec.len());
     for &index in indices {
         let bytes = split.image(index);
-        if let Some(augmenter) = augmenter.as_deref_mut() {
-            let pixels = Pixels::from_u8(spec.channels, spec.height, spec.width, bytes);
-            values.extend(normalize(&augmenter.apply(&pixels), spec));
-            continue;
-        }
-        for (position, &byte) in bytes.iter().enumerate() {
-            let channel = position / plane;
-            values.push((f32::from(byte) / 255.0 - spec.mean[channel]) / spec.std[channel]);
+        match augmenter.as_deref_mut() {
+            Some(augmenter) => {
+                let pixels = Pixels::from_u8(spec.channels, spec.height, spec.width, bytes);
+                spec.extend_normalized(&augmenter.apply(&pixels).values, |v| v, &mut values);
+            }
+            None => spec.extend_normalized_bytes(bytes, &mut values),
         }
     }
     let labels: Vec<i64> = indices

@@ -47,6 +47,24 @@ impl InputSpec {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Appends to `out` the model's input for one image of values in `[0, 1]` (channels first,
+    /// this spec's shape; `scaled` gives a value from a stored one): each value minus its
+    /// channel's mean, over its channel's standard deviation.
+    pub fn extend_normalized<T: Copy>(
+        &self,
+        image: &[T],
+        scaled: impl Fn(T) -> f32,
+        out: &mut Vec<f32>,
+    ) {
+        debug_assert_eq!(image.len(), self.len(), "an image of another shape");
+        standardize_planes(self, self.height * self.width, image, scaled, out);
+    }
+
+    /// [`InputSpec::extend_normalized`] of 8-bit values (a value v is v / 255).
+    pub fn extend_normalized_bytes(&self, image: &[u8], out: &mut Vec<f32>) {
+        self.extend_normalized(image, |byte| f32::from(byte) / 255.0, out);
+    }
 }
 
 /// An image as floats in `[0, 1]`, channels first (`[channels, height, width]`, row-major).
@@ -250,16 +268,35 @@ fn from_dynamic(image: DynamicImage, spec: &InputSpec) -> Result<Pixels, Preproc
 
 /// Applies the training normalization `(value - mean[c]) / std[c]` channel by channel.
 pub fn normalize(pixels: &Pixels, spec: &InputSpec) -> Vec<f32> {
-    let plane = pixels.height * pixels.width;
-    pixels
-        .values
-        .iter()
-        .enumerate()
-        .map(|(index, value)| {
-            let channel = index / plane.max(1);
-            (value - spec.mean[channel]) / spec.std[channel]
-        })
-        .collect()
+    let mut out = Vec::with_capacity(pixels.values.len());
+    standardize_planes(
+        spec,
+        pixels.height * pixels.width,
+        &pixels.values,
+        |value| value,
+        &mut out,
+    );
+    out
+}
+
+/// Appends `(scaled(v) − mean_c) / std_c` for each value v of `values`, whose planes of `plane`
+/// values are channels 0, 1, …: a plane at a time, so no value pays a division to find its
+/// channel (that division cost about 3 % of a LeNet training step).
+fn standardize_planes<T: Copy>(
+    spec: &InputSpec,
+    plane: usize,
+    values: &[T],
+    scaled: impl Fn(T) -> f32,
+    out: &mut Vec<f32>,
+) {
+    for ((plane_values, &mean), &std) in values.chunks(plane.max(1)).zip(&spec.mean).zip(&spec.std)
+    {
+        out.extend(
+            plane_values
+                .iter()
+                .map(|&value| (scaled(value) - mean) / std),
+        );
+    }
 }
 
 /// A PNG signature, a valid IHDR chunk declaring `width × height` 8-bit grayscale pixels, and
@@ -448,6 +485,27 @@ mod tests {
             values: vec![0.5, 1.0],
         };
         assert_eq!(normalize(&pixels, &gray(1)), vec![0.0, 2.0]);
+    }
+
+    #[test]
+    fn bytes_are_normalized_per_channel() {
+        let spec = InputSpec {
+            channels: 2,
+            height: 1,
+            width: 2,
+            mean: vec![0.5, 0.0],
+            std: vec![0.25, 2.0],
+        };
+        let mut out = vec![9.0];
+        spec.extend_normalized_bytes(&[0, 255, 51, 255], &mut out);
+        // (0 − 0.5)/0.25, (1 − 0.5)/0.25; then 0.2/2, 1/2.
+        let expected = [9.0, -2.0, 2.0, 0.1, 0.5];
+        assert_eq!(out.len(), expected.len());
+        for (got, want) in out.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{out:?}");
+        }
+        let pixels = Pixels::from_u8(2, 1, 2, &[0, 255, 51, 255]);
+        assert_eq!(normalize(&pixels, &spec), out[1..]);
     }
 
     #[test]

@@ -154,10 +154,12 @@ fn channel_statistics(split: &Split, channels: usize, plane: usize) -> (Vec<f32>
     let mut sums = vec![0f64; channels];
     let mut squares = vec![0f64; channels];
     for index in 0..split.len() {
-        for (position, &byte) in split.image(index).iter().enumerate() {
-            let value = f64::from(byte) / 255.0;
-            sums[position / plane] += value;
-            squares[position / plane] += value * value;
+        for (channel, values) in split.image(index).chunks(plane.max(1)).enumerate() {
+            for &byte in values {
+                let value = f64::from(byte) / 255.0;
+                sums[channel] += value;
+                squares[channel] += value * value;
+            }
         }
     }
     let count = (split.len() * plane).max(1) as f64;

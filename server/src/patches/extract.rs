@@ -19,16 +19,9 @@ pub fn positions(spec: &InputSpec, size: usize) -> usize {
 /// Image `index` of `split` as the model sees it: scaled to `[0, 1]`, then normalized with the
 /// data set's per-channel mean and standard deviation.
 pub fn normalized_image(split: &Split, spec: &InputSpec, index: usize) -> Vec<f32> {
-    let plane = spec.height * spec.width;
-    split
-        .image(index)
-        .iter()
-        .enumerate()
-        .map(|(position, &byte)| {
-            let channel = position / plane;
-            (f32::from(byte) / 255.0 - spec.mean[channel]) / spec.std[channel]
-        })
-        .collect()
+    let mut values = Vec::with_capacity(spec.len());
+    spec.extend_normalized_bytes(split.image(index), &mut values);
+    values
 }
 
 /// Appends to `out` the patch of `image` (normalized, channels first) whose top-left corner is
