@@ -54,22 +54,22 @@ impl Backward<Flex, 3> for ConvPoolBackward {
         let parents = ops.parents.map(|parent| parent.map(|node| node.id));
         let grad = grads.consume::<Flex>(&ops.node);
         let (x, weight, winners, g) = ops.state;
-        let pool = PoolGeometry {
-            planes: g.filters,
-            height: g.out_height(),
-            width: g.out_width(),
-        };
-        let pooled_len = g.filters * pool.out_height() * pool.out_width();
-        // The convolution's output gradient is unpooled chunk by chunk, as the kernels need it.
+        let pool = extension::conv_pool_geometry(g);
+        let pooled_positions = pool.out_height() * pool.out_width();
+        let (positions, pooled_len) = (g.positions(), g.filters * pooled_positions);
+        // The convolution's output gradient is unpooled chunk by chunk, as the kernels need it:
+        // image i's pooled plane f goes to plane (f, i) of the chunk's gradient.
         let (x_grad, weight_grad) = extension::with_values(&grad, |dy| {
-            let output_grad = |first: usize, count: usize| {
-                let range = first * pooled_len..(first + count) * pooled_len;
-                let chunk_pool = PoolGeometry {
-                    planes: count * g.filters,
-                    ..pool
-                };
-                let conv_grad = slices::unpool(&dy[range.clone()], &winners[range], chunk_pool);
-                extension::tensor(conv_grad, &[count, g.filters, g.positions()])
+            let output_grad = |first: usize, count: usize, chunk_grad: &mut [f32]| {
+                for (index, plane) in chunk_grad.chunks_exact_mut(positions).enumerate() {
+                    let (f, i) = (index / count, index % count);
+                    let at = (first + i) * pooled_len + f * pooled_positions;
+                    let (out_grad, won) = (
+                        &dy[at..][..pooled_positions],
+                        &winners[at..][..pooled_positions],
+                    );
+                    slices::unpool_plane(out_grad, won, pool, plane);
+                }
             };
             extension::conv_backward_by_chunks(&x, &weight, g, parents[0].is_some(), output_grad)
         });

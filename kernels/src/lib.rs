@@ -1,5 +1,5 @@
 //! memlab's own CPU kernels for the layers LeNet spends its time in: stride-1 convolution
-//! (im2col + Flex's GEMM, with its three gradients) and 2×2 max-pooling (with its gradient).
+//! (im2col + the `gemm` crate's GEMM, with its three gradients) and 2×2 max-pooling (with its gradient).
 //!
 //! [`conv2d`] and [`max_pool2d`] take a burn layer and its input and give exactly what the
 //! layer's own `forward` gives: on a Flex device (with or without autodiff) and for a layer the
@@ -10,6 +10,8 @@
 #[cfg(feature = "autodiff")]
 mod autodiff;
 pub mod extension;
+#[cfg(feature = "autodiff")]
+pub mod gemm;
 pub mod slices;
 
 use burn::backend::{Dispatch, DispatchTensor};

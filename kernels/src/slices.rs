@@ -20,6 +20,25 @@ where
         .for_each(|(index, chunk)| body(index, chunk));
 }
 
+/// Calls `body(index, a_chunk, b_chunk)` for the `size`-long chunks of `a` and `b` side by side,
+/// on all threads when the `parallel` feature is on.
+#[cfg(feature = "autodiff")]
+pub(crate) fn for_each_chunk_pair<F>(a: &mut [f32], b: &mut [u8], size: usize, body: F)
+where
+    F: Fn(usize, &mut [f32], &mut [u8]) + Send + Sync,
+{
+    #[cfg(feature = "parallel")]
+    a.par_chunks_mut(size)
+        .zip(b.par_chunks_mut(size))
+        .enumerate()
+        .for_each(|(index, (a, b))| body(index, a, b));
+    #[cfg(not(feature = "parallel"))]
+    a.chunks_mut(size)
+        .zip(b.chunks_mut(size))
+        .enumerate()
+        .for_each(|(index, (a, b))| body(index, a, b));
+}
+
 /// Shape of a stride-1, dilation-1, single-group convolution with a square kernel and the same
 /// zero padding on every side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,32 +115,106 @@ impl ConvGeometry {
 /// Column matrices of a batch, `[batch, channels·k², out_h·out_w]`: entry (r, p) of image n is
 /// the input pixel that weight r multiplies at output position p (0 in the padding).
 pub fn im2col(x: &[f32], g: ConvGeometry) -> Vec<f32> {
-    let image_len = g.channels * g.height * g.width;
-    let mut cols = Vec::with_capacity(g.batch * g.rows() * g.positions());
-    for image in x.chunks_exact(image_len).take(g.batch) {
-        im2col_append(image, g, &mut cols);
+    let (image_len, per_image) = (g.channels * g.height * g.width, g.rows() * g.positions());
+    let mut cols = vec![0.0; g.batch * per_image];
+    for (image, image_cols) in x
+        .chunks_exact(image_len)
+        .zip(cols.chunks_exact_mut(per_image))
+    {
+        im2col_image(image, g, ColumnBlock::alone(g), image_cols);
     }
     cols
 }
 
-/// Appends the column matrix `[channels·k², positions]` of one image `[channels, height,
-/// width]` to `cols`, each value written once (no zero-filling first).
-pub fn im2col_append(image: &[f32], g: ConvGeometry, cols: &mut Vec<f32>) {
-    let (ow, plane) = (g.out_width(), g.height * g.width);
+/// Where one image's column matrix `[channels·k², positions]` lies in a larger buffer: row r
+/// starts at `r · row_stride + offset` (the column matrices of several images side by side,
+/// `[rows, images · positions]`, so that one GEMM covers them all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnBlock {
+    /// Distance between the starts of two rows.
+    pub row_stride: usize,
+    /// Where row 0 starts.
+    pub offset: usize,
+}
+
+impl ColumnBlock {
+    /// One image's columns stored alone, `[rows, positions]`.
+    pub fn alone(g: ConvGeometry) -> Self {
+        Self {
+            row_stride: g.positions(),
+            offset: 0,
+        }
+    }
+
+    /// Image `index` of `count` side by side.
+    pub fn side_by_side(g: ConvGeometry, index: usize, count: usize) -> Self {
+        Self {
+            row_stride: count * g.positions(),
+            offset: index * g.positions(),
+        }
+    }
+
+    /// The `positions` values of row `row` in `cols`.
+    fn row<'a>(&self, cols: &'a [f32], row: usize, positions: usize) -> &'a [f32] {
+        &cols[row * self.row_stride + self.offset..][..positions]
+    }
+
+    /// The same, writable.
+    fn row_mut<'a>(&self, cols: &'a mut [f32], row: usize, positions: usize) -> &'a mut [f32] {
+        &mut cols[row * self.row_stride + self.offset..][..positions]
+    }
+}
+
+/// Writes the column matrix `[channels·k², positions]` of one image `[channels, height,
+/// width]` at `block` of `cols`, every value (whatever was there is overwritten).
+pub fn im2col_image(image: &[f32], g: ConvGeometry, block: ColumnBlock, cols: &mut [f32]) {
+    let (ow, plane, positions) = (g.out_width(), g.height * g.width, g.positions());
     for row in 0..g.rows() {
         let (c, ky, kx) = g.row_parts(row);
         let (lo, hi, first) = g.span(kx);
         let input = &image[c * plane..][..plane];
-        for oy in 0..g.out_height() {
+        let row_cols = block.row_mut(cols, row, positions);
+        for (oy, out) in row_cols.chunks_exact_mut(ow).enumerate() {
             match g.input_row(ky, oy).filter(|_| hi > lo) {
                 Some(iy) => {
-                    cols.resize(cols.len() + lo, 0.0);
-                    cols.extend_from_slice(&input[iy * g.width + first..][..hi - lo]);
-                    cols.resize(cols.len() + ow - hi, 0.0);
+                    out[..lo].iter_mut().for_each(|v| *v = 0.0);
+                    copy_short(&mut out[lo..hi], &input[iy * g.width + first..][..hi - lo]);
+                    out[hi..].iter_mut().for_each(|v| *v = 0.0);
                 }
-                None => cols.resize(cols.len() + ow, 0.0),
+                None => out.iter_mut().for_each(|v| *v = 0.0),
             }
         }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the short rows of im2col (8 to 32 values in LeNet), as two
+/// fixed-size moves that overlap when needed: a `memcpy` call per row cost more than the row
+/// itself. No loop on purpose: the compiler turns a loop of block moves back into a call.
+#[inline]
+fn copy_short(dst: &mut [f32], src: &[f32]) {
+    /// Moves `N` values at `at`.
+    fn block<const N: usize>(dst: &mut [f32], src: &[f32], at: usize) {
+        let target = dst
+            .get_mut(at..at + N)
+            .and_then(|d| <&mut [f32; N]>::try_from(d).ok());
+        let source = src
+            .get(at..at + N)
+            .and_then(|s| <&[f32; N]>::try_from(s).ok());
+        if let (Some(target), Some(source)) = (target, source) {
+            *target = *source;
+        }
+    }
+    let len = dst.len().min(src.len());
+    match len {
+        8..=16 => {
+            block::<8>(dst, src, 0);
+            block::<8>(dst, src, len - 8);
+        }
+        17..=32 => {
+            block::<16>(dst, src, 0);
+            block::<16>(dst, src, len - 16);
+        }
+        _ => dst[..len].copy_from_slice(&src[..len]),
     }
 }
 
@@ -157,21 +250,6 @@ where
     sum
 }
 
-/// `[body(0), body(1), …]` for `chunks` indices, in order, on all threads when the `parallel`
-/// feature is on.
-#[cfg(feature = "autodiff")]
-pub(crate) fn map_chunks<T, F>(chunks: usize, body: F) -> Vec<T>
-where
-    T: Send,
-    F: Fn(usize) -> T + Send + Sync,
-{
-    #[cfg(feature = "parallel")]
-    let parts = (0..chunks).into_par_iter().map(body).collect();
-    #[cfg(not(feature = "parallel"))]
-    let parts = (0..chunks).map(body).collect();
-    parts
-}
-
 /// `Σ_chunk body(chunk)` over `chunks` indices, elementwise on vectors of `len`, on all threads
 /// when the `parallel` feature is on (the weight gradient's partial sums).
 #[cfg(feature = "autodiff")]
@@ -199,14 +277,15 @@ pub fn col2im(cols: &[f32], g: ConvGeometry) -> Vec<f32> {
     let per_image = g.rows() * g.positions();
     let mut x = vec![0.0; g.batch * g.channels * g.height * g.width];
     for_each_chunk(&mut x, g.channels * g.height * g.width, |n, image| {
-        col2im_image(&cols[n * per_image..][..per_image], g, image);
+        let image_cols = &cols[n * per_image..][..per_image];
+        col2im_image(image_cols, g, ColumnBlock::alone(g), image);
     });
     x
 }
 
-/// [`col2im`] of one image: adds its column matrix `[channels·k², positions]` onto `image`,
-/// `[channels, height, width]`.
-pub fn col2im_image(image_cols: &[f32], g: ConvGeometry, image: &mut [f32]) {
+/// [`col2im`] of one image: adds its column matrix `[channels·k², positions]`, at `block` of
+/// `cols`, onto `image`, `[channels, height, width]`.
+pub fn col2im_image(cols: &[f32], g: ConvGeometry, block: ColumnBlock, image: &mut [f32]) {
     let (positions, ow, plane) = (g.positions(), g.out_width(), g.height * g.width);
     for row in 0..g.rows() {
         let (c, ky, kx) = g.row_parts(row);
@@ -215,11 +294,14 @@ pub fn col2im_image(image_cols: &[f32], g: ConvGeometry, image: &mut [f32]) {
             continue;
         }
         let channel = &mut image[c * plane..][..plane];
-        for oy in 0..g.out_height() {
+        let row_cols = block.row(cols, row, positions);
+        for (oy, source) in row_cols.chunks_exact(ow).enumerate() {
             if let Some(iy) = g.input_row(ky, oy) {
                 let target = &mut channel[iy * g.width + first..][..hi - lo];
-                let source = &image_cols[row * positions + oy * ow + lo..][..hi - lo];
-                target.iter_mut().zip(source).for_each(|(t, s)| *t += s);
+                target
+                    .iter_mut()
+                    .zip(&source[lo..hi])
+                    .for_each(|(t, s)| *t += s);
             }
         }
     }
@@ -308,43 +390,71 @@ pub fn max_pool(x: &[f32], g: PoolGeometry) -> Vec<f32> {
 /// won each output of [`max_pool`], the first maximum: written with the pooled values into
 /// `out` and `winners` (one entry per output, planes in order).
 pub fn max_pool_with_winners(x: &[f32], g: PoolGeometry, out: &mut [f32], winners: &mut [u8]) {
-    let (oh, ow, plane) = (g.out_height(), g.out_width(), g.height * g.width);
-    for p in 0..g.planes {
-        let input = &x[p * plane..][..plane];
-        for i in 0..oh {
-            let (top, bottom) = (2 * i * g.width, (2 * i + 1) * g.width);
-            for j in 0..ow {
-                let (a, b) = (input[top + 2 * j], input[top + 2 * j + 1]);
-                let (c, d) = (input[bottom + 2 * j], input[bottom + 2 * j + 1]);
-                // Branch-free: the winner is data-dependent, a branch would mispredict often.
-                let upper = (a.max(b), u8::from(b > a));
-                let lower = (c.max(d), 2 + u8::from(d > c));
-                let (value, winner) = if lower.0 > upper.0 { lower } else { upper };
-                out[(p * oh + i) * ow + j] = value;
-                winners[(p * oh + i) * ow + j] = winner;
-            }
+    let (pooled, plane) = (g.out_height() * g.out_width(), g.height * g.width);
+    for ((input, out), won) in x
+        .chunks_exact(plane)
+        .zip(out.chunks_exact_mut(pooled))
+        .zip(winners.chunks_exact_mut(pooled))
+        .take(g.planes)
+    {
+        max_pool_plane(input, g, out, won);
+    }
+}
+
+/// [`max_pool_with_winners`] of one `height × width` plane.
+pub fn max_pool_plane(input: &[f32], g: PoolGeometry, out: &mut [f32], winners: &mut [u8]) {
+    let ow = g.out_width();
+    for (i, (out_row, won_row)) in out
+        .chunks_exact_mut(ow)
+        .zip(winners.chunks_exact_mut(ow))
+        .take(g.out_height())
+        .enumerate()
+    {
+        let top = &input[2 * i * g.width..][..2 * ow];
+        let bottom = &input[(2 * i + 1) * g.width..][..2 * ow];
+        for (((v, w), t), b) in out_row
+            .iter_mut()
+            .zip(won_row.iter_mut())
+            .zip(top.chunks_exact(2))
+            .zip(bottom.chunks_exact(2))
+        {
+            // Branch-free: the winner is data-dependent, a branch would mispredict often.
+            let upper = (t[0].max(t[1]), u8::from(t[1] > t[0]));
+            let lower = (b[0].max(b[1]), 2 + u8::from(b[1] > b[0]));
+            let (value, winner) = if lower.0 > upper.0 { lower } else { upper };
+            *v = value;
+            *w = winner;
         }
     }
 }
 
 /// The gradient of [`max_pool_with_winners`]: each output gradient back on its window's
-/// winner, zeros elsewhere, `[planes, height, width]`. Sequential: it is called on a few
-/// images at a time.
+/// winner, zeros elsewhere, `[planes, height, width]`.
 pub fn unpool(dy: &[f32], winners: &[u8], g: PoolGeometry) -> Vec<f32> {
-    let (oh, ow, plane) = (g.out_height(), g.out_width(), g.height * g.width);
+    let (pooled, plane) = (g.out_height() * g.out_width(), g.height * g.width);
     let mut dx = vec![0.0; g.planes * plane];
     for ((grad, out_grad), won) in dx
         .chunks_exact_mut(plane)
-        .zip(dy.chunks_exact(oh * ow))
-        .zip(winners.chunks_exact(oh * ow))
+        .zip(dy.chunks_exact(pooled))
+        .zip(winners.chunks_exact(pooled))
     {
-        for i in 0..oh {
-            for j in 0..ow {
-                let winner = usize::from(won[i * ow + j]);
-                let offset = (2 * i + winner / 2) * g.width + 2 * j + winner % 2;
-                grad[offset] = out_grad[i * ow + j];
-            }
-        }
+        unpool_plane(out_grad, won, g, grad);
     }
     dx
+}
+
+/// [`unpool`] of one plane: writes each output gradient on its window's winner in `grad`
+/// (`height × width`, zeros expected elsewhere).
+pub fn unpool_plane(dy: &[f32], winners: &[u8], g: PoolGeometry, grad: &mut [f32]) {
+    let ow = g.out_width();
+    for (i, (out_grad, won)) in dy
+        .chunks_exact(ow)
+        .zip(winners.chunks_exact(ow))
+        .enumerate()
+    {
+        for (j, (&value, &winner)) in out_grad.iter().zip(won).enumerate() {
+            let winner = usize::from(winner);
+            grad[(2 * i + winner / 2) * g.width + 2 * j + winner % 2] = value;
+        }
+    }
 }
