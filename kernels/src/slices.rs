@@ -218,9 +218,23 @@ fn copy_short(dst: &mut [f32], src: &[f32]) {
     }
 }
 
+/// The elementwise sum of `parts` (vectors of `len`), added in their order: the same rounding
+/// whichever thread computed each part and however rayon split the work, so that a run
+/// repeats bit for bit (a resumed run must end as an uninterrupted one).
+fn sum_in_order<T>(parts: Vec<Vec<T>>, len: usize) -> Vec<T>
+where
+    T: Copy + Default + std::ops::AddAssign,
+{
+    let mut sum = vec![T::default(); len];
+    for part in parts {
+        sum.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+    }
+    sum
+}
+
 /// `Σ_chunk body(chunk, out_chunk)` over the `chunk_len`-long chunks of `out` (which `body`
-/// also writes), elementwise on vectors of `len`, on all threads when the `parallel` feature
-/// is on.
+/// also writes), elementwise on vectors of `len` and in chunk order, on all threads when the
+/// `parallel` feature is on.
 #[cfg(feature = "autodiff")]
 pub(crate) fn sum_over_output_chunks<F>(
     out: &mut [f32],
@@ -231,44 +245,34 @@ pub(crate) fn sum_over_output_chunks<F>(
 where
     F: Fn(usize, &mut [f32]) -> Vec<f32> + Send + Sync,
 {
-    let add = |mut a: Vec<f32>, b: Vec<f32>| {
-        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-        a
-    };
     #[cfg(feature = "parallel")]
-    let sum = out
+    let parts = out
         .par_chunks_mut(chunk_len)
         .enumerate()
         .map(|(chunk, out_chunk)| body(chunk, out_chunk))
-        .reduce(|| vec![0.0; len], add);
+        .collect();
     #[cfg(not(feature = "parallel"))]
-    let sum = out
+    let parts = out
         .chunks_mut(chunk_len)
         .enumerate()
         .map(|(chunk, out_chunk)| body(chunk, out_chunk))
-        .fold(vec![0.0; len], add);
-    sum
+        .collect();
+    sum_in_order(parts, len)
 }
 
-/// `Σ_chunk body(chunk)` over `chunks` indices, elementwise on vectors of `len`, on all threads
-/// when the `parallel` feature is on (the weight gradient's partial sums).
+/// `Σ_chunk body(chunk)` over `chunks` indices, elementwise on vectors of `len` and in chunk
+/// order, on all threads when the `parallel` feature is on (the weight gradient's partial
+/// sums).
 #[cfg(feature = "autodiff")]
 pub(crate) fn sum_over_chunks<F>(chunks: usize, len: usize, body: F) -> Vec<f32>
 where
     F: Fn(usize) -> Vec<f32> + Send + Sync,
 {
-    let add = |mut a: Vec<f32>, b: Vec<f32>| {
-        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-        a
-    };
     #[cfg(feature = "parallel")]
-    let sum = (0..chunks)
-        .into_par_iter()
-        .map(body)
-        .reduce(|| vec![0.0; len], add);
+    let parts = (0..chunks).into_par_iter().map(body).collect();
     #[cfg(not(feature = "parallel"))]
-    let sum = (0..chunks).map(body).fold(vec![0.0; len], add);
-    sum
+    let parts = (0..chunks).map(body).collect();
+    sum_in_order(parts, len)
 }
 
 /// The adjoint of [`im2col`]: sums each column-matrix entry back onto the input pixel it came
@@ -317,7 +321,8 @@ pub fn add_bias(y: &mut [f32], bias: &[f32], positions: usize) {
     });
 }
 
-/// Per-channel sums of `[batch, channels, positions]`: the bias gradient (accumulated in f64).
+/// Per-channel sums of `[batch, channels, positions]`: the bias gradient (accumulated in f64,
+/// images added in order).
 pub fn channel_sums(dy: &[f32], channels: usize, positions: usize) -> Vec<f32> {
     let image_sums = |image: &[f32]| -> Vec<f64> {
         image
@@ -325,19 +330,17 @@ pub fn channel_sums(dy: &[f32], channels: usize, positions: usize) -> Vec<f32> {
             .map(|plane| plane.iter().map(|&v| f64::from(v)).sum())
             .collect()
     };
-    let add = |mut a: Vec<f64>, b: Vec<f64>| {
-        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-        a
-    };
-    let images = dy.chunks_exact(channels * positions);
     #[cfg(feature = "parallel")]
-    let sums = images
-        .collect::<Vec<_>>()
-        .into_par_iter()
+    let parts = dy
+        .par_chunks_exact(channels * positions)
         .map(image_sums)
-        .reduce(|| vec![0.0; channels], add);
+        .collect();
     #[cfg(not(feature = "parallel"))]
-    let sums = images.map(image_sums).fold(vec![0.0; channels], add);
+    let parts = dy
+        .chunks_exact(channels * positions)
+        .map(image_sums)
+        .collect();
+    let sums = sum_in_order(parts, channels);
     sums.into_iter().map(|s| s as f32).collect()
 }
 
