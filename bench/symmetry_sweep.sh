@@ -17,9 +17,9 @@ if [ -z "$binary" ]; then
 fi
 SETTINGS=(
   "--mode from-phi"
-  "--mode from-phi --min-change 0.07"
-  "--mode from-phi --involution-weight 1 --adversarial-weight 1"
   "--mode from-labels"
+  "--mode from-phi --change-fraction 0.05 --min-change 0.2"
+  "--mode from-phi --change-fraction 0.05 --min-change 0.2 --involution-weight 1"
 )
 data_dir="$(mktemp -d)"
 export MEMLAB_DATA_DIR="$data_dir/store" RUST_LOG="${RUST_LOG:-warn}"
@@ -40,6 +40,7 @@ done
 wait
 for i in "${!SETTINGS[@]}"; do
   echo "== ${SETTINGS[$i]}"
-  grep -E 'L_θ|test \(|ground truth|objective' "$data_dir/setting-$i.log" | sed 's/^ */  /'
+  grep -E 'L_θ|test \(|ground truth|objective|equilibrium|known transform' \
+    "$data_dir/setting-$i.log" | sed 's/^ */  /'
 done
 echo "store: $data_dir"

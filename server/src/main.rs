@@ -158,6 +158,10 @@ struct SymmetryArgs {
     /// τ, the least RMS change of an image.
     #[arg(long)]
     min_change: Option<f64>,
+    /// q, the fraction of (2×2-pooled) pixels, those that change most, over which τ is
+    /// measured (1: the whole image).
+    #[arg(long)]
+    change_fraction: Option<f64>,
     /// λ_inv, weight of the involution term ‖L(L x) − x‖².
     #[arg(long)]
     involution_weight: Option<f64>,
@@ -757,6 +761,7 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         adversarial_weight: args.adversarial_weight,
         nontrivial_weight: args.nontrivial_weight,
         min_change: args.min_change,
+        change_fraction: args.change_fraction,
         involution_weight: args.involution_weight,
         sparsity_weight: args.sparsity_weight,
         discriminator_steps: args.discriminator_steps,
@@ -831,10 +836,41 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
             objective_terms(&truth.truth_objective),
             truth.truth_judged_real
         );
+        println!(
+            "  {}",
+            report
+                .objective
+                .equilibrium_verdict(&truth.truth_objective, &report.settings)
+        );
     } else {
         println!(
             "  objective on test images: L {}",
             objective_terms(&report.objective)
+        );
+    }
+    for reference in &report.references {
+        println!(
+            "  known transform as L, {}: {} (Φ keeps {:.3}, D calls {:.3} real)",
+            reference.name,
+            objective_terms(&reference.objective),
+            reference.prediction_kept,
+            reference.judged_real
+        );
+    }
+    if let Some(truth) = &report.ground_truth {
+        let rivals = memlab_shared::symmetry::rivals_of_truth(
+            &report.references,
+            &truth.truth_objective,
+            &report.settings,
+        );
+        let names: Vec<&str> = rivals.iter().map(|r| r.name.as_str()).collect();
+        println!(
+            "  known transforms that could score below L* at the equilibrium: {}",
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
         );
     }
     if let Some(last) = report.samples.last() {

@@ -3,13 +3,14 @@
 //! the trained model's penultimate features ("from Φ") or the true label ("from f"); then score
 //! what it learned, against the true symmetry where the data set has one (Glasses).
 //!
-//! Generator loss: keep + λ_adv softplus(−D(L x)) + λ_nt max(0, τ − RMS(P(L x − x))) plus
-//! λ_inv ‖L(L x) − x‖² + λ_1 mean(m), m the mask L paints through; discriminator loss (k steps per generator step,
-//! on fresh batches): softplus(−D(x)) + softplus(D(L x)) (the
-//! non-saturating GAN game). "From Φ" divides ‖Φ(L x) − Φ(x)‖² by the features' spread
-//! E‖Φ(x) − Φ(x′)‖², so its scale is that of the invariance probes' S. P is 2×2 average
-//! pooling: moving an image means changing it at a scale larger than a pixel (without P, L
-//! met τ with faint pixel noise that D did not catch and toggled no glasses).
+//! Generator loss: keep + λ_adv softplus(−D(L x)) + λ_nt max(0, τ − RMS_q(P(L x − x))) plus
+//! λ_inv ‖L(L x) − x‖² + λ_1 mean(m), m the mask L paints through and RMS_q the RMS over the
+//! fraction q of pooled pixels that change most; discriminator loss (k steps per generator
+//! step, on fresh batches): softplus(−D(x)) + softplus(D(L x)) (the non-saturating GAN game).
+//! "From Φ" divides ‖Φ(L x) − Φ(x)‖² by the features' spread E‖Φ(x) − Φ(x′)‖², so its scale
+//! is that of the invariance probes' S. P is 2×2 average pooling: moving an image means
+//! changing it at a scale larger than a pixel (without P, L met τ with faint pixel noise that
+//! D did not catch and toggled no glasses).
 
 use std::path::Path;
 use std::time::Instant;
@@ -17,7 +18,7 @@ use std::time::Instant;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use burn::tensor::activation::softplus;
+use burn::tensor::activation::{sigmoid, softplus};
 use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
 use memlab_shared::api::{Experiment, InputRandomization};
@@ -40,6 +41,8 @@ use crate::probes::{agreement, row_argmax, spread};
 use crate::state::AppState;
 use crate::training::{SplitMix64, seeded};
 use crate::{artifacts, db, linalg};
+
+mod references;
 
 /// Test images scored at the end.
 const N_TEST: usize = 500;
@@ -75,6 +78,9 @@ pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
             request.nontrivial_weight.unwrap_or(10.0),
         )?),
         min_change: Some(limits::MIN_CHANGE.check(request.min_change.unwrap_or(0.05))?),
+        change_fraction: Some(
+            limits::CHANGE_FRACTION.check(request.change_fraction.unwrap_or(1.0))?,
+        ),
         sparsity_weight: Some(check(
             "sparsity_weight",
             request.sparsity_weight.unwrap_or(1.0),
@@ -152,6 +158,47 @@ fn rms(a: Tensor<4>, b: Tensor<4>) -> Tensor<1> {
 /// pixel-level noise (which a discriminator barely sees) cannot satisfy it.
 fn coarse(images: Tensor<4>) -> Tensor<4> {
     avg_pool2d(images, AvgPoolOptions::new([2, 2]))
+}
+
+/// RMS_q of each image pair's change, `[n]`: the root of the mean squared change (over
+/// channels) of the `fraction` of 2×2-pooled pixels that change most (at least one). With
+/// `fraction` 1 it is the RMS of the pooled difference.
+fn local_change(moved: Tensor<4>, x: Tensor<4>, fraction: f64) -> Tensor<1> {
+    let diff = coarse(moved) - coarse(x);
+    let [n, _, height, width] = diff.dims();
+    let pixels = height * width;
+    let kept = ((fraction * pixels as f64).ceil() as usize).clamp(1, pixels);
+    let squared = (diff.clone() * diff).mean_dim(1).reshape([n, pixels]); // [n, pixels]
+    let largest = if kept == pixels {
+        squared
+    } else {
+        squared.topk(kept, 1)
+    };
+    largest.mean_dim(1).reshape([n]).add_scalar(1e-8).sqrt()
+}
+
+/// The non-triviality hinge of each image pair, max(0, τ − RMS_q(P(L x − x))), `[n]`.
+fn shortfall(moved: Tensor<4>, x: Tensor<4>, settings: &SymmetryRequest) -> Tensor<1> {
+    local_change(moved, x, settings.change_fraction.unwrap_or(1.0))
+        .neg()
+        .add_scalar(settings.min_change.unwrap_or(0.0))
+        .clamp_min(0.0)
+}
+
+/// Mask logits beyond ±this are pulled back during training: past it the mask is within
+/// 3.4·10⁻⁴ of 0 or 1 (nothing visible changes), while a saturated sigmoid passes no gradient
+/// and a run whose logits had all fallen there stayed the identity for good.
+const MASK_LOGIT_LIMIT: f64 = 8.0;
+
+/// The mean distance of the mask logits past ±[`MASK_LOGIT_LIMIT`], `[1]`: added to L's loss so
+/// that no logit stays where its gradient vanishes.
+fn saturation(logit: Tensor<4>) -> Tensor<1> {
+    logit
+        .abs()
+        .sub_scalar(MASK_LOGIT_LIMIT)
+        .clamp_min(0.0)
+        .flatten::<1>(0, 3)
+        .mean()
 }
 
 fn scalar(tensor: Tensor<1>) -> f64 {
@@ -236,10 +283,9 @@ pub fn train(
         settings.learning_rate.unwrap_or(5e-4),
     );
     let weight = |value: Option<f64>| value.unwrap_or(0.0);
-    let (lambda_adv, lambda_nt, tau, lambda_inv, lambda_1) = (
+    let (lambda_adv, lambda_nt, lambda_inv, lambda_1) = (
         weight(settings.adversarial_weight),
         weight(settings.nontrivial_weight),
-        weight(settings.min_change),
         weight(settings.involution_weight),
         weight(settings.sparsity_weight),
     );
@@ -293,6 +339,7 @@ pub fn train(
         frechet_features: String::new(),
         objective: Objective::default(),
         ground_truth: None,
+        references: Vec::new(),
         seconds: 0.0,
         device: input.device_name.to_owned(),
     };
@@ -326,7 +373,9 @@ pub fn train(
         let x = pixels_tensor(train, spec, &indices, &autodiff);
 
         // Generator step.
-        let moved = transform.forward(x.clone());
+        let (logit, content) = transform.edit(x.clone());
+        let mask = sigmoid(logit.clone());
+        let moved = TransformNet::paint(x.clone(), mask.clone(), content);
         let keep = match input.mode {
             SymmetryMode::FromPhi => {
                 let before = phi.features(normalize(x.clone(), spec)).detach();
@@ -348,23 +397,21 @@ pub fn train(
         };
         let adversarial = softplus(discriminator.forward(moved.clone()).neg(), 1.0).mean();
         let change = rms(moved.clone(), x.clone());
-        let nontriviality = rms(coarse(moved.clone()), coarse(x.clone()))
-            .neg()
-            .add_scalar(tau)
-            .clamp_min(0.0)
-            .mean();
+        let nontriviality = shortfall(moved.clone(), x.clone(), settings).mean();
         let involution = if lambda_inv > 0.0 {
             let back = transform.forward(moved.clone()) - x.clone();
             (back.clone() * back).mean()
         } else {
             Tensor::<1>::zeros([1], &autodiff)
         };
-        let sparsity = transform.edit(x.clone()).0.mean();
+        let sparsity = mask.mean();
+        let saturation = saturation(logit);
         let loss = keep.clone()
             + adversarial.clone() * lambda_adv
             + nontriviality.clone() * lambda_nt
             + involution.clone() * lambda_inv
-            + sparsity.clone() * lambda_1;
+            + sparsity.clone() * lambda_1
+            + saturation;
         if step % log_every == 0 || step == steps {
             report.history.push(SymmetryStep {
                 step,
@@ -455,15 +502,7 @@ fn score(
     let mut terms = [0.0f64; 5];
     let mut truth_terms = [0.0f64; 5];
     let mut truth_real = 0usize;
-    let tau = input.settings.min_change.unwrap_or(0.0);
-    let hinge = |moved: Tensor<4>, x: Tensor<4>| {
-        rows_sum(
-            rms(coarse(moved), coarse(x))
-                .neg()
-                .add_scalar(tau)
-                .clamp_min(0.0),
-        )
-    };
+    let hinge = |moved: Tensor<4>, x: Tensor<4>| rows_sum(shortfall(moved, x, input.settings));
     let spread_phi = feature_spread(input);
     let identities = config.identity_list();
     for chunk in indices.chunks(100) {
@@ -484,9 +523,7 @@ fn score(
                 .flatten(0, 1),
         );
         terms[4] += rows_sum(
-            transform
-                .edit(x.clone())
-                .0
+            sigmoid(transform.edit(x.clone()).0)
                 .flatten::<2>(1, 3)
                 .mean_dim(1)
                 .flatten(0, 1),
@@ -592,6 +629,7 @@ fn score(
         )
     };
     report.objective = objective(terms);
+    report.references = references::score_references(input, discriminator, &indices, spread_phi);
     if let Some(((_, _, identity_accuracy), (_, _, glasses_accuracy))) = &oracle {
         let truths: Vec<usize> = indices
             .iter()
@@ -782,6 +820,20 @@ mod tests {
             ),
             (
                 SymmetryRequest {
+                    change_fraction: Some(0.0),
+                    ..Default::default()
+                },
+                "change_fraction",
+            ),
+            (
+                SymmetryRequest {
+                    change_fraction: Some(1.5),
+                    ..Default::default()
+                },
+                "change_fraction",
+            ),
+            (
+                SymmetryRequest {
                     adversarial_weight: Some(-1.0),
                     ..Default::default()
                 },
@@ -903,6 +955,79 @@ mod tests {
             / indices.len() as f64;
         assert!((glasses.sparsity - painted).abs() < 1e-12 && painted > 0.01);
         assert!((0.0..=1.0).contains(&truth.truth_judged_real));
+        // The known transforms, scored on the same images: a mirror undoes itself exactly; a
+        // brightening by 0.05 applied twice is off by at most 0.1 (0.01 squared); a circular
+        // shift of a noisy image paints nearly every pixel.
+        let named = |name: &str| {
+            report
+                .references
+                .iter()
+                .find(|r| r.name.starts_with(name))
+                .unwrap_or_else(|| panic!("no {name}: {:?}", report.references))
+        };
+        assert_eq!(report.references.len(), references::REFERENCES.len());
+        assert_eq!(named("mirror").objective.involution, 0.0);
+        let brighter = &named("brightness").objective;
+        assert!(brighter.involution > 0.0 && brighter.involution <= 0.01 + 1e-6);
+        assert!(
+            named("shift").objective.sparsity > 0.9,
+            "{:?}",
+            report.references
+        );
+        for reference in &report.references {
+            assert!((0.0..=1.0).contains(&reference.prediction_kept));
+            assert!((0.0..=1.0).contains(&reference.judged_real));
+        }
+    }
+
+    /// RMS_q by hand: a 4×4 two-channel image whose pooled difference is 0.4 in one pooled
+    /// pixel (both channels) and 0.2 in another (one channel), 0 elsewhere.
+    #[test]
+    fn local_change_measures_the_most_changed_pooled_pixels() {
+        let device = Device::flex();
+        let x = Tensor::<4>::zeros([1, 2, 4, 4], &device);
+        let mut values = vec![0.0f32; 32];
+        // Pooled pixel (0, 0): every value of its 2×2 block moves by 0.4, in both channels.
+        for channel in 0..2 {
+            for (y, x) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                values[channel * 16 + y * 4 + x] = 0.4;
+            }
+        }
+        // Pooled pixel (1, 1): one value of channel 0 moves by 0.8 (block mean 0.2).
+        values[3 * 4 + 3] = 0.8;
+        let moved = Tensor::<4>::from_data(TensorData::new(values, [1, 2, 4, 4]), &device);
+        let at = |fraction: f64| scalar(local_change(moved.clone(), x.clone(), fraction));
+        // Mean squared change over channels per pooled pixel: 0.16 and 0.02, two zeros.
+        let whole = ((0.16f64 + 0.02) / 4.0).sqrt();
+        assert!((at(1.0) - whole).abs() < 1e-6, "{}", at(1.0));
+        // q = 1 is the RMS of the pooled difference.
+        let pooled = scalar(rms(coarse(moved.clone()), coarse(x.clone())));
+        assert!((at(1.0) - pooled).abs() < 1e-6);
+        // One pooled pixel of four (q = 1/4, also any q that rounds up to one).
+        assert!((at(0.25) - 0.4).abs() < 1e-6, "{}", at(0.25));
+        assert!((at(0.01) - 0.4).abs() < 1e-6);
+        // Two of four.
+        assert!((at(0.5) - ((0.16f64 + 0.02) / 2.0).sqrt()).abs() < 1e-6);
+        // The hinge: τ = 0.5 at q = 1/4 falls short by 0.1; τ = 0.3 not at all.
+        let settings = |tau: f64| SymmetryRequest {
+            min_change: Some(tau),
+            change_fraction: Some(0.25),
+            ..Default::default()
+        };
+        let short = |tau: f64| scalar(shortfall(moved.clone(), x.clone(), &settings(tau)));
+        assert!((short(0.5) - 0.1).abs() < 1e-6 && short(0.3) == 0.0);
+    }
+
+    /// Only logits beyond ±8 cost anything, by their distance past it.
+    #[test]
+    fn saturated_mask_logits_are_pulled_back() {
+        let device = Device::flex();
+        let logits = Tensor::<4>::from_data(
+            TensorData::new(vec![-20.0f32, -8.0, 0.0, 3.0, 8.5, 9.0], [1, 1, 2, 3]),
+            &device,
+        );
+        // (12 + 0.5 + 1) / 6
+        assert!((scalar(saturation(logits)) - 13.5 / 6.0).abs() < 1e-6);
     }
 
     #[test]

@@ -1382,6 +1382,7 @@ async fn symmetry_lifecycle_and_bad_input() {
         r#"{"steps": 0}"#,
         r#"{"batch_size": 1}"#,
         r#"{"min_change": 2}"#,
+        r#"{"change_fraction": 0}"#,
         r#"{"learning_rate": -1}"#,
         r#"{"gamma": 1}"#,
     ] {

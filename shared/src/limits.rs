@@ -227,6 +227,8 @@ pub const DISCRIMINATOR_STEPS: Range<usize> = Range::closed("discriminator_steps
 pub const TERM_WEIGHT: Range<f64> = Range::closed("weight", 0.0, 1e3);
 /// τ, the least change L must make.
 pub const MIN_CHANGE: Range<f64> = Range::closed("min_change", 0.0, 1.0);
+/// q, the fraction of pooled pixels over which that change is measured.
+pub const CHANGE_FRACTION: Range<f64> = Range::open_below("change_fraction", 0.0, 1.0);
 /// Steps between stored sample grids.
 pub const SAMPLE_EVERY: Range<usize> = Range::closed("sample_every", 1, 100_000);
 

@@ -65,9 +65,15 @@ pub struct SymmetryRequest {
     #[serde(default)]
     pub nontrivial_weight: Option<f64>,
     /// τ: the least root-mean-square change L must make to an image (pixels in `[0, 1]`),
-    /// measured after 2×2 average pooling.
+    /// measured after 2×2 average pooling over the `change_fraction` of those pooled pixels
+    /// that change most.
     #[serde(default)]
     pub min_change: Option<f64>,
+    /// q in `(0, 1]`: the fraction of (pooled) pixels, those that change most, over which the
+    /// change is measured. 1 measures the whole image (a faint change everywhere counts); a
+    /// small q asks for a strong change somewhere (a local edit, like glasses).
+    #[serde(default)]
+    pub change_fraction: Option<f64>,
     /// λ_1: weight of the mean of the mask L paints through (a sparsity prior: a local edit
     /// costs less than a faint change everywhere).
     #[serde(default)]
@@ -95,7 +101,7 @@ pub struct Objective {
     pub keep: f64,
     /// softplus(−D(L x)) under the final discriminator.
     pub adversarial: f64,
-    /// max(0, τ − RMS(P(L x − x))).
+    /// max(0, τ − RMS_q(P(L x − x))): the change over the q most changed pooled pixels.
     pub nontriviality: f64,
     /// ‖L(L x) − x‖² per value.
     pub involution: f64,
@@ -131,6 +137,40 @@ impl Objective {
         }
     }
 
+    /// The total with the adversarial term at ln 2, its value when the discriminator's logit is
+    /// 0. Against the optimal discriminator D* = ln(p_data / p_L) the adversarial term is
+    /// E_{p_L} ln(1 + p_L/p_data) ≥ ln 2 (Jensen, then ∫p_L²/p_data ≥ 1 by Cauchy–Schwarz), with
+    /// equality exactly when L x is distributed like x. So this is a lower bound on the
+    /// transform's objective at the game's equilibrium, and its value there for a transform that
+    /// keeps the data distribution (Glasses' L*: glasses are on with probability ½,
+    /// independently of everything else, so toggling them keeps the distribution).
+    pub fn at_equilibrium(&self, settings: &SymmetryRequest) -> f64 {
+        let weight = settings.adversarial_weight.unwrap_or(0.0);
+        self.total + weight * (std::f64::consts::LN_2 - self.adversarial)
+    }
+
+    /// What the comparison at the equilibrium says: whether the terms other than realism
+    /// already prefer L* to the learned L, granting L perfect realism.
+    pub fn equilibrium_verdict(&self, truth: &Objective, settings: &SymmetryRequest) -> String {
+        let (learned, true_l) = (
+            self.at_equilibrium(settings),
+            truth.at_equilibrium(settings),
+        );
+        if true_l < learned {
+            format!(
+                "At the equilibrium (a discriminator that cannot be fooled more than by chance), L \
+                 would score at least {learned:.4} and L* exactly {true_l:.4}: the objective prefers \
+                 L* by {:.4} even granting L perfect realism.",
+                learned - true_l
+            )
+        } else {
+            format!(
+                "At the equilibrium, L could score as low as {learned:.4} against L*'s {true_l:.4}: \
+                 granted perfect realism, the other terms do not prefer the true symmetry."
+            )
+        }
+    }
+
     /// What the comparison of a learned transform's objective with the true symmetry's says:
     /// if the truth scores lower, the search did not find it; otherwise the terms themselves
     /// prefer what was learned.
@@ -145,6 +185,42 @@ impl Objective {
     }
 }
 
+/// A known transform T scored as if it were L: its objective under the run's settings and the
+/// final discriminator, on the same test images.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceScore {
+    /// What T is ("mirror", "shift 1 px (circular)", …).
+    pub name: String,
+    /// The objective's terms for T (its mask: the pixels T changes).
+    pub objective: Objective,
+    /// P[argmax Φ(T x) = argmax Φ(x)].
+    pub prediction_kept: f64,
+    /// Fraction of the T x the final discriminator calls real.
+    pub judged_real: f64,
+}
+
+/// The known transforms that could score below the true symmetry at the equilibrium: those
+/// whose lower bound [`Objective::at_equilibrium`] is under L*'s value there, lowest first.
+/// (Under the final discriminator their adversarial terms say little: it was trained against
+/// the learned L, never against them.) The rest cannot beat L* once D is optimal.
+pub fn rivals_of_truth<'a>(
+    references: &'a [ReferenceScore],
+    truth: &Objective,
+    settings: &SymmetryRequest,
+) -> Vec<&'a ReferenceScore> {
+    let bar = truth.at_equilibrium(settings);
+    let mut rivals: Vec<&ReferenceScore> = references
+        .iter()
+        .filter(|reference| reference.objective.at_equilibrium(settings) < bar)
+        .collect();
+    rivals.sort_by(|a, b| {
+        a.objective
+            .at_equilibrium(settings)
+            .total_cmp(&b.objective.at_equilibrium(settings))
+    });
+    rivals
+}
+
 /// The losses at one logged step (means over the step's batch).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SymmetryStep {
@@ -155,7 +231,8 @@ pub struct SymmetryStep {
     pub keep: f64,
     /// The generator's adversarial loss, softplus(−D(L x)).
     pub adversarial: f64,
-    /// max(0, τ − RMS(P(L x − x))) with P the 2×2 average pooling, averaged.
+    /// max(0, τ − RMS_q(P(L x − x))) with P the 2×2 average pooling and RMS_q taken over the
+    /// fraction q of pooled pixels that change most, averaged.
     pub nontriviality: f64,
     /// ‖L(L x) − x‖² per value (0 when the term is off).
     pub involution: f64,
@@ -249,6 +326,9 @@ pub struct SymmetryReport {
     pub objective: Objective,
     /// Against the true symmetry, where the data set has one.
     pub ground_truth: Option<GroundTruthScore>,
+    /// Known transforms (shift, mirror, rotation, brightening) under the same objective.
+    #[serde(default)]
+    pub references: Vec<ReferenceScore>,
     /// Wall time so far, seconds.
     pub seconds: f64,
     /// The device it ran on.
@@ -281,5 +361,59 @@ mod tests {
         let lower = Objective::new(&settings, 0.0, 0.0, 0.0, 0.0, 0.0);
         assert!(objective.verdict(&lower).contains("did not reach"));
         assert!(lower.verdict(&objective).contains("do not prefer"));
+    }
+
+    /// By hand: λ_adv = 0.5, so ln 2 replaces the adversarial 0.7 at half weight.
+    #[test]
+    fn the_equilibrium_total_puts_the_adversarial_term_at_ln_2() {
+        let settings = SymmetryRequest {
+            adversarial_weight: Some(0.5),
+            nontrivial_weight: Some(10.0),
+            sparsity_weight: Some(1.0),
+            ..Default::default()
+        };
+        let learned = Objective::new(&settings, 0.01, 0.7, 0.005, 0.0, 0.06);
+        // 0.01 + 0.5 ln 2 + 0.05 + 0.06
+        let expected = 0.12 + 0.5 * std::f64::consts::LN_2;
+        assert!((learned.at_equilibrium(&settings) - expected).abs() < 1e-12);
+        // L* at 0.13 + 0.5 ln 2 however low its adversarial term under the final D.
+        let truth = Objective::new(&settings, 0.05, 0.2, 0.0, 0.0, 0.08);
+        assert!(
+            learned
+                .equilibrium_verdict(&truth, &settings)
+                .contains("do not prefer")
+        );
+        let cheaper = Objective::new(&settings, 0.03, 0.2, 0.0, 0.0, 0.08);
+        assert!(
+            learned
+                .equilibrium_verdict(&cheaper, &settings)
+                .contains("prefers L* by 0.0100")
+        );
+    }
+
+    #[test]
+    fn rivals_are_the_references_whose_equilibrium_bound_is_below_the_truth() {
+        let settings = SymmetryRequest {
+            adversarial_weight: Some(0.5),
+            ..Default::default()
+        };
+        // Adversarial terms under the final D differ; only the other terms (and ln 2) count.
+        let reference = |name: &str, keep: f64, adversarial: f64| ReferenceScore {
+            name: name.to_owned(),
+            objective: Objective::new(&settings, keep, adversarial, 0.0, 0.0, 0.0),
+            prediction_kept: 1.0,
+            judged_real: 0.5,
+        };
+        let references = [
+            reference("a", 0.3, 0.0),
+            reference("b", 0.1, 5.0),
+            reference("c", 0.2, 0.0),
+        ];
+        let truth = Objective::new(&settings, 0.25, 0.0, 0.0, 0.0, 0.0);
+        let names: Vec<&str> = rivals_of_truth(&references, &truth, &settings)
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, ["b", "c"]);
     }
 }

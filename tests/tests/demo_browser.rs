@@ -1433,13 +1433,26 @@ async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Resu
         )
         .await?;
     screenshot(client, "symmetry.png").await?;
-    // The objective's total of the final L, as stored (MNIST has no L* column).
-    let total = wait_text(
-        client,
-        "#symmetry-objective-from_phi tr:last-child td:nth-child(2)",
-    )
-    .await?;
+    // The objective's total of the final L, as stored (MNIST has no L* column), then each
+    // known transform's, and their totals at the equilibrium.
+    let row = |class: &str, column: usize| {
+        format!("#symmetry-objective-from_phi tr.{class} td:nth-child({column})")
+    };
+    let total = wait_text(client, &row("objective-total", 2)).await?;
     assert_eq!(total, format!("{:.4}", report.objective.total));
+    assert_eq!(report.references.len(), 4, "{:?}", report.references);
+    for (column, reference) in (3..).zip(&report.references) {
+        let shown = wait_text(client, &row("objective-total", column)).await?;
+        assert_eq!(
+            shown,
+            format!("{:.4}", reference.objective.total),
+            "{}",
+            reference.name
+        );
+        let bound = wait_text(client, &row("objective-equilibrium", column)).await?;
+        let expected = reference.objective.at_equilibrium(&report.settings);
+        assert_eq!(bound, format!("{expected:.4}"), "{}", reference.name);
+    }
     client
         .execute(
             "document.getElementById('symmetry-objective-from_phi').scrollIntoView();",

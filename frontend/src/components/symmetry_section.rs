@@ -8,7 +8,8 @@ use super::Permalink;
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::symmetry::{
-    Objective, SymmetryJob, SymmetryMode, SymmetryReport, SymmetryRequest,
+    Objective, ReferenceScore, SymmetryJob, SymmetryMode, SymmetryReport, SymmetryRequest,
+    rivals_of_truth,
 };
 
 use super::analysis_job::{JobState, Polled, writable};
@@ -23,6 +24,7 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
     let steps = RwSignal::new("1500".to_owned());
     let involution = RwSignal::new("1".to_owned());
     let min_change = RwSignal::new("0.05".to_owned());
+    let change_fraction = RwSignal::new("1".to_owned());
     let message = RwSignal::new(None::<String>);
     let polls = SymmetryMode::ALL.map(|mode| {
         (
@@ -51,6 +53,7 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                 ),
                 involution_weight: Some(number(involution.get_untracked(), "λ_inv")?),
                 min_change: Some(number(min_change.get_untracked(), "τ")?),
+                change_fraction: Some(number(change_fraction.get_untracked(), "q")?),
                 ..Default::default()
             })
         })();
@@ -80,7 +83,9 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
             <h3>"Learned symmetry L_θ" " " <Permalink anchor="symmetry" /></h3>
             <p class="muted">
                 "A network L learns to move images while a discriminator checks they still look real, \
-                 L moves each image by at least τ (RMS, pixels in [0, 1]), and either the model's \
+                 L moves each image by at least τ (RMS, pixels in [0, 1], after 2×2 averaging, over the \
+                 fraction q of those averaged pixels that change most: q = 1 the whole image, a small q \
+                 a strong local edit), and either the model's \
                  penultimate features (from Φ) or its classification of the true label (from f) stay \
                  the same. On Glasses, oracles trained on the generator's ground truth say whether L \
                  toggled the glasses and kept the identity."
@@ -98,6 +103,9 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                     <label for="symmetry-tau">"τ"</label>
                     <input id="symmetry-tau" type="text" size="5" prop:value=move || min_change.get()
                         on:input=move |event| min_change.set(event_target_value(&event)) />
+                    <label for="symmetry-fraction" title="the fraction of pixels, those that change most, over which τ is measured (1: the whole image)">"over q"</label>
+                    <input id="symmetry-fraction" type="text" size="5" prop:value=move || change_fraction.get()
+                        on:input=move |event| change_fraction.set(event_target_value(&event)) />
                     <label for="symmetry-involution">"λ_inv (L∘L = id)"</label>
                     <input id="symmetry-involution" type="text" size="4" prop:value=move || involution.get()
                         on:input=move |event| involution.set(event_target_value(&event)) />
@@ -193,25 +201,81 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
                     )}</td></tr>
                 })}
             </table>
-            <ObjectiveTable mode objective=report.objective.clone() truth=report.ground_truth.as_ref().map(|t| t.truth_objective.clone()) />
+            <ObjectiveTable mode settings=report.settings.clone() objective=report.objective.clone()
+                truth=report.ground_truth.as_ref().map(|t| t.truth_objective.clone())
+                references=report.references.clone() />
             <p class="muted">{format!("Fréchet distance in the {}. Trained in {:.0} s on {}.", report.frechet_features, report.seconds, report.device)}</p>
+            <p class="muted" id=format!("symmetry-settings-{mode}")>{settings_line(&report.settings)}</p>
             <p><a href=format!("/api/experiments/{id}/symmetry/{mode}/weights") rel="external">"L_θ weights (burn record)"</a></p>
         })}
     }
+}
+
+/// The run's settings in one line, as the objective names them.
+fn settings_line(settings: &SymmetryRequest) -> String {
+    let number = |value: Option<f64>| value.map_or("–".to_owned(), |v| format!("{v}"));
+    let count = |value: Option<usize>| value.map_or("–".to_owned(), |v| v.to_string());
+    format!(
+        "Settings: {} steps, batch {}, step size {}, λ_adv {}, λ_nt {}, τ {} over q = {}, λ_1 {}, \
+         λ_inv {}, {} discriminator steps per step, seed {}.",
+        count(settings.steps),
+        count(settings.batch_size),
+        number(settings.learning_rate),
+        number(settings.adversarial_weight),
+        number(settings.nontrivial_weight),
+        number(settings.min_change),
+        number(settings.change_fraction),
+        number(settings.sparsity_weight),
+        number(settings.involution_weight),
+        count(settings.discriminator_steps),
+        settings.seed.map_or("–".to_owned(), |v| v.to_string()),
+    )
 }
 
 /// Reads one term of an objective.
 type Term = fn(&Objective) -> f64;
 
 /// The training objective of the final L on test images, term by term, next to what the true
-/// symmetry L* scores where there is one, and which of the two the objective prefers.
+/// symmetry L* and known transforms (shift, mirror, …) score as L, which of L and L* the
+/// objective prefers, and which known transforms it prefers to L*.
 #[component]
 fn ObjectiveTable(
     mode: &'static str,
+    settings: SymmetryRequest,
     objective: Objective,
     truth: Option<Objective>,
+    references: Vec<ReferenceScore>,
 ) -> impl IntoView {
     let verdict = truth.as_ref().map(|truth| objective.verdict(truth));
+    let equilibrium = truth
+        .as_ref()
+        .map(|truth| objective.equilibrium_verdict(truth, &settings));
+    let at_equilibrium = |o: &Objective| format!("{:.4}", o.at_equilibrium(&settings));
+    let rivals = truth.as_ref().map(|truth| {
+        let names: Vec<String> = rivals_of_truth(&references, truth, &settings)
+            .iter()
+            .map(|r| r.name.clone())
+            .collect();
+        if names.is_empty() {
+            "None of the known transforms can score below L* at the equilibrium.".to_owned()
+        } else {
+            format!(
+                "At the equilibrium these known transforms could score below L*: {}.",
+                names.join(", ")
+            )
+        }
+    });
+    let headers: Vec<String> = references.iter().map(|r| r.name.clone()).collect();
+    let kept: Vec<String> = references
+        .iter()
+        .map(|r| {
+            format!(
+                "Φ keeps {}, D: real {}",
+                percent(r.prediction_kept),
+                percent(r.judged_real)
+            )
+        })
+        .collect();
     let rows: [(&str, Term); 6] = [
         ("keep", |o| o.keep),
         ("adversarial", |o| o.adversarial),
@@ -223,15 +287,34 @@ fn ObjectiveTable(
     view! {
         <h4>"Objective on test images"</h4>
         <table id=format!("symmetry-objective-{mode}")>
-            <tr><th>"term"</th><th>"learned L"</th>{truth.is_some().then(|| view! { <th>"true L*"</th> })}</tr>
+            <tr>
+                <th>"term"</th><th>"learned L"</th>
+                {truth.is_some().then(|| view! { <th>"true L*"</th> })}
+                {headers.into_iter().map(|name| view! { <th>{name}</th> }).collect_view()}
+            </tr>
             {rows.into_iter().map(|(name, term)| view! {
-                <tr>
+                <tr class=(name == "weighted total").then_some("objective-total")>
                     <td>{name}</td>
                     <td>{format!("{:.4}", term(&objective))}</td>
                     {truth.as_ref().map(|truth| view! { <td>{format!("{:.4}", term(truth))}</td> })}
+                    {references.iter().map(|r| view! { <td>{format!("{:.4}", term(&r.objective))}</td> }).collect_view()}
                 </tr>
             }).collect_view()}
+            <tr class="objective-equilibrium" title="the adversarial term at ln 2: its least value against the optimal discriminator, reached when L x is distributed like x">
+                <td>"total at equilibrium (adversarial = ln 2)"</td>
+                <td>{at_equilibrium(&objective)}</td>
+                {truth.as_ref().map(|truth| view! { <td>{at_equilibrium(truth)}</td> })}
+                {references.iter().map(|r| view! { <td>{at_equilibrium(&r.objective)}</td> }).collect_view()}
+            </tr>
+            {(!kept.is_empty()).then(|| view! {
+                <tr>
+                    <td>"as L"</td><td></td>{truth.is_some().then(|| view! { <td></td> })}
+                    {kept.into_iter().map(|text| view! { <td class="muted">{text}</td> }).collect_view()}
+                </tr>
+            })}
         </table>
         {verdict.map(|text| view! { <p class="verdict" id=format!("symmetry-verdict-{mode}")>{text}</p> })}
+        {equilibrium.map(|text| view! { <p class="verdict" id=format!("symmetry-equilibrium-{mode}")>{text}</p> })}
+        {rivals.map(|text| view! { <p class="verdict" id=format!("symmetry-rivals-{mode}")>{text}</p> })}
     }
 }

@@ -4,7 +4,7 @@
 //! edits over faint global ones). The last layer starts at zero: an untrained L changes every
 //! value by less than 0.02.
 
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Initializer, PaddingConfig2d, Relu};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
@@ -20,9 +20,10 @@ pub struct TransformNetConfig {
 }
 
 /// down (4×4, stride 2) → three 3×3 convolutions at half resolution, dilated 1, 2 and 4 (a
-/// view as wide as a small face) → up (transposed 4×4, stride 2) → a 3×3 convolution of the
-/// up-sampled features next to the input, to the image channels, added to the input. Height
-/// and width must be even.
+/// view as wide as a small face) → up (each value repeated 2×2, then a 3×3 convolution: a
+/// resize-convolution, which cannot paint the period-2 checkerboard a transposed convolution
+/// left on every edit) → a 3×3 convolution of the up-sampled features next to the input, to
+/// the mask logit and the content. Height and width must be even.
 #[derive(Module, Debug)]
 pub struct TransformNet {
     /// `channels → hidden`, 4×4, stride 2.
@@ -33,8 +34,8 @@ pub struct TransformNet {
     pub wide: Conv2d,
     /// `hidden → hidden`, 3×3, dilation 4.
     pub wider: Conv2d,
-    /// `hidden → hidden`, transposed 4×4, stride 2.
-    pub up: ConvTranspose2d,
+    /// `hidden → hidden`, 3×3, on the features repeated 2×2.
+    pub up: Conv2d,
     /// `hidden + channels → 1 + channels` (mask logit, content logits), 3×3, initialized to
     /// zero.
     pub out: Conv2d,
@@ -62,10 +63,7 @@ impl TransformNetConfig {
             near: dilated(1),
             wide: dilated(2),
             wider: dilated(4),
-            up: ConvTranspose2dConfig::new([h, h], [4, 4])
-                .with_stride([2, 2])
-                .with_padding([1, 1])
-                .init(device),
+            up: dilated(1),
             out: Conv2dConfig::new([h + c, 1 + c], [3, 3])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
                 .with_initializer(Initializer::Zeros)
@@ -76,22 +74,33 @@ impl TransformNetConfig {
 }
 
 impl TransformNet {
-    /// The soft mask m and the content c that L paints through it.
+    /// The logit z of the soft mask (m = σ(z)) and the content c that L paints through it.
     ///
     /// # Shapes
     /// - images: `[batch, channels, height, width]` (height and width even)
-    /// - output: mask `[batch, 1, height, width]`, content `[batch, channels, height, width]`
+    /// - output: mask logit `[batch, 1, height, width]`, content `[batch, channels, height, width]`
     pub fn edit(&self, images: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
         let [_, channels, _, _] = images.dims();
         let x = self.activation.forward(self.down.forward(images.clone())); // [b, h, H/2, W/2]
         let x = self.activation.forward(self.near.forward(x)); // [b, h, H/2, W/2]
         let x = self.activation.forward(self.wide.forward(x)); // [b, h, H/2, W/2]
         let x = self.activation.forward(self.wider.forward(x)); // [b, h, H/2, W/2]
-        let x = self.activation.forward(self.up.forward(x)); // [b, h, H, W]
+        let x = self.activation.forward(self.up.forward(repeat_2x2(x))); // [b, h, H, W]
         let out = self.out.forward(Tensor::cat(vec![x, images], 1)); // [b, 1 + channels, H, W]
-        let mask = sigmoid(out.clone().narrow(1, 0, 1).sub_scalar(4.0)); // [b, 1, H, W]
+        let logit = out.clone().narrow(1, 0, 1).sub_scalar(4.0); // [b, 1, H, W]
         let content = sigmoid(out.narrow(1, 1, channels)); // [b, channels, H, W]
-        (mask, content)
+        (logit, content)
+    }
+
+    /// (1 − m) ⊙ x + m ⊙ c for the mask `m` (one channel, shared by all) and the content `c`.
+    ///
+    /// # Shapes
+    /// - images, content: `[batch, channels, height, width]`; mask: `[batch, 1, height, width]`
+    /// - output: `[batch, channels, height, width]`
+    pub fn paint(images: Tensor<4>, mask: Tensor<4>, content: Tensor<4>) -> Tensor<4> {
+        let [_, channels, _, _] = images.dims();
+        let mask = mask.repeat_dim(1, channels);
+        images.clone() + mask * (content - images)
     }
 
     /// L x = (1 − m) ⊙ x + m ⊙ c.
@@ -100,9 +109,44 @@ impl TransformNet {
     /// - images: `[batch, channels, height, width]` (height and width even)
     /// - output: `[batch, channels, height, width]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<4> {
-        let (mask, content) = self.edit(images.clone());
-        let [_, channels, _, _] = images.dims();
-        let mask = mask.repeat_dim(1, channels);
-        images.clone() + mask * (content - images)
+        let (logit, content) = self.edit(images.clone());
+        Self::paint(images, sigmoid(logit), content)
+    }
+}
+
+/// Nearest-neighbour up-sampling by 2: every value repeated over a 2×2 block.
+///
+/// # Shapes
+/// - x: `[batch, channels, height, width]`
+/// - output: `[batch, channels, 2 height, 2 width]`
+fn repeat_2x2(x: Tensor<4>) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    x.reshape([b, c, h, 1, w, 1])
+        .repeat_dim(3, 2)
+        .repeat_dim(5, 2)
+        .reshape([b, c, 2 * h, 2 * w])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn up_sampling_repeats_each_value_over_a_block() {
+        let device = Device::flex();
+        // Two channels of 1×2: [1, 2] and [3, 4].
+        let x = Tensor::<4>::from_data(
+            TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 2, 1, 2]),
+            &device,
+        );
+        let up: Vec<f32> = repeat_2x2(x).into_data().iter::<f32>().collect();
+        #[rustfmt::skip]
+        let expected = vec![
+            1.0, 1.0, 2.0, 2.0,
+            1.0, 1.0, 2.0, 2.0,
+            3.0, 3.0, 4.0, 4.0,
+            3.0, 3.0, 4.0, 4.0,
+        ];
+        assert_eq!(up, expected);
     }
 }
