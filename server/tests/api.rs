@@ -1428,6 +1428,25 @@ async fn symmetry_lifecycle_and_bad_input() {
             report.ground_truth.is_none(),
             "the toy set has no known symmetry"
         );
+        // The known transforms are scored on the same test images, with the run's settings
+        // filled in (q = 1 when not given).
+        let names: Vec<&str> = report.references.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "shift 1 px (circular)",
+                "mirror",
+                "rotation 10°",
+                "brightness +0.05"
+            ]
+        );
+        assert_eq!(report.settings.change_fraction, Some(1.0));
+        assert!(
+            report
+                .references
+                .iter()
+                .all(|r| r.objective.total.is_finite() && (0.0..=1.0).contains(&r.prediction_kept))
+        );
         assert!(
             report
                 .history

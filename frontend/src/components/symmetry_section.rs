@@ -113,7 +113,8 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                 </div>
             })}
             {move || message.get().map(|text| view! { <p class="error">{text}</p> })}
-            <div class="plots">
+            // One mode under the other: each objective table has a column per transform.
+            <div class="plots stacked">
                 {polls.into_iter().map(|(mode, poll)| view! {
                     <div class="card" id=format!("symmetry-{}", mode.as_str())>
                         <h4>{mode.label()}</h4>
@@ -270,7 +271,7 @@ fn ObjectiveTable(
         .iter()
         .map(|r| {
             format!(
-                "Φ keeps {}, D: real {}",
+                "Φ {} · D {}",
                 percent(r.prediction_kept),
                 percent(r.judged_real)
             )
@@ -308,7 +309,8 @@ fn ObjectiveTable(
             </tr>
             {(!kept.is_empty()).then(|| view! {
                 <tr>
-                    <td>"as L"</td><td></td>{truth.is_some().then(|| view! { <td></td> })}
+                    <td title="Φ: how often it keeps its prediction on T x; D: how often the final discriminator calls T x real">"Φ kept · D real"</td>
+                    <td></td>{truth.is_some().then(|| view! { <td></td> })}
                     {kept.into_iter().map(|text| view! { <td class="muted">{text}</td> }).collect_view()}
                 </tr>
             })}
