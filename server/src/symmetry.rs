@@ -616,18 +616,8 @@ fn score(
         terms[0] = labels_cost(&after, &labels);
     }
     // The terms' sums over the scored images, in `Objective`'s order, as means.
-    let objective = |sums: [f64; 5]| {
-        let [keep, adversarial, nontriviality, involution, sparsity] =
-            sums.map(|sum| sum / n as f64);
-        Objective::new(
-            input.settings,
-            keep,
-            adversarial,
-            nontriviality,
-            involution,
-            sparsity,
-        )
-    };
+    let objective =
+        |sums: [f64; 5]| Objective::from_terms(input.settings, sums.map(|sum| sum / n as f64));
     report.objective = objective(terms);
     report.references = references::score_references(input, discriminator, &indices, spread_phi);
     if let Some(((_, _, identity_accuracy), (_, _, glasses_accuracy))) = &oracle {

@@ -137,6 +137,20 @@ impl Objective {
         }
     }
 
+    /// [`Objective::new`] from the terms in this struct's order: keep, adversarial,
+    /// non-triviality, involution, mask.
+    pub fn from_terms(settings: &SymmetryRequest, terms: [f64; 5]) -> Self {
+        let [keep, adversarial, nontriviality, involution, sparsity] = terms;
+        Self::new(
+            settings,
+            keep,
+            adversarial,
+            nontriviality,
+            involution,
+            sparsity,
+        )
+    }
+
     /// The total with the adversarial term at ln 2, its value when the discriminator's logit is
     /// 0. Against the optimal discriminator D* = ln(p_data / p_L) the adversarial term is
     /// E_{p_L} ln(1 + p_L/p_data) ≥ ln 2 (Jensen, then ∫p_L²/p_data ≥ 1 by Cauchy–Schwarz), with

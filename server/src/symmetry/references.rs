@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softplus;
 use memlab_shared::model::Discriminator;
 use memlab_shared::preprocess::Pixels;
-use memlab_shared::symmetry::{ReferenceScore, SymmetryMode};
+use memlab_shared::symmetry::{Objective, ReferenceScore, SymmetryMode};
 use memlab_shared::transform::{self, TransformKind};
 
 use super::{SymmetryInput, cross_entropy, normalize, pixels_tensor, rows, rows_sum, shortfall};
@@ -118,17 +118,9 @@ pub(super) fn score_references(
                 SymmetryMode::FromPhi => sums[0] / feature_spread,
                 SymmetryMode::FromLabels => cross_entropy(&after, classes, &labels) * n,
             };
-            let [keep, adversarial, nontriviality, involution, sparsity] = sums.map(|sum| sum / n);
             ReferenceScore {
                 name: name.to_owned(),
-                objective: memlab_shared::symmetry::Objective::new(
-                    input.settings,
-                    keep,
-                    adversarial,
-                    nontriviality,
-                    involution,
-                    sparsity,
-                ),
+                objective: Objective::from_terms(input.settings, sums.map(|sum| sum / n)),
                 prediction_kept: agreement(
                     &row_argmax(&after, classes),
                     &row_argmax(&before, classes),
