@@ -43,6 +43,9 @@ use crate::training::{SplitMix64, seeded};
 use crate::{artifacts, db, linalg};
 
 mod references;
+mod terms;
+
+use terms::TermSums;
 
 /// Test images scored at the end.
 const N_TEST: usize = 500;
@@ -492,52 +495,26 @@ fn score(
         ),
     };
     let (mut real_features, mut moved_features) = (Vec::new(), Vec::new());
-    let (mut before, mut after, mut changes) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut d_real, mut d_transformed) = (0usize, 0usize);
+    let mut changes = Vec::new();
+    let mut d_real = 0usize;
     let mut glasses = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut truth_distance = (0.0, 0.0);
-    let (mut truth_keep, mut truth_before, mut truth_after) = (0.0, Vec::new(), Vec::new());
-    // Sums over the scored images of the objective's terms: keep (from Φ), adversarial,
-    // non-triviality, involution, mask; for L, then for L*.
-    let mut terms = [0.0f64; 5];
-    let mut truth_terms = [0.0f64; 5];
-    let mut truth_real = 0usize;
-    let hinge = |moved: Tensor<4>, x: Tensor<4>| rows_sum(shortfall(moved, x, input.settings));
+    // The objective's terms over the scored images, for L and for L*.
+    let (mut learned, mut truth_sums) = (TermSums::default(), TermSums::default());
     let spread_phi = feature_spread(input);
     let identities = config.identity_list();
     for chunk in indices.chunks(100) {
         let x = pixels_tensor(test, spec, chunk, device);
-        let moved = transform.forward(x.clone()).clamp(0.0, 1.0);
-        let phi_x = input.model.features(normalize(x.clone(), spec));
-        let phi_moved = input.model.features(normalize(moved.clone(), spec));
-        let diff = phi_moved.clone() - phi_x.clone();
-        terms[0] += f64::from((diff.clone() * diff).sum().into_scalar::<f32>()) / spread_phi;
-        terms[1] +=
-            rows_sum(softplus(discriminator.forward(moved.clone()).neg(), 1.0).flatten(0, 1));
-        terms[2] += hinge(moved.clone(), x.clone());
-        let back = transform.forward(moved.clone()) - x.clone();
-        terms[3] += rows_sum(
-            (back.clone() * back)
-                .flatten::<2>(1, 3)
-                .mean_dim(1)
-                .flatten(0, 1),
-        );
-        terms[4] += rows_sum(
-            sigmoid(transform.edit(x.clone()).0)
-                .flatten::<2>(1, 3)
-                .mean_dim(1)
-                .flatten(0, 1),
-        );
-        before.extend(rows(input.model.head(phi_x)));
-        after.extend(rows(input.model.head(phi_moved)));
+        let (logit, content) = transform.edit(x.clone());
+        let mask = sigmoid(logit);
+        let painted = rows_sum(mask.clone().flatten::<2>(1, 3).mean_dim(1).flatten(0, 1));
+        let moved = TransformNet::paint(x.clone(), mask, content).clamp(0.0, 1.0);
+        let twice = transform.forward(moved.clone());
+        learned.add(input, discriminator, &x, &moved, Some(twice), painted);
         changes.extend(rms(moved.clone(), x.clone()).into_data().iter::<f32>());
         d_real += rows(discriminator.forward(x.clone()))
             .iter()
             .filter(|&&v| v > 0.0)
-            .count();
-        d_transformed += rows(discriminator.forward(moved.clone()))
-            .iter()
-            .filter(|&&v| v < 0.0)
             .count();
         real_features.extend(rows(fixed.features(normalize(x.clone(), fixed_spec))));
         moved_features.extend(rows(fixed.features(normalize(moved.clone(), fixed_spec))));
@@ -558,12 +535,10 @@ fn score(
                 device,
             );
             truth_distance.0 += rows_sum(rms(moved.clone(), truth.clone()));
-            let judged = discriminator.forward(truth.clone());
-            truth_real += rows(judged.clone()).iter().filter(|&&v| v > 0.0).count();
-            truth_terms[1] += rows_sum(softplus(judged.neg(), 1.0).flatten(0, 1));
-            truth_terms[2] += hinge(truth.clone(), x.clone());
-            // L* paints exactly the glasses pixels; toggled twice it is the identity.
-            truth_terms[4] += chunk
+            truth_distance.1 += rows_sum(rms(x.clone(), truth.clone()));
+            // L* paints exactly the glasses pixels; toggled twice it is the identity (its
+            // involution term is 0).
+            let painted = chunk
                 .iter()
                 .map(|&index| {
                     let example = config.example(&identities, true, index);
@@ -571,14 +546,7 @@ fn score(
                     mask.iter().filter(|&&inside| inside).count() as f64 / mask.len() as f64
                 })
                 .sum::<f64>();
-            truth_distance.1 += rows_sum(rms(x.clone(), truth.clone()));
-            // What L* costs the "from Φ" keep term, and whether Φ keeps its prediction.
-            let phi_x = input.model.features(normalize(x.clone(), spec));
-            let phi_truth = input.model.features(normalize(truth.clone(), spec));
-            let diff = phi_truth.clone() - phi_x.clone();
-            truth_keep += f64::from((diff.clone() * diff).sum().into_scalar::<f32>());
-            truth_before.extend(rows(input.model.head(phi_x)));
-            truth_after.extend(rows(input.model.head(phi_truth)));
+            truth_sums.add(input, discriminator, &x, &truth, None, painted);
             let see = |images: Tensor<4>| {
                 row_argmax(
                     &rows(glasses_model.forward(normalize(images, &glasses_card.input))),
@@ -600,26 +568,17 @@ fn score(
     }
     let n = indices.len();
     let classes = input.dataset.info.class_names.len();
-    let (predicted_before, predicted_after) =
-        (row_argmax(&before, classes), row_argmax(&after, classes));
+    let predicted_after = row_argmax(&learned.after, classes);
     report.n_test = n;
-    report.prediction_kept = agreement(&predicted_after, &predicted_before);
+    report.prediction_kept = learned.prediction_kept(classes);
     report.accuracy_on_transformed = agreement(&predicted_after, &labels);
     report.mean_change = changes.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64;
-    report.discriminator_accuracy = (d_real + d_transformed) as f64 / (2 * n) as f64;
+    report.discriminator_accuracy = (d_real + learned.judged_transformed) as f64 / (2 * n) as f64;
     report.frechet_distance = linalg::sample_frechet_distance(&real_features, &moved_features, 84);
     report.frechet_features = frechet_features;
-    let labels_cost = |logits: &[f32], labels: &[usize]| {
-        cross_entropy(logits, classes, labels) * labels.len() as f64
-    };
-    if input.mode == SymmetryMode::FromLabels {
-        terms[0] = labels_cost(&after, &labels);
-    }
-    // The terms' sums over the scored images, in `Objective`'s order, as means.
-    let objective =
-        |sums: [f64; 5]| Objective::from_terms(input.settings, sums.map(|sum| sum / n as f64));
-    report.objective = objective(terms);
-    report.references = references::score_references(input, discriminator, &indices, spread_phi);
+    report.objective = learned.objective(input, &labels, spread_phi);
+    report.references =
+        references::score_references(input, discriminator, &indices, &labels, spread_phi);
     if let Some(((_, _, identity_accuracy), (_, _, glasses_accuracy))) = &oracle {
         let truths: Vec<usize> = indices
             .iter()
@@ -627,10 +586,6 @@ fn score(
             .collect();
         let toggled: Vec<usize> = truths.iter().map(|&g| 1 - g).collect();
         let (seen_x, seen_truth, seen_moved, who_x, who_moved) = &glasses;
-        truth_terms[0] = match input.mode {
-            SymmetryMode::FromPhi => truth_keep / spread_phi,
-            SymmetryMode::FromLabels => labels_cost(&truth_after, &labels),
-        };
         report.ground_truth = Some(GroundTruthScore {
             n,
             toggle_rate: agreement(seen_moved, &toggled),
@@ -640,13 +595,10 @@ fn score(
             glasses_oracle_accuracy: agreement(seen_x, &truths),
             identity_oracle_accuracy: agreement(who_x, &labels),
             truth_toggle_rate: agreement(seen_truth, &toggled),
-            truth_keep: truth_keep / n as f64 / spread_phi,
-            truth_prediction_kept: agreement(
-                &row_argmax(&truth_after, classes),
-                &row_argmax(&truth_before, classes),
-            ),
-            truth_judged_real: truth_real as f64 / n as f64,
-            truth_objective: objective(truth_terms),
+            truth_keep: truth_sums.feature_distance() / n as f64 / spread_phi,
+            truth_prediction_kept: truth_sums.prediction_kept(classes),
+            truth_judged_real: truth_sums.judged_real as f64 / n as f64,
+            truth_objective: truth_sums.objective(input, &labels, spread_phi),
         });
         tracing::debug!(
             identity_accuracy,

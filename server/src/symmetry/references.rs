@@ -4,14 +4,12 @@
 //! rewards a nuisance the data set really has (pose, lighting).
 
 use burn::prelude::*;
-use burn::tensor::activation::softplus;
 use memlab_shared::model::Discriminator;
 use memlab_shared::preprocess::Pixels;
-use memlab_shared::symmetry::{Objective, ReferenceScore, SymmetryMode};
+use memlab_shared::symmetry::ReferenceScore;
 use memlab_shared::transform::{self, TransformKind};
 
-use super::{SymmetryInput, cross_entropy, normalize, pixels_tensor, rows, rows_sum, shortfall};
-use crate::probes::{agreement, row_argmax};
+use super::{SymmetryInput, TermSums, pixels_tensor};
 
 /// The transforms, with the names the report gives them.
 pub const REFERENCES: [(&str, TransformKind, f32); 4] = [
@@ -69,63 +67,34 @@ fn painted_fraction(moved: &Tensor<4>, x: &Tensor<4>) -> f64 {
         .sum()
 }
 
-/// Every reference transform's objective on the test images `indices` under the final
-/// discriminator, with how often Φ keeps its prediction and D calls T x real.
+/// Every reference transform's objective on the test images `indices` (true labels `labels`)
+/// under the final discriminator, with how often Φ keeps its prediction and D calls T x real.
 pub(super) fn score_references(
     input: &SymmetryInput,
     discriminator: &Discriminator,
     indices: &[usize],
+    labels: &[usize],
     feature_spread: f64,
 ) -> Vec<ReferenceScore> {
     let spec = &input.dataset.info.input;
     let test = &input.dataset.test;
     let classes = input.dataset.info.class_names.len();
-    let labels: Vec<usize> = indices
-        .iter()
-        .map(|&i| usize::from(test.labels[i]))
-        .collect();
     REFERENCES
         .iter()
         .map(|&(name, kind, t)| {
-            // Sums in `Objective`'s order: keep, adversarial, non-triviality, involution, mask.
-            let mut sums = [0.0f64; 5];
-            let (mut before, mut after, mut real) = (Vec::new(), Vec::new(), 0usize);
+            let mut sums = TermSums::default();
             for chunk in indices.chunks(100) {
                 let x = pixels_tensor(test, spec, chunk, input.device);
                 let moved = apply(&x, kind, t);
                 let twice = apply(&moved, kind, t);
-                let phi_x = input.model.features(normalize(x.clone(), spec));
-                let phi_moved = input.model.features(normalize(moved.clone(), spec));
-                let diff = phi_moved.clone() - phi_x.clone();
-                sums[0] += f64::from((diff.clone() * diff).sum().into_scalar::<f32>());
-                let judged = discriminator.forward(moved.clone());
-                real += rows(judged.clone()).iter().filter(|&&v| v > 0.0).count();
-                sums[1] += rows_sum(softplus(judged.neg(), 1.0).flatten(0, 1));
-                sums[2] += rows_sum(shortfall(moved.clone(), x.clone(), input.settings));
-                let back = twice - x.clone();
-                sums[3] += rows_sum(
-                    (back.clone() * back)
-                        .flatten::<2>(1, 3)
-                        .mean_dim(1)
-                        .flatten(0, 1),
-                );
-                sums[4] += painted_fraction(&moved, &x);
-                before.extend(rows(input.model.head(phi_x)));
-                after.extend(rows(input.model.head(phi_moved)));
+                let painted = painted_fraction(&moved, &x);
+                sums.add(input, discriminator, &x, &moved, Some(twice), painted);
             }
-            let n = indices.len().max(1) as f64;
-            sums[0] = match input.mode {
-                SymmetryMode::FromPhi => sums[0] / feature_spread,
-                SymmetryMode::FromLabels => cross_entropy(&after, classes, &labels) * n,
-            };
             ReferenceScore {
                 name: name.to_owned(),
-                objective: Objective::from_terms(input.settings, sums.map(|sum| sum / n)),
-                prediction_kept: agreement(
-                    &row_argmax(&after, classes),
-                    &row_argmax(&before, classes),
-                ),
-                judged_real: real as f64 / n,
+                objective: sums.objective(input, labels, feature_spread),
+                prediction_kept: sums.prediction_kept(classes),
+                judged_real: sums.judged_real as f64 / indices.len().max(1) as f64,
             }
         })
         .collect()
