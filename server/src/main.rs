@@ -171,6 +171,15 @@ struct SymmetryArgs {
     /// Discriminator steps per generator step.
     #[arg(long)]
     discriminator_steps: Option<usize>,
+    /// λ_flip, weight of the flip term through the discovered splitter (0: no discovery).
+    #[arg(long)]
+    flip_weight: Option<f64>,
+    /// Self-training rounds of the splitter.
+    #[arg(long)]
+    splitter_rounds: Option<usize>,
+    /// Diagnosis only: regression steps onto the oracle pairs (x, L* x) before the game.
+    #[arg(long)]
+    basin_steps: Option<usize>,
     /// Seed of the networks and batches.
     #[arg(long)]
     seed: Option<u64>,
@@ -765,6 +774,9 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         involution_weight: args.involution_weight,
         sparsity_weight: args.sparsity_weight,
         discriminator_steps: args.discriminator_steps,
+        flip_weight: args.flip_weight,
+        splitter_rounds: args.splitter_rounds,
+        basin_steps: args.basin_steps,
         sample_every: None,
         seed: args.seed,
     };
@@ -792,20 +804,57 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         report.seconds,
         report.device
     );
+    if let Some(discovery) = &report.discovery {
+        println!(
+            "  discovery: {} groups by {}; clustering agrees with the truth on {}",
+            discovery.groups,
+            discovery.grouping,
+            share(discovery.cluster_agreement)
+        );
+        for round in &discovery.rounds {
+            println!(
+                "    splitter round {}: relabelled {:.3}, test agreement {} (worst class {}), nuisance consistency {:.3}, balance {:.2}–{:.2}",
+                round.round,
+                round.relabelled,
+                share(round.test_agreement),
+                share(round.worst_group_agreement),
+                round.augmentation_consistency,
+                round.balance_low,
+                round.balance_high
+            );
+        }
+    }
     let every = (report.history.len() / 10).max(1);
     for step in report.history.iter().step_by(every) {
         println!(
-            "  step {:>6}  keep {:.4}  adv {:.4}  nt {:.4}  inv {:.4}  mask {:.4}  D loss {:.4}  D acc {:.3}  change {:.4}",
+            "  step {:>6}  keep {:.4}  adv {:.4}  nt {:.4}  inv {:.4}  mask {:.4}  flip {:.4}  D loss {:.4}  D acc {:.3}  change {:.4}",
             step.step,
             step.keep,
             step.adversarial,
             step.nontriviality,
             step.involution,
             step.sparsity,
+            step.flip,
             step.discriminator_loss,
             step.discriminator_accuracy,
             step.mean_change
         );
+    }
+    if let Some(basin) = &report.basin {
+        let points: Vec<String> = basin
+            .checkpoints
+            .iter()
+            .map(|(step, rate)| format!("step {step}: {rate:.3}"))
+            .collect();
+        println!(
+            "  basin test (diagnosis: L fitted to the oracle pairs for {} steps first), toggle rate on {} test faces: {}",
+            basin.regression_steps,
+            basin.n,
+            points.join(", ")
+        );
+    }
+    if let Some(rate) = report.splitter_flip_rate {
+        println!("  splitter flips its decision on {rate:.3} of test images");
     }
     println!(
         "  test ({} images): prediction kept {:.3}, accuracy on L x {:.3}, mean change {:.4}, D accuracy {:.3}, Fréchet {:.3} ({})",
@@ -818,6 +867,10 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         report.frechet_features
     );
     if let Some(truth) = &report.ground_truth {
+        println!(
+            "  ground truth: glasses on → off {:.3}, off → on {:.3}",
+            truth.toggle_on_to_off, truth.toggle_off_to_on
+        );
         println!(
             "  ground truth: toggle rate {:.3}, identity kept {:.3}, RMS to L* x {:.4} (L* moves {:.4}); oracles: glasses {:.3}, identity {:.3}, L* toggles {:.3}; L* keeps Φ's prediction {:.3} at keep cost {:.4}",
             truth.toggle_rate,
@@ -888,6 +941,11 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         println!("  last sample grid: {}", path.display());
     }
     Ok(())
+}
+
+/// A fraction with three decimals, or "n/a".
+fn share(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"))
 }
 
 /// Decodes standard base64 (the sample grids' data URLs).

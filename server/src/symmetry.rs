@@ -30,8 +30,8 @@ use memlab_shared::model::{
 };
 use memlab_shared::preprocess::{InputSpec, Pixels, png_data_url};
 use memlab_shared::symmetry::{
-    GroundTruthScore, Objective, SampleGrid, SymmetryMode, SymmetryReport, SymmetryRequest,
-    SymmetryStep,
+    BasinReport, GroundTruthScore, Objective, SampleGrid, SymmetryMode, SymmetryReport,
+    SymmetryRequest, SymmetryStep,
 };
 
 use crate::analysis::{self, AnalysisKind, Report};
@@ -42,8 +42,12 @@ use crate::state::AppState;
 use crate::training::{SplitMix64, seeded};
 use crate::{artifacts, db, linalg};
 
+mod basin;
+pub mod discovery;
 mod references;
 mod terms;
+
+use discovery::{DiscoveryInput, Splitter};
 
 use terms::TermSums;
 
@@ -54,6 +58,10 @@ const GRID_IMAGES: usize = 8;
 /// The discriminator's step size over the generator's (two time-scale updates, Heusel et al.
 /// 2017: without it L found colour casts the discriminator never learned to reject).
 const DISCRIMINATOR_SPEEDUP: f64 = 4.0;
+/// Epochs of each splitter's training per self-training round.
+const SPLITTER_EPOCHS: usize = 4;
+/// Game steps between the basin test's checkpoints.
+const BASIN_EVERY: usize = 500;
 /// Logged steps per run (at most).
 const LOG_POINTS: usize = 200;
 
@@ -92,6 +100,9 @@ pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
             "involution_weight",
             request.involution_weight.unwrap_or(0.0),
         )?),
+        flip_weight: Some(check("flip_weight", request.flip_weight.unwrap_or(1.0))?),
+        splitter_rounds: Some(limits::SPLITTER_ROUNDS.check(request.splitter_rounds.unwrap_or(3))?),
+        basin_steps: Some(limits::BASIN_STEPS.check(request.basin_steps.unwrap_or(0))?),
         sample_every: Some(sample_every),
         discriminator_steps: Some(discriminator_steps),
         seed: Some(request.seed.unwrap_or(0)),
@@ -304,11 +315,59 @@ pub fn train(
             test.len()
         ));
     }
+    let lambda_flip = weight(settings.flip_weight);
+    let discovered = if lambda_flip > 0.0 {
+        let mut stage = |fraction: f64, message: &str| progress(0.1 * fraction, message);
+        Some(discover(input, &mut stage)?)
+    } else {
+        None
+    };
     let autodiff = input.device.clone().autodiff();
+    let splitter = discovered
+        .as_ref()
+        .map(|(splitter, _)| splitter.fork(&autodiff));
     let network = TransformNetConfig::new(spec.channels);
     let critic = DiscriminatorConfig::new(spec.channels, spec.height, spec.width);
     let mut transform = seeded(&autodiff, seed, || network.init(&autodiff));
     let mut discriminator = seeded(&autodiff, seed ^ 0xd15c, || critic.init(&autodiff));
+    // The basin test (diagnosis only): L fitted to the oracle pairs first.
+    let basin_steps = settings.basin_steps.unwrap_or(0);
+    let basin = match input.ground_truth {
+        Some(config) if basin_steps > 0 => {
+            progress(0.1, "basin test: fitting L to the oracle pairs (x, L* x)");
+            let truth = basin::truth_split(&config, false, train.len());
+            transform = basin::fit(
+                transform,
+                train,
+                &truth,
+                spec,
+                basin_steps,
+                batch_size,
+                learning_rate,
+                seed,
+            );
+            let (card, oracle, _) =
+                oracles::load_or_train(input.data_dir, Oracle::Glasses, &config, input.device)?;
+            let identities = config.identity_list();
+            let worn: Vec<bool> = (0..test.len().min(basin::CHECK_IMAGES))
+                .map(|index| config.example(&identities, true, index).glasses)
+                .collect();
+            Some(((card.input, oracle), worn))
+        }
+        _ => None,
+    };
+    let mut basin_report = basin.as_ref().map(|_| BasinReport {
+        regression_steps: basin_steps,
+        n: test.len().min(basin::CHECK_IMAGES),
+        checkpoints: Vec::new(),
+    });
+    let check_basin = |step: usize, transform: &TransformNet, report: &mut Option<BasinReport>| {
+        if let (Some((oracle, worn)), Some(report)) = (&basin, report.as_mut()) {
+            let rate = basin::toggle_rate(transform, oracle, test, spec, worn);
+            report.checkpoints.push((step, rate));
+        }
+    };
+    check_basin(0, &transform.valid(), &mut basin_report);
     let phi = input.model.clone().fork(&autodiff);
     let mut optimizer_g = AdamConfig::new().with_beta_1(0.5).init();
     let mut optimizer_d = AdamConfig::new().with_beta_1(0.5).init();
@@ -343,6 +402,9 @@ pub fn train(
         objective: Objective::default(),
         ground_truth: None,
         references: Vec::new(),
+        basin: basin_report.clone(),
+        discovery: discovered.as_ref().map(|(_, report)| report.clone()),
+        splitter_flip_rate: None,
         seconds: 0.0,
         device: input.device_name.to_owned(),
     };
@@ -407,9 +469,21 @@ pub fn train(
         } else {
             Tensor::<1>::zeros([1], &autodiff)
         };
+        let flip = match &splitter {
+            Some(splitter) => {
+                let target = splitter
+                    .probability(x.clone())
+                    .detach()
+                    .neg()
+                    .add_scalar(1.0);
+                splitter.flip_loss(moved.clone(), target)
+            }
+            None => Tensor::<1>::zeros([1], &autodiff),
+        };
         let sparsity = mask.mean();
         let saturation = saturation(logit);
         let loss = keep.clone()
+            + flip.clone() * lambda_flip
             + adversarial.clone() * lambda_adv
             + nontriviality.clone() * lambda_nt
             + involution.clone() * lambda_inv
@@ -426,14 +500,19 @@ pub fn train(
                 discriminator_loss: d_loss_value,
                 discriminator_accuracy: d_accuracy,
                 mean_change: scalar(change.mean()),
+                flip: scalar(flip),
             });
         }
         let gradients = GradientsParams::from_grads(loss.backward(), &transform);
         transform = optimizer_g.step(learning_rate, transform, gradients);
         progress(
-            0.9 * step as f64 / steps as f64,
+            0.1 + 0.8 * step as f64 / steps as f64,
             &format!("step {step} of {steps}"),
         );
+        if step % BASIN_EVERY == 0 || step == steps {
+            check_basin(step, &transform.valid(), &mut basin_report);
+            report.basin = basin_report.clone();
+        }
         if step % sample_every == 0 || step == steps {
             report
                 .samples
@@ -446,6 +525,9 @@ pub fn train(
     let transform = transform.valid();
     let discriminator = discriminator.valid();
     score(input, &transform, &discriminator, &mut report)?;
+    if let Some((splitter, _)) = &discovered {
+        report.splitter_flip_rate = Some(splitter_flip_rate(input, &transform, splitter));
+    }
     report.finished = true;
     report.seconds = started.elapsed().as_secs_f64();
     Ok((report, transform))
@@ -599,6 +681,8 @@ fn score(
             truth_prediction_kept: truth_sums.prediction_kept(classes),
             truth_judged_real: truth_sums.judged_real as f64 / n as f64,
             truth_objective: truth_sums.objective(input, &labels, spread_phi),
+            toggle_on_to_off: toggle_among(seen_moved, &truths, 1),
+            toggle_off_to_on: toggle_among(seen_moved, &truths, 0),
         });
         tracing::debug!(
             identity_accuracy,
@@ -607,6 +691,85 @@ fn score(
         );
     }
     Ok(())
+}
+
+/// Stage A for this run: groups by the true labels ("from f") or Φ's argmax ("from Φ"), the
+/// glasses of the Glasses generator as the (scoring-only) truth.
+fn discover(
+    input: &SymmetryInput,
+    progress: &mut dyn FnMut(f64, &str),
+) -> Result<(Splitter, memlab_shared::symmetry::DiscoveryReport), String> {
+    let train = &input.dataset.train;
+    let spec = &input.dataset.info.input;
+    let (groups, grouping) = match input.mode {
+        SymmetryMode::FromLabels => (
+            train
+                .labels
+                .iter()
+                .map(|&label| usize::from(label))
+                .collect(),
+            "the true labels (from f)".to_owned(),
+        ),
+        SymmetryMode::FromPhi => {
+            let classes = input.dataset.info.class_names.len();
+            let indices: Vec<usize> = (0..train.len()).collect();
+            let groups = indices
+                .chunks(500)
+                .flat_map(|chunk| {
+                    let images = pixels_tensor(train, spec, chunk, input.device);
+                    row_argmax(&rows(input.model.forward(normalize(images, spec))), classes)
+                })
+                .collect();
+            (groups, "Φ's predicted classes (from Φ)".to_owned())
+        }
+    };
+    let truth = input.ground_truth.map(|config| {
+        let identities = config.identity_list();
+        let flags = |test: bool, count: usize| -> Vec<bool> {
+            (0..count)
+                .map(|index| config.example(&identities, test, index).glasses)
+                .collect()
+        };
+        (
+            flags(false, train.len()),
+            flags(true, input.dataset.test.len()),
+        )
+    });
+    discovery::discover(
+        &DiscoveryInput {
+            train,
+            test: &input.dataset.test,
+            spec,
+            groups,
+            grouping,
+            truth,
+            rounds: input.settings.splitter_rounds.unwrap_or(3),
+            epochs: SPLITTER_EPOCHS,
+            seed: input.settings.seed.unwrap_or(0) ^ 0x0571_17e4,
+            device: input.device,
+        },
+        progress,
+    )
+}
+
+/// The fraction of scored test images on which the splitter decides differently for L x.
+fn splitter_flip_rate(input: &SymmetryInput, transform: &TransformNet, splitter: &Splitter) -> f64 {
+    let test = &input.dataset.test;
+    let spec = &input.dataset.info.input;
+    let indices = crate::probes::subset(test.len(), N_TEST, 1);
+    let mut flipped = 0usize;
+    for chunk in indices.chunks(100) {
+        let x = pixels_tensor(test, spec, chunk, input.device);
+        let moved = transform.forward(x.clone()).clamp(0.0, 1.0);
+        let before = splitter.probability(x).into_data();
+        let after = splitter.probability(moved).into_data();
+        flipped += before
+            .iter::<f32>()
+            .zip(after.iter::<f32>())
+            .filter(|(a, b)| (*a > 0.5) != (*b > 0.5))
+            .count();
+    }
+    flipped as f64 / indices.len().max(1) as f64
 }
 
 /// E‖Φ(x) − Φ(x′)‖² of the model's features on (up to) 256 training images: the unit of the
@@ -635,6 +798,19 @@ fn cross_entropy(logits: &[f32], classes: usize, labels: &[usize]) -> f64 {
         })
         .sum();
     total / labels.len().max(1) as f64
+}
+
+/// Of the images whose true attribute is `from`, the fraction the oracle sees with the other
+/// value (`seen`: the oracle's verdicts on L x).
+fn toggle_among(seen: &[usize], truths: &[usize], from: usize) -> f64 {
+    let (toggled, total) = seen
+        .iter()
+        .zip(truths)
+        .filter(|(_, truth)| **truth == from)
+        .fold((0usize, 0usize), |(toggled, total), (seen, _)| {
+            (toggled + usize::from(*seen != from), total + 1)
+        });
+    toggled as f64 / total.max(1) as f64
 }
 
 fn rows_sum(tensor: Tensor<1>) -> f64 {

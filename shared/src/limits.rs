@@ -229,6 +229,10 @@ pub const TERM_WEIGHT: Range<f64> = Range::closed("weight", 0.0, 1e3);
 pub const MIN_CHANGE: Range<f64> = Range::closed("min_change", 0.0, 1.0);
 /// q, the fraction of pooled pixels over which that change is measured.
 pub const CHANGE_FRACTION: Range<f64> = Range::open_below("change_fraction", 0.0, 1.0);
+/// Self-training rounds of the discovered splitter.
+pub const SPLITTER_ROUNDS: Range<usize> = Range::closed("splitter_rounds", 1, 10);
+/// Regression steps of the basin test (0: off).
+pub const BASIN_STEPS: Range<usize> = Range::closed("basin_steps", 0, 100_000);
 /// Steps between stored sample grids.
 pub const SAMPLE_EVERY: Range<usize> = Range::closed("sample_every", 1, 100_000);
 

@@ -81,6 +81,18 @@ pub struct SymmetryRequest {
     /// λ_inv: weight of the involution term ‖L(L x) − x‖² (0: off).
     #[serde(default)]
     pub involution_weight: Option<f64>,
+    /// λ_flip: weight of the flip term BCE(S(L x), 1 − S(x)) through the discovered splitter S
+    /// (stage A of discovery, trained without any attribute label); 0 skips discovery.
+    #[serde(default)]
+    pub flip_weight: Option<f64>,
+    /// Self-training rounds of the splitter.
+    #[serde(default)]
+    pub splitter_rounds: Option<usize>,
+    /// Diagnosis only (data sets with a known symmetry): L is first fitted to the oracle's
+    /// pairs (x, L* x) for this many steps, then the game runs from there, and the toggle rate
+    /// is read at checkpoints (0: off). A run that uses it has not learned L on its own.
+    #[serde(default)]
+    pub basin_steps: Option<usize>,
     /// Discriminator steps per generator step (each on fresh images); 2 when absent.
     #[serde(default)]
     pub discriminator_steps: Option<usize>,
@@ -259,6 +271,9 @@ pub struct SymmetryStep {
     pub discriminator_accuracy: f64,
     /// Mean RMS(L x − x).
     pub mean_change: f64,
+    /// The flip term BCE(S(L x), 1 − S(x)) (0 without a splitter).
+    #[serde(default)]
+    pub flip: f64,
 }
 
 /// A picture of what L does: rows of x, L x and |L x − x| (amplified).
@@ -303,6 +318,12 @@ pub struct GroundTruthScore {
     /// next to the learned L's: lower means the objective prefers the true symmetry.
     #[serde(default)]
     pub truth_objective: Objective,
+    /// Of the faces wearing glasses, the fraction whose glasses the oracle sees gone in L x.
+    #[serde(default)]
+    pub toggle_on_to_off: f64,
+    /// Of the faces without glasses, the fraction the oracle sees wearing them in L x.
+    #[serde(default)]
+    pub toggle_off_to_on: f64,
 }
 
 /// A trained L_θ: its history, pictures and scores.
@@ -343,10 +364,67 @@ pub struct SymmetryReport {
     /// Known transforms (shift, mirror, rotation, brightening) under the same objective.
     #[serde(default)]
     pub references: Vec<ReferenceScore>,
+    /// The basin test, when the settings asked for it.
+    #[serde(default)]
+    pub basin: Option<BasinReport>,
+    /// Stage A of discovery (the splitter S whose flip L is trained to cause), when it ran.
+    #[serde(default)]
+    pub discovery: Option<DiscoveryReport>,
+    /// Fraction of test images whose splitter decision L x differs from x's (compare with the
+    /// oracle's toggle rate: a larger S-flip rate means L fools S).
+    #[serde(default)]
+    pub splitter_flip_rate: Option<f64>,
     /// Wall time so far, seconds.
     pub seconds: f64,
     /// The device it ran on.
     pub device: String,
+}
+
+/// Stage A of discovery: a binary factor found *within* groups of training images without its
+/// labels (2-means per group, polarities aligned, a self-trained splitter S).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscoveryReport {
+    /// How the training images were grouped (true labels, or Φ's argmax).
+    pub grouping: String,
+    /// Number of groups.
+    pub groups: usize,
+    /// Agreement of the clustering's pseudo-labels with the ground truth on training images,
+    /// up to polarity (scored only; absent without a ground truth).
+    pub cluster_agreement: Option<f64>,
+    /// The self-training rounds.
+    pub rounds: Vec<SplitterRound>,
+}
+
+/// The basin test: L started at a regression onto the oracle pairs (x, L* x), then the game;
+/// the glasses oracle's toggle rate at checkpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BasinReport {
+    /// Regression steps before the game.
+    pub regression_steps: usize,
+    /// Test images each checkpoint reads.
+    pub n: usize,
+    /// (game step, toggle rate), from step 0 (the regression's result).
+    pub checkpoints: Vec<(usize, f64)>,
+}
+
+/// One self-training round of the splitter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitterRound {
+    /// From 1.
+    pub round: usize,
+    /// Fraction of training pseudo-labels this round changed.
+    pub relabelled: f64,
+    /// Agreement of S with the ground truth on test images, up to polarity (scored only).
+    pub test_agreement: Option<f64>,
+    /// The least such agreement over the classes.
+    pub worst_group_agreement: Option<f64>,
+    /// Fraction of test decisions unchanged by a draw of the nuisances (shift, tilt, light,
+    /// noise).
+    pub augmentation_consistency: f64,
+    /// The least fraction of a = 1 over the groups (training pseudo-labels).
+    pub balance_low: f64,
+    /// The largest.
+    pub balance_high: f64,
 }
 
 /// `GET /api/experiments/{id}/symmetry/{mode}`: the job and its report (partial while it runs).

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::Permalink;
+use super::{DiscoveryView, Permalink};
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::symmetry::{
@@ -168,6 +168,7 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
         series("RMS change", |s| s.mean_change),
         series("involution", |s| s.involution),
         series("mean mask", |s| s.sparsity),
+        series("flip (through S)", |s| s.flip),
     ];
     let latest = report.samples.last().cloned();
     let truth = report.ground_truth.clone();
@@ -191,6 +192,9 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
                 <tr><td>"Fréchet distance"</td><td>{format!("{:.3}", report.frechet_distance)}</td></tr>
                 {truth.map(|t| view! {
                     <tr><td>"glasses toggled"</td><td class="toggle-rate">{percent(t.toggle_rate)}</td></tr>
+                    <tr><td>"on → off, off → on"</td><td class="toggle-split">{format!(
+                        "{}, {}", percent(t.toggle_on_to_off), percent(t.toggle_off_to_on)
+                    )}</td></tr>
                     <tr><td>"identity kept (oracle)"</td><td class="identity-kept">{percent(t.identity_kept)}</td></tr>
                     <tr><td>"RMS to L* x (L* moves)"</td><td>{format!("{:.4} ({:.4})", t.distance_to_truth, t.truth_change)}</td></tr>
                     <tr><td>"L* itself: Φ's prediction kept, keep-term cost"</td><td>{format!(
@@ -202,6 +206,7 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
                     )}</td></tr>
                 })}
             </table>
+            <DiscoveryView mode report=report.clone() />
             <ObjectiveTable mode settings=report.settings.clone() objective=report.objective.clone()
                 truth=report.ground_truth.as_ref().map(|t| t.truth_objective.clone())
                 references=report.references.clone() />
@@ -218,7 +223,7 @@ fn settings_line(settings: &SymmetryRequest) -> String {
     let count = |value: Option<usize>| value.map_or("–".to_owned(), |v| v.to_string());
     format!(
         "Settings: {} steps, batch {}, step size {}, λ_adv {}, λ_nt {}, τ {} over q = {}, λ_1 {}, \
-         λ_inv {}, {} discriminator steps per step, seed {}.",
+         λ_inv {}, λ_flip {} ({} splitter rounds), {} discriminator steps per step, seed {}.",
         count(settings.steps),
         count(settings.batch_size),
         number(settings.learning_rate),
@@ -228,6 +233,8 @@ fn settings_line(settings: &SymmetryRequest) -> String {
         number(settings.change_fraction),
         number(settings.sparsity_weight),
         number(settings.involution_weight),
+        number(settings.flip_weight),
+        count(settings.splitter_rounds),
         count(settings.discriminator_steps),
         settings.seed.map_or("–".to_owned(), |v| v.to_string()),
     )
