@@ -855,6 +855,13 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
     }
     if let Some(rate) = report.splitter_flip_rate {
         println!("  splitter flips its decision on {rate:.3} of test images");
+        let by_class: Vec<String> = report
+            .splitter_flip_by_class
+            .iter()
+            .enumerate()
+            .map(|(class, rate)| format!("{class}: {rate:.2}"))
+            .collect();
+        println!("  by class: {}", by_class.join(", "));
     }
     println!(
         "  test ({} images): prediction kept {:.3}, accuracy on L x {:.3}, mean change {:.4}, D accuracy {:.3}, Fréchet {:.3} ({})",

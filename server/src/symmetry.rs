@@ -58,6 +58,8 @@ const GRID_IMAGES: usize = 8;
 /// The discriminator's step size over the generator's (two time-scale updates, Heusel et al.
 /// 2017: without it L found colour casts the discriminator never learned to reject).
 const DISCRIMINATOR_SPEEDUP: f64 = 4.0;
+/// Training images stage A works on at most.
+const DISCOVERY_IMAGES: usize = 8000;
 /// Epochs of each splitter's training per self-training round.
 const SPLITTER_EPOCHS: usize = 4;
 /// Game steps between the basin test's checkpoints.
@@ -405,6 +407,7 @@ pub fn train(
         basin: basin_report.clone(),
         discovery: discovered.as_ref().map(|(_, report)| report.clone()),
         splitter_flip_rate: None,
+        splitter_flip_by_class: Vec::new(),
         seconds: 0.0,
         device: input.device_name.to_owned(),
     };
@@ -526,7 +529,9 @@ pub fn train(
     let discriminator = discriminator.valid();
     score(input, &transform, &discriminator, &mut report)?;
     if let Some((splitter, _)) = &discovered {
-        report.splitter_flip_rate = Some(splitter_flip_rate(input, &transform, splitter));
+        let (rate, by_class) = splitter_flip_rate(input, &transform, splitter);
+        report.splitter_flip_rate = Some(rate);
+        report.splitter_flip_by_class = by_class;
     }
     report.finished = true;
     report.seconds = started.elapsed().as_secs_f64();
@@ -699,8 +704,20 @@ fn discover(
     input: &SymmetryInput,
     progress: &mut dyn FnMut(f64, &str),
 ) -> Result<(Splitter, memlab_shared::symmetry::DiscoveryReport), String> {
-    let train = &input.dataset.train;
+    let full = &input.dataset.train;
     let spec = &input.dataset.info.input;
+    // At most DISCOVERY_IMAGES training images (a seeded subset, in index order), so a large
+    // data set (MNIST's 60 000) costs what Glasses' 4 000 do.
+    let mut chosen = crate::probes::subset(full.len(), DISCOVERY_IMAGES, 0x0d15_c0e5);
+    chosen.sort_unstable();
+    let train = &Split {
+        images: chosen
+            .iter()
+            .flat_map(|&i| full.image(i).iter().copied())
+            .collect(),
+        labels: chosen.iter().map(|&i| full.labels[i]).collect(),
+        image_len: full.image_len,
+    };
     let (groups, grouping) = match input.mode {
         SymmetryMode::FromLabels => (
             train
@@ -730,8 +747,9 @@ fn discover(
                 .map(|index| config.example(&identities, test, index).glasses)
                 .collect()
         };
+        let worn = flags(false, full.len());
         (
-            flags(false, train.len()),
+            chosen.iter().map(|&i| worn[i]).collect(),
             flags(true, input.dataset.test.len()),
         )
     });
@@ -752,24 +770,35 @@ fn discover(
     )
 }
 
-/// The fraction of scored test images on which the splitter decides differently for L x.
-fn splitter_flip_rate(input: &SymmetryInput, transform: &TransformNet, splitter: &Splitter) -> f64 {
+/// The fraction of scored test images on which the splitter decides differently for L x, over
+/// all of them and per class.
+fn splitter_flip_rate(
+    input: &SymmetryInput,
+    transform: &TransformNet,
+    splitter: &Splitter,
+) -> (f64, Vec<f64>) {
     let test = &input.dataset.test;
     let spec = &input.dataset.info.input;
     let indices = crate::probes::subset(test.len(), N_TEST, 1);
-    let mut flipped = 0usize;
+    let classes = input.dataset.info.class_names.len();
+    let mut by_class = vec![(0usize, 0usize); classes];
     for chunk in indices.chunks(100) {
         let x = pixels_tensor(test, spec, chunk, input.device);
         let moved = transform.forward(x.clone()).clamp(0.0, 1.0);
         let before = splitter.probability(x).into_data();
         let after = splitter.probability(moved).into_data();
-        flipped += before
-            .iter::<f32>()
-            .zip(after.iter::<f32>())
-            .filter(|(a, b)| (*a > 0.5) != (*b > 0.5))
-            .count();
+        for ((a, b), &index) in before.iter::<f32>().zip(after.iter::<f32>()).zip(chunk) {
+            let class = usize::from(test.labels[index]).min(classes.saturating_sub(1));
+            by_class[class].0 += usize::from((a > 0.5) != (b > 0.5));
+            by_class[class].1 += 1;
+        }
     }
-    flipped as f64 / indices.len().max(1) as f64
+    let flipped: usize = by_class.iter().map(|(flipped, _)| flipped).sum();
+    let rates = by_class
+        .iter()
+        .map(|&(flipped, total)| flipped as f64 / total.max(1) as f64)
+        .collect();
+    (flipped as f64 / indices.len().max(1) as f64, rates)
 }
 
 /// E‖Φ(x) − Φ(x′)‖² of the model's features on (up to) 256 training images: the unit of the

@@ -149,6 +149,7 @@ fn a_planted_square_is_discovered_and_toggled() {
     assert_eq!(discovery.groups, 3);
     let last = discovery.rounds.last().expect("rounds");
     assert!(last.augmentation_consistency >= 0.9, "{discovery:?}");
+    assert_eq!(report.splitter_flip_by_class.len(), 3);
 
     // Stage B: L toggles the square, both ways, and S agrees.
     let x: Vec<f32> = dataset

@@ -374,6 +374,9 @@ pub struct SymmetryReport {
     /// oracle's toggle rate: a larger S-flip rate means L fools S).
     #[serde(default)]
     pub splitter_flip_rate: Option<f64>,
+    /// That fraction per class of the scored test images (which classes L changes).
+    #[serde(default)]
+    pub splitter_flip_by_class: Vec<f64>,
     /// Wall time so far, seconds.
     pub seconds: f64,
     /// The device it ran on.

@@ -19,6 +19,18 @@ fn maybe(value: Option<f64>) -> String {
 pub fn DiscoveryView(mode: &'static str, report: SymmetryReport) -> impl IntoView {
     let toggle = report.ground_truth.as_ref().map(|t| t.toggle_rate);
     let flip = report.splitter_flip_rate;
+    let by_class: Vec<String> = report
+        .splitter_flip_by_class
+        .iter()
+        .enumerate()
+        .map(|(class, rate)| format!("{class}: {}", percent(*rate)))
+        .collect();
+    let by_class = (!by_class.is_empty()).then(|| {
+        format!(
+            "S flips, by class of the test image: {}.",
+            by_class.join(", ")
+        )
+    });
     let basin = report.basin.clone().map(|basin| {
         let points: Vec<String> = basin
             .checkpoints
@@ -70,6 +82,7 @@ pub fn DiscoveryView(mode: &'static str, report: SymmetryReport) -> impl IntoVie
                 }).collect_view()}
             </table>
             <p class="verdict" id=format!("symmetry-splitter-{mode}")>{gap}</p>
+            {by_class.map(|text| view! { <p class="muted" id=format!("symmetry-by-class-{mode}")>{text}</p> })}
         }
     });
     view! {

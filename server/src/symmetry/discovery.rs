@@ -396,7 +396,7 @@ fn train_member(
     labels: &[bool],
     seed: u64,
 ) -> Result<(InputSpec, Classifier), String> {
-    let mut generator = SplitMix64::new(seed ^ 0xa06_3e47);
+    let mut generator = SplitMix64::new(seed ^ 0x0a06_3e47);
     let train = augmented_split(input.train, input.spec, indices, labels, &mut generator);
     let test = subset_split(input.train, held_out, labels);
     let dataset = Dataset::new(
@@ -502,7 +502,7 @@ pub fn discover(
     };
     // Cross-fitting halves: a seeded shuffle, alternating.
     let mut order: Vec<usize> = (0..n).collect();
-    SplitMix64::new(input.seed ^ 0x5b1_77e4).shuffle(&mut order);
+    SplitMix64::new(input.seed ^ 0x05b1_77e4).shuffle(&mut order);
     let halves: [Vec<usize>; 2] = [
         order.iter().copied().step_by(2).collect(),
         order.iter().copied().skip(1).step_by(2).collect(),
@@ -577,7 +577,7 @@ fn augmentation_consistency(
     decisions: &[bool],
 ) -> f64 {
     let spec = input.spec;
-    let mut generator = SplitMix64::new(input.seed ^ 0xc0_515e);
+    let mut generator = SplitMix64::new(input.seed ^ 0x00c0_515e);
     let indices: Vec<usize> = (0..input.test.len()).collect();
     let all_on = vec![true; input.test.len()];
     let moved = augmented_split(input.test, spec, &indices, &all_on, &mut generator);
