@@ -804,6 +804,12 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         report.seconds,
         report.device
     );
+    if let Some(label_model) = &report.label_model {
+        println!(
+            "  f̂ (the from-f keep term's classifier): {}; test accuracy {:.3}, agrees with Φ on {:.3}",
+            label_model.description, label_model.test_accuracy, label_model.agreement_with_phi
+        );
+    }
     if let Some(discovery) = &report.discovery {
         println!(
             "  discovery: {} groups by {}; clustering agrees with the truth on {}",
@@ -909,12 +915,16 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         );
     }
     for reference in &report.references {
+        let identity = reference.identity_kept.map_or_else(String::new, |kept| {
+            format!(", identity oracle keeps {kept:.3}")
+        });
         println!(
-            "  known transform as L, {}: {} (Φ keeps {:.3}, D calls {:.3} real)",
+            "  transform as L, {}: {} (Φ keeps {:.3}, D calls {:.3} real{identity}; at the equilibrium {:.4})",
             reference.name,
             objective_terms(&reference.objective),
             reference.prediction_kept,
-            reference.judged_real
+            reference.judged_real,
+            reference.objective.at_equilibrium(&report.settings)
         );
     }
     if let Some(truth) = &report.ground_truth {
@@ -925,7 +935,8 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         );
         let names: Vec<&str> = rivals.iter().map(|r| r.name.as_str()).collect();
         println!(
-            "  known transforms that could score below L* at the equilibrium: {}",
+            "  transforms that could score below L* at the equilibrium (L*: {:.4}): {}",
+            truth.truth_objective.at_equilibrium(&report.settings),
             if names.is_empty() {
                 "none".to_owned()
             } else {

@@ -44,10 +44,13 @@ use crate::{artifacts, db, linalg};
 
 mod basin;
 pub mod discovery;
+pub mod label_model;
 mod references;
+mod rivals;
 mod terms;
 
 use discovery::{DiscoveryInput, Splitter};
+use label_model::LabelModel;
 
 use terms::TermSums;
 
@@ -263,6 +266,7 @@ fn sample_grid(
 }
 
 /// Everything a training run of L_θ needs.
+#[derive(Clone, Copy)]
 pub struct SymmetryInput<'a> {
     /// The data the model trained on (randomized as it was).
     pub dataset: &'a Dataset,
@@ -281,6 +285,9 @@ pub struct SymmetryInput<'a> {
     pub device: &'a Device,
     /// Its name.
     pub device_name: &'a str,
+    /// From f: the classifier f̂ the keep term's labels go through ([`train`] trains one when
+    /// none is given).
+    pub label_model: Option<&'a label_model::LabelModel>,
 }
 
 /// Trains L_θ and scores it; `publish` receives the report so far a few times during training.
@@ -317,6 +324,26 @@ pub fn train(
             test.len()
         ));
     }
+    // From f: the keep term's labels go through f̂, a classifier trained apart from Φ.
+    let trained_label_model = match (input.mode, input.label_model) {
+        (SymmetryMode::FromLabels, None) => {
+            progress(
+                0.0,
+                "training f̂, the classifier the true labels are kept through",
+            );
+            Some(label_model::train(input, seed)?)
+        }
+        _ => None,
+    };
+    let label_model_report = trained_label_model
+        .as_ref()
+        .map(|(_, report)| report.clone());
+    let input = &SymmetryInput {
+        label_model: input
+            .label_model
+            .or(trained_label_model.as_ref().map(|(model, _)| model)),
+        ..*input
+    };
     let lambda_flip = weight(settings.flip_weight);
     let discovered = if lambda_flip > 0.0 {
         let mut stage = |fraction: f64, message: &str| progress(0.1 * fraction, message);
@@ -371,6 +398,10 @@ pub fn train(
     };
     check_basin(0, &transform.valid(), &mut basin_report);
     let phi = input.model.clone().fork(&autodiff);
+    let keeper = input.label_model.map(|label_model| LabelModel {
+        spec: label_model.spec.clone(),
+        model: label_model.model.clone().fork(&autodiff),
+    });
     let mut optimizer_g = AdamConfig::new().with_beta_1(0.5).init();
     let mut optimizer_d = AdamConfig::new().with_beta_1(0.5).init();
     let cross_entropy = CrossEntropyLossConfig::new().init(&autodiff);
@@ -408,6 +439,7 @@ pub fn train(
         discovery: discovered.as_ref().map(|(_, report)| report.clone()),
         splitter_flip_rate: None,
         splitter_flip_by_class: Vec::new(),
+        label_model: label_model_report,
         seconds: 0.0,
         device: input.device_name.to_owned(),
     };
@@ -460,7 +492,11 @@ pub fn train(
                     TensorData::new(labels, [indices.len()]),
                     &autodiff,
                 );
-                cross_entropy.forward(phi.forward(normalize(moved.clone(), spec)), targets)
+                let logits = match &keeper {
+                    Some(keeper) => keeper.logits(moved.clone()),
+                    None => phi.forward(normalize(moved.clone(), spec)),
+                };
+                cross_entropy.forward(logits, targets)
             }
         };
         let adversarial = softplus(discriminator.forward(moved.clone()).neg(), 1.0).mean();
@@ -666,6 +702,18 @@ fn score(
     report.objective = learned.objective(input, &labels, spread_phi);
     report.references =
         references::score_references(input, discriminator, &indices, &labels, spread_phi);
+    if let Some(((card, model, _), _)) = &oracle {
+        let oracle = rivals::IdentityOracle { card, model };
+        report.references.extend(rivals::score_rivals(
+            input,
+            discriminator,
+            &config,
+            &oracle,
+            &indices,
+            &labels,
+            spread_phi,
+        ));
+    }
     if let Some(((_, _, identity_accuracy), (_, _, glasses_accuracy))) = &oracle {
         let truths: Vec<usize> = indices
             .iter()
@@ -876,6 +924,7 @@ pub fn compute_for_experiment(
         data_dir,
         device,
         device_name,
+        label_model: None,
     };
     let (report, transform) = train(&input, progress, publish)?;
     let path = artifacts::symmetry_path(data_dir, experiment.id, mode.as_str());
@@ -1035,6 +1084,7 @@ mod tests {
             data_dir: dir.path(),
             device: &device,
             device_name: "flex",
+            label_model: None,
         };
         let mut report = train(
             &SymmetryInput {

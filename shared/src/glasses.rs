@@ -84,6 +84,59 @@ pub struct Identity {
     pub mouth: usize,
 }
 
+/// An identity attribute that a local edit can change (the local rivals of the true symmetry:
+/// each paints a small part of the face, as the glasses do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribute {
+    /// The mouth's width and curvature.
+    Mouth,
+    /// The eyes' spacing.
+    Eyes,
+    /// The hair style.
+    HairStyle,
+    /// The hair colour.
+    HairColour,
+}
+
+impl Attribute {
+    /// Every local attribute, in the report's order.
+    pub const LOCAL: [Self; 4] = [Self::Mouth, Self::Eyes, Self::HairStyle, Self::HairColour];
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mouth => "mouth",
+            Self::Eyes => "eye spacing",
+            Self::HairStyle => "hair style",
+            Self::HairColour => "hair colour",
+        }
+    }
+
+    /// How many values it takes.
+    pub fn values(self) -> usize {
+        match self {
+            Self::Mouth => MOUTHS.len(),
+            Self::Eyes => EYE_SPACING.len(),
+            Self::HairStyle => HAIR_STYLES,
+            Self::HairColour => HAIR_COLOURS.len(),
+        }
+    }
+
+    /// `identity` with this attribute moved on to its next value (cyclically): everything
+    /// else, and so the rest of the face, unchanged.
+    pub fn next(self, identity: Identity) -> Identity {
+        let mut moved = identity;
+        let field = match self {
+            Self::Mouth => &mut moved.mouth,
+            Self::Eyes => &mut moved.eyes,
+            Self::HairStyle => &mut moved.hair_style,
+            Self::HairColour => &mut moved.hair_colour,
+        };
+        *field = (*field + 1) % self.values();
+        moved
+    }
+}
+
 /// What varies between images of one identity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Nuisance {
@@ -393,6 +446,44 @@ mod tests {
         GlassesConfig {
             identities: 12,
             ..Default::default()
+        }
+    }
+
+    /// Each local attribute cycles back to the identity after as many steps as it has values,
+    /// and one step repaints a part of the face only (same pose, light and noise).
+    #[test]
+    fn local_attributes_cycle_and_paint_part_of_the_face() {
+        let config = config();
+        let identities = config.identity_list();
+        for index in 0..12 {
+            let example = config.example(&identities, true, index);
+            let original = render(&example, config.size, false);
+            for attribute in Attribute::LOCAL {
+                let mut identity = example.identity;
+                for _ in 0..attribute.values() {
+                    identity = attribute.next(identity);
+                }
+                assert_eq!(identity, example.identity, "{}", attribute.name());
+                let moved = Example {
+                    identity: attribute.next(example.identity),
+                    ..example
+                };
+                let changed = render(&moved, config.size, false)
+                    .iter()
+                    .zip(&original)
+                    .filter(|(a, b)| a != b)
+                    .count();
+                let fraction = changed as f64 / original.len() as f64;
+                if attribute == Attribute::HairColour && example.identity.hair_style == 3 {
+                    assert_eq!(changed, 0, "a bald head shows no hair colour");
+                    continue;
+                }
+                assert!(
+                    fraction > 0.0 && fraction < 0.5,
+                    "{} changes {fraction} of the values",
+                    attribute.name()
+                );
+            }
         }
     }
 

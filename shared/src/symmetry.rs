@@ -223,6 +223,10 @@ pub struct ReferenceScore {
     pub prediction_kept: f64,
     /// Fraction of the T x the final discriminator calls real.
     pub judged_real: f64,
+    /// On Glasses, for the local rivals (one identity attribute changed): the fraction of T x
+    /// the identity oracle still calls the same person.
+    #[serde(default)]
+    pub identity_kept: Option<f64>,
 }
 
 /// The known transforms that could score below the true symmetry at the equilibrium: those
@@ -377,10 +381,25 @@ pub struct SymmetryReport {
     /// That fraction per class of the scored test images (which classes L changes).
     #[serde(default)]
     pub splitter_flip_by_class: Vec<f64>,
+    /// From f: the classifier f̂ (not Φ) the keep term's true labels go through.
+    #[serde(default)]
+    pub label_model: Option<LabelModelReport>,
     /// Wall time so far, seconds.
     pub seconds: f64,
     /// The device it ran on.
     pub device: String,
+}
+
+/// The classifier f̂ of the "from f" mode: trained apart from Φ on the training images and their
+/// true labels, so that keeping f's label and keeping Φ's features are different demands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelModelReport {
+    /// What it is and how it was trained.
+    pub description: String,
+    /// Its accuracy on the test split.
+    pub test_accuracy: f64,
+    /// How often its prediction on a test image equals Φ's.
+    pub agreement_with_phi: f64,
 }
 
 /// Stage A of discovery: a binary factor found *within* groups of training images without its
@@ -498,6 +517,7 @@ mod tests {
             objective: Objective::new(&settings, keep, adversarial, 0.0, 0.0, 0.0),
             prediction_kept: 1.0,
             judged_real: 0.5,
+            identity_kept: None,
         };
         let references = [
             reference("a", 0.3, 0.0),

@@ -1396,14 +1396,18 @@ async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Resu
     client.goto(&app.url(&format!("/experiments/{id}"))).await?;
     wait_for(client, Locator::Id("learn-symmetry")).await?;
     fill(client, "symmetry-steps", "30").await?;
+    // Discovery on (λ_flip 1), one self-training round of the splitter to keep it short.
+    fill(client, "symmetry-flip", "1").await?;
+    fill(client, "symmetry-rounds", "1").await?;
     client
         .find(Locator::Id("learn-symmetry"))
         .await?
         .click()
         .await?;
     let url = format!("/api/experiments/{id}/symmetry/from_phi");
+    let started = std::time::Instant::now();
     let mut report = None;
-    for _ in 0..600 {
+    for _ in 0..1800 {
         if let Ok(job) = app.get_json::<SymmetryJob>(&url).await
             && !matches!(job.status, JobStatus::Queued | JobStatus::Running)
         {
@@ -1415,13 +1419,24 @@ async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Resu
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let report = report.context("the symmetry did not finish within 5 min")?;
+    let report = report.context("the symmetry did not finish within 15 min")?;
+    eprintln!(
+        "symmetry job (stage A, one round, 30 steps): {:.0} s from the click, {:.0} s of work",
+        started.elapsed().as_secs_f64(),
+        report.seconds
+    );
     assert!(report.finished && report.history.last().map(|s| s.step) == Some(30));
+    let discovery = report.discovery.as_ref().context("no discovery report")?;
+    assert_eq!(discovery.rounds.len(), 1);
+    assert_eq!(report.splitter_flip_by_class.len(), 10);
     client.goto(&app.url(&format!("/experiments/{id}"))).await?;
     wait_for(client, Locator::Id("symmetry-grid-from_phi")).await?;
     wait_for(client, Locator::Css("#symmetry-chart-from_phi svg")).await?;
     let kept = wait_text(client, "#symmetry-scores-from_phi .kept").await?;
     assert_eq!(kept, format!("{:.1} %", report.prediction_kept * 100.0));
+    wait_for(client, Locator::Id("symmetry-discovery-from_phi")).await?;
+    let by_class = wait_text(client, "#symmetry-by-class-from_phi").await?;
+    assert!(by_class.contains("9: "), "{by_class}");
     eprintln!(
         "symmetry of the LeNet demo (30 steps): kept {kept}, RMS change {:.4}, D accuracy {:.3}",
         report.mean_change, report.discriminator_accuracy

@@ -25,6 +25,8 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
     let involution = RwSignal::new("1".to_owned());
     let min_change = RwSignal::new("0.05".to_owned());
     let change_fraction = RwSignal::new("1".to_owned());
+    let flip = RwSignal::new("1".to_owned());
+    let rounds = RwSignal::new("3".to_owned());
     let message = RwSignal::new(None::<String>);
     let polls = SymmetryMode::ALL.map(|mode| {
         (
@@ -54,6 +56,14 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                 involution_weight: Some(number(involution.get_untracked(), "λ_inv")?),
                 min_change: Some(number(min_change.get_untracked(), "τ")?),
                 change_fraction: Some(number(change_fraction.get_untracked(), "q")?),
+                flip_weight: Some(number(flip.get_untracked(), "λ_flip")?),
+                splitter_rounds: Some(
+                    rounds
+                        .get_untracked()
+                        .trim()
+                        .parse()
+                        .map_err(|_| "splitter rounds must be a whole number".to_owned())?,
+                ),
                 ..Default::default()
             })
         })();
@@ -87,7 +97,9 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                  fraction q of those averaged pixels that change most: q = 1 the whole image, a small q \
                  a strong local edit), and either the model's \
                  penultimate features (from Φ) or its classification of the true label (from f) stay \
-                 the same. On Glasses, oracles trained on the generator's ground truth say whether L \
+                 the same. With λ_flip > 0, a splitter S is first found without attribute labels \
+                 (clusters within each class, then self-trained on nuisance-moved copies) and L is also \
+                 asked to flip S's decision. On Glasses, oracles trained on the generator's ground truth say whether L \
                  toggled the glasses and kept the identity."
             </p>
             {move || writable().then(|| view! {
@@ -109,6 +121,12 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                     <label for="symmetry-involution">"λ_inv (L∘L = id)"</label>
                     <input id="symmetry-involution" type="text" size="4" prop:value=move || involution.get()
                         on:input=move |event| involution.set(event_target_value(&event)) />
+                    <label for="symmetry-flip" title="weight of the flip term BCE(S(L x), 1 − S(x)) through the splitter S found without attribute labels (0: no discovery)">"λ_flip"</label>
+                    <input id="symmetry-flip" type="text" size="4" prop:value=move || flip.get()
+                        on:input=move |event| flip.set(event_target_value(&event)) />
+                    <label for="symmetry-rounds" title="self-training rounds of the splitter S (stage A)">"S rounds"</label>
+                    <input id="symmetry-rounds" type="text" size="3" prop:value=move || rounds.get()
+                        on:input=move |event| rounds.set(event_target_value(&event)) />
                     <button id="learn-symmetry" on:click=start>"Learn L"</button>
                 </div>
             })}
@@ -210,6 +228,12 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
             <ObjectiveTable mode settings=report.settings.clone() objective=report.objective.clone()
                 truth=report.ground_truth.as_ref().map(|t| t.truth_objective.clone())
                 references=report.references.clone() />
+            {report.label_model.clone().map(|f| view! {
+                <p class="muted" id=format!("symmetry-label-model-{mode}")>{format!(
+                    "The true labels are kept through f̂, not Φ: {}. Test accuracy {}, same prediction as Φ on {} of test images.",
+                    f.description, percent(f.test_accuracy), percent(f.agreement_with_phi)
+                )}</p>
+            })}
             <p class="muted">{format!("Fréchet distance in the {}. Trained in {:.0} s on {}.", report.frechet_features, report.seconds, report.device)}</p>
             <p class="muted" id=format!("symmetry-settings-{mode}")>{settings_line(&report.settings)}</p>
             <p><a href=format!("/api/experiments/{id}/symmetry/{mode}/weights") rel="external">"L_θ weights (burn record)"</a></p>
@@ -265,10 +289,11 @@ fn ObjectiveTable(
             .map(|r| r.name.clone())
             .collect();
         if names.is_empty() {
-            "None of the known transforms can score below L* at the equilibrium.".to_owned()
+            "None of the known transforms or local rivals can score below L* at the equilibrium."
+                .to_owned()
         } else {
             format!(
-                "At the equilibrium these known transforms could score below L*: {}.",
+                "At the equilibrium these transforms could score below L*: {}.",
                 names.join(", ")
             )
         }
@@ -277,8 +302,11 @@ fn ObjectiveTable(
     let kept: Vec<String> = references
         .iter()
         .map(|r| {
+            let identity = r
+                .identity_kept
+                .map_or_else(String::new, |kept| format!(" · id {}", percent(kept)));
             format!(
-                "Φ {} · D {}",
+                "Φ {} · D {}{identity}",
                 percent(r.prediction_kept),
                 percent(r.judged_real)
             )
@@ -316,7 +344,7 @@ fn ObjectiveTable(
             </tr>
             {(!kept.is_empty()).then(|| view! {
                 <tr>
-                    <td title="Φ: how often it keeps its prediction on T x; D: how often the final discriminator calls T x real">"Φ kept · D real"</td>
+                    <td title="Φ: how often it keeps its prediction on T x; D: how often the final discriminator calls T x real; id: how often the identity oracle still sees the same person (local rivals)">"Φ kept · D real · id"</td>
                     <td></td>{truth.is_some().then(|| view! { <td></td> })}
                     {kept.into_iter().map(|text| view! { <td class="muted">{text}</td> }).collect_view()}
                 </tr>

@@ -48,7 +48,7 @@ fn apply(images: &Tensor<4>, kind: TransformKind, t: f32) -> Tensor<4> {
 
 /// The fraction of each image's pixels that `moved` changes in any channel: the least mask a
 /// masked edit needs to paint it, summed over the images.
-fn painted_fraction(moved: &Tensor<4>, x: &Tensor<4>) -> f64 {
+pub(super) fn painted_fraction(moved: &Tensor<4>, x: &Tensor<4>) -> f64 {
     let [_, channels, height, width] = x.dims();
     let plane = height * width;
     let difference: Vec<f32> = (moved.clone() - x.clone())
@@ -95,6 +95,7 @@ pub(super) fn score_references(
                 objective: sums.objective(input, labels, feature_spread),
                 prediction_kept: sums.prediction_kept(classes),
                 judged_real: sums.judged_real as f64 / indices.len().max(1) as f64,
+                identity_kept: None,
             }
         })
         .collect()

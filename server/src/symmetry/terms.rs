@@ -20,6 +20,8 @@ pub(super) struct TermSums {
     pub before: Vec<f32>,
     /// Φ's logits on T x.
     pub after: Vec<f32>,
+    /// From f with f̂: f̂'s logits on T x (the keep term's).
+    kept_logits: Vec<f32>,
     /// How many T x the discriminator calls real (logit > 0).
     pub judged_real: usize,
     /// How many it calls transformed (logit < 0).
@@ -60,6 +62,10 @@ impl TermSums {
             );
         }
         self.sums[4] += painted;
+        if let (SymmetryMode::FromLabels, Some(label_model)) = (input.mode, input.label_model) {
+            self.kept_logits
+                .extend(rows(label_model.logits(moved.clone())));
+        }
         self.before.extend(rows(input.model.head(phi_x)));
         self.after.extend(rows(input.model.head(phi_moved)));
     }
@@ -71,7 +77,7 @@ impl TermSums {
 
     /// The objective's means over the images added (`labels`, theirs): the keep term is the
     /// feature distance over `feature_spread` (from Φ) or the cross-entropy of the true labels
-    /// on T x (from f).
+    /// on T x (from f: through f̂ when the input has one, else Φ's head).
     pub fn objective(
         &self,
         input: &SymmetryInput,
@@ -83,6 +89,9 @@ impl TermSums {
         let mut sums = self.sums;
         sums[0] = match input.mode {
             SymmetryMode::FromPhi => sums[0] / feature_spread,
+            SymmetryMode::FromLabels if input.label_model.is_some() => {
+                cross_entropy(&self.kept_logits, classes, labels) * n
+            }
             SymmetryMode::FromLabels => cross_entropy(&self.after, classes, labels) * n,
         };
         Objective::from_terms(input.settings, sums.map(|sum| sum / n))
