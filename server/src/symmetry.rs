@@ -1162,7 +1162,25 @@ mod tests {
                 .find(|r| r.name.starts_with(name))
                 .unwrap_or_else(|| panic!("no {name}: {:?}", report.references))
         };
-        assert_eq!(report.references.len(), references::REFERENCES.len());
+        // Then, on Glasses, the local rivals: one identity attribute changed, a local edit
+        // (under half the pixels; a bald head shows no hair colour) judged by the identity oracle.
+        let locals = memlab_shared::glasses::Attribute::LOCAL.len();
+        assert_eq!(
+            report.references.len(),
+            references::REFERENCES.len() + locals
+        );
+        for rival in &report.references[references::REFERENCES.len()..] {
+            assert!(rival.name.starts_with("one attribute: "), "{}", rival.name);
+            let kept = rival.identity_kept.expect("identity judged");
+            assert!((0.0..=1.0).contains(&kept), "{kept}");
+            let painted = rival.objective.sparsity;
+            assert!(painted > 0.0 && painted < 0.5, "{}: {painted}", rival.name);
+        }
+        assert!(
+            report.references[..references::REFERENCES.len()]
+                .iter()
+                .all(|r| r.identity_kept.is_none())
+        );
         assert_eq!(named("mirror").objective.involution, 0.0);
         let brighter = &named("brightness").objective;
         assert!(brighter.involution > 0.0 && brighter.involution <= 0.01 + 1e-6);
