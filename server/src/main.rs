@@ -19,7 +19,7 @@ use memlab_shared::api::{
 use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
 use memlab_shared::lie::{CANONICAL, LieRequest};
 use memlab_shared::probes::ProbeRequest;
-use memlab_shared::symmetry::{SymmetryMode, SymmetryRequest};
+use memlab_shared::symmetry::{SymmetryMode, SymmetryRequest, SymmetrySearch};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -177,12 +177,24 @@ struct SymmetryArgs {
     /// Self-training rounds of the splitter.
     #[arg(long)]
     splitter_rounds: Option<usize>,
+    /// Where L starts: `game` (the identity) or `reflection` (the best latent reflection,
+    /// distilled, then the game).
+    #[arg(long, value_parser = parse_search)]
+    search: Option<SymmetrySearch>,
     /// Diagnosis only: regression steps onto the oracle pairs (x, L* x) before the game.
     #[arg(long)]
     basin_steps: Option<usize>,
     /// Seed of the networks and batches.
     #[arg(long)]
     seed: Option<u64>,
+}
+
+/// A search named on the command line.
+fn parse_search(text: &str) -> Result<SymmetrySearch, String> {
+    SymmetrySearch::ALL
+        .into_iter()
+        .find(|search| search.as_str() == text)
+        .ok_or_else(|| format!("unknown search {text:?} (game or reflection)"))
 }
 
 #[derive(Debug, Args)]
@@ -776,6 +788,7 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         discriminator_steps: args.discriminator_steps,
         flip_weight: args.flip_weight,
         splitter_rounds: args.splitter_rounds,
+        search: args.search,
         basin_steps: args.basin_steps,
         sample_every: None,
         seed: args.seed,
@@ -829,6 +842,33 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
                 round.balance_high
             );
         }
+    }
+    if let Some(reflection) = &report.reflection {
+        println!(
+            "  latent reflection: autoencoder of {} training images, codes of {}, test reconstruction RMS {:.4}; chosen: {} ({})",
+            reflection.images,
+            reflection.latent,
+            reflection.reconstruction_rms,
+            reflection.chosen + 1,
+            reflection.rule
+        );
+        for (k, candidate) in reflection.candidates.iter().enumerate() {
+            println!(
+                "    {}. {}: bimodality {:.3}, kept {:.3}, change {:.4}, splitter flips {}, toggled {} (scored only), identity kept {}",
+                k + 1,
+                candidate.name,
+                candidate.bimodality,
+                candidate.kept,
+                candidate.mean_change,
+                share(candidate.splitter_flip_rate),
+                share(candidate.toggle_rate),
+                share(candidate.identity_kept)
+            );
+        }
+        println!(
+            "    distilled into L_θ by {} regression steps: RMS from the chosen edit on test {:.4}",
+            reflection.distill_steps, reflection.distill_rms
+        );
     }
     let every = (report.history.len() / 10).max(1);
     for step in report.history.iter().step_by(every) {

@@ -31,7 +31,7 @@ use memlab_shared::model::{
 use memlab_shared::preprocess::{InputSpec, Pixels, png_data_url};
 use memlab_shared::symmetry::{
     BasinReport, GroundTruthScore, Objective, SampleGrid, SymmetryMode, SymmetryReport,
-    SymmetryRequest, SymmetryStep,
+    SymmetryRequest, SymmetrySearch, SymmetryStep,
 };
 
 use crate::analysis::{self, AnalysisKind, Report};
@@ -46,6 +46,7 @@ mod basin;
 pub mod discovery;
 pub mod label_model;
 mod references;
+mod reflection;
 mod rivals;
 mod terms;
 
@@ -63,6 +64,8 @@ const GRID_IMAGES: usize = 8;
 const DISCRIMINATOR_SPEEDUP: f64 = 4.0;
 /// Training images stage A works on at most.
 const DISCOVERY_IMAGES: usize = 8000;
+/// Seed of the subset stage A and the latent-reflection search work on.
+const DISCOVERY_SUBSET: u64 = 0x0d15_c0e5;
 /// Epochs of each splitter's training per self-training round.
 const SPLITTER_EPOCHS: usize = 4;
 /// Game steps between the basin test's checkpoints.
@@ -107,6 +110,7 @@ pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
         )?),
         flip_weight: Some(check("flip_weight", request.flip_weight.unwrap_or(1.0))?),
         splitter_rounds: Some(limits::SPLITTER_ROUNDS.check(request.splitter_rounds.unwrap_or(3))?),
+        search: Some(request.search.unwrap_or_default()),
         basin_steps: Some(limits::BASIN_STEPS.check(request.basin_steps.unwrap_or(0))?),
         sample_every: Some(sample_every),
         discriminator_steps: Some(discriminator_steps),
@@ -135,6 +139,22 @@ pub fn kind(mode: SymmetryMode) -> AnalysisKind {
         SymmetryMode::FromPhi => AnalysisKind::SymmetryFromPhi,
         SymmetryMode::FromLabels => AnalysisKind::SymmetryFromLabels,
     }
+}
+
+/// At most `max` images of `full` (a seeded subset, in index order), with their labels, and
+/// their indices in `full`.
+fn seeded_subset(full: &Split, max: usize, seed: u64) -> (Vec<usize>, Split) {
+    let mut chosen = crate::probes::subset(full.len(), max, seed);
+    chosen.sort_unstable();
+    let split = Split {
+        images: chosen
+            .iter()
+            .flat_map(|&i| full.image(i).iter().copied())
+            .collect(),
+        labels: chosen.iter().map(|&i| full.labels[i]).collect(),
+        image_len: full.image_len,
+    };
+    (chosen, split)
 }
 
 /// Images `indices` of `split` as `[0, 1]` values `[n, c, h, w]`.
@@ -359,6 +379,21 @@ pub fn train(
     let critic = DiscriminatorConfig::new(spec.channels, spec.height, spec.width);
     let mut transform = seeded(&autodiff, seed, || network.init(&autodiff));
     let mut discriminator = seeded(&autodiff, seed ^ 0xd15c, || critic.init(&autodiff));
+    // The latent-reflection search: L starts at the distilled edit of the best reflection.
+    let mut reflection_report = None;
+    if settings.search == Some(SymmetrySearch::Reflection) {
+        let (_, subset) = seeded_subset(train, DISCOVERY_IMAGES, DISCOVERY_SUBSET);
+        let mut stage = |fraction: f64, message: &str| progress(0.1 + 0.1 * fraction, message);
+        let (started_at, report) = reflection::start(
+            input,
+            transform,
+            &subset,
+            discovered.as_ref().map(|(splitter, _)| splitter),
+            &mut stage,
+        )?;
+        transform = started_at;
+        reflection_report = Some(report);
+    }
     // The basin test (diagnosis only): L fitted to the oracle pairs first.
     let basin_steps = settings.basin_steps.unwrap_or(0);
     let basin = match input.ground_truth {
@@ -440,6 +475,7 @@ pub fn train(
         splitter_flip_rate: None,
         splitter_flip_by_class: Vec::new(),
         label_model: label_model_report,
+        reflection: reflection_report,
         seconds: 0.0,
         device: input.device_name.to_owned(),
     };
@@ -545,7 +581,7 @@ pub fn train(
         let gradients = GradientsParams::from_grads(loss.backward(), &transform);
         transform = optimizer_g.step(learning_rate, transform, gradients);
         progress(
-            0.1 + 0.8 * step as f64 / steps as f64,
+            0.2 + 0.7 * step as f64 / steps as f64,
             &format!("step {step} of {steps}"),
         );
         if step % BASIN_EVERY == 0 || step == steps {
@@ -754,18 +790,10 @@ fn discover(
 ) -> Result<(Splitter, memlab_shared::symmetry::DiscoveryReport), String> {
     let full = &input.dataset.train;
     let spec = &input.dataset.info.input;
-    // At most DISCOVERY_IMAGES training images (a seeded subset, in index order), so a large
-    // data set (MNIST's 60 000) costs what Glasses' 4 000 do.
-    let mut chosen = crate::probes::subset(full.len(), DISCOVERY_IMAGES, 0x0d15_c0e5);
-    chosen.sort_unstable();
-    let train = &Split {
-        images: chosen
-            .iter()
-            .flat_map(|&i| full.image(i).iter().copied())
-            .collect(),
-        labels: chosen.iter().map(|&i| full.labels[i]).collect(),
-        image_len: full.image_len,
-    };
+    // At most DISCOVERY_IMAGES training images, so a large data set (MNIST's 60 000) costs
+    // what Glasses' 4 000 do.
+    let (chosen, train) = seeded_subset(full, DISCOVERY_IMAGES, DISCOVERY_SUBSET);
+    let train = &train;
     let (groups, grouping) = match input.mode {
         SymmetryMode::FromLabels => (
             train

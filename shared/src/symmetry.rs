@@ -45,6 +45,31 @@ impl SymmetryMode {
     }
 }
 
+/// How L_θ is searched for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SymmetrySearch {
+    /// L starts at the identity and only the game moves it.
+    #[default]
+    Game,
+    /// An autoencoder's codes are reflected across a hyperplane found within the groups without
+    /// attribute labels; the best reflection's edit is distilled into L, then the game refines.
+    Reflection,
+}
+
+impl SymmetrySearch {
+    /// Both searches.
+    pub const ALL: [Self; 2] = [Self::Game, Self::Reflection];
+
+    /// The name in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Game => "game",
+            Self::Reflection => "reflection",
+        }
+    }
+}
+
 /// `POST /api/experiments/{id}/symmetry/{mode}` (every field optional).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -88,6 +113,10 @@ pub struct SymmetryRequest {
     /// Self-training rounds of the splitter.
     #[serde(default)]
     pub splitter_rounds: Option<usize>,
+    /// Where L starts: at the identity (the game alone) or at the best latent reflection,
+    /// distilled, then refined by the game; `game` when absent.
+    #[serde(default)]
+    pub search: Option<SymmetrySearch>,
     /// Diagnosis only (data sets with a known symmetry): L is first fitted to the oracle's
     /// pairs (x, L* x) for this many steps, then the game runs from there, and the toggle rate
     /// is read at checkpoints (0: off). A run that uses it has not learned L on its own.
@@ -384,6 +413,9 @@ pub struct SymmetryReport {
     /// From f: the classifier f̂ (not Φ) the keep term's true labels go through.
     #[serde(default)]
     pub label_model: Option<LabelModelReport>,
+    /// The latent-reflection search, when it ran.
+    #[serde(default)]
+    pub reflection: Option<ReflectionReport>,
     /// Wall time so far, seconds.
     pub seconds: f64,
     /// The device it ran on.
@@ -415,6 +447,50 @@ pub struct DiscoveryReport {
     pub cluster_agreement: Option<f64>,
     /// The self-training rounds.
     pub rounds: Vec<SplitterRound>,
+}
+
+/// The latent-reflection search: an autoencoder, candidate reflections of its codes, the one
+/// chosen, and how closely L_θ learned its edit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReflectionReport {
+    /// Length of a code.
+    pub latent: usize,
+    /// Training images the autoencoder and the candidates saw.
+    pub images: usize,
+    /// RMS of x − Dec(Enc(x)) on test images (values in `[0, 1]`).
+    pub reconstruction_rms: f64,
+    /// Every candidate, best bimodality first.
+    pub candidates: Vec<ReflectionCandidate>,
+    /// Index of the chosen one in `candidates`.
+    pub chosen: usize,
+    /// Why it was chosen.
+    pub rule: String,
+    /// Regression steps distilling its edit into L_θ.
+    pub distill_steps: usize,
+    /// RMS of L_θ x − (the chosen edit of x) on test images after the distillation.
+    pub distill_rms: f64,
+}
+
+/// One candidate reflection T z = z − 2(⟨n, z⟩ − b_g) n and its edit x + Dec(T z) − Dec(z).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReflectionCandidate {
+    /// Where its direction n comes from.
+    pub name: String,
+    /// Within-group bimodality of the codes along n: the share of their variance that the best
+    /// split into two modes explains (2/π ≈ 0.64 for a Gaussian, 1 for two points).
+    pub bimodality: f64,
+    /// Fraction of held-out training images whose kept quantity survives the edit (Φ's
+    /// prediction from Φ; f̂ giving the true label from f).
+    pub kept: f64,
+    /// Mean RMS change of the edit on them.
+    pub mean_change: f64,
+    /// Fraction on which the splitter decides differently (when stage A ran).
+    pub splitter_flip_rate: Option<f64>,
+    /// Scored only (data sets with a ground truth): the glasses oracle's toggle rate on test
+    /// images.
+    pub toggle_rate: Option<f64>,
+    /// Scored only: the identity oracle's agreement with the true identity of edited test images.
+    pub identity_kept: Option<f64>,
 }
 
 /// The basin test: L started at a regression onto the oracle pairs (x, L* x), then the game;

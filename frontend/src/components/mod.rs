@@ -19,6 +19,7 @@ mod preview;
 mod probabilities;
 mod probe_section;
 mod progress_bar;
+mod reflection_view;
 mod status_badge;
 mod symmetry_section;
 
@@ -40,5 +41,6 @@ pub use preview::Preview;
 pub use probabilities::Probabilities;
 pub use probe_section::ProbeSection;
 pub use progress_bar::ProgressBar;
+pub use reflection_view::ReflectionView;
 pub use status_badge::StatusBadge;
 pub use symmetry_section::SymmetrySection;

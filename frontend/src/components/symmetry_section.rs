@@ -4,12 +4,12 @@
 
 use leptos::prelude::*;
 
-use super::{DiscoveryView, Permalink};
+use super::{DiscoveryView, Permalink, ReflectionView};
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::symmetry::{
     Objective, ReferenceScore, SymmetryJob, SymmetryMode, SymmetryReport, SymmetryRequest,
-    rivals_of_truth,
+    SymmetrySearch, rivals_of_truth,
 };
 
 use super::analysis_job::{JobState, Polled, writable};
@@ -27,6 +27,7 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
     let change_fraction = RwSignal::new("1".to_owned());
     let flip = RwSignal::new("1".to_owned());
     let rounds = RwSignal::new("3".to_owned());
+    let search = RwSignal::new("game".to_owned());
     let message = RwSignal::new(None::<String>);
     let polls = SymmetryMode::ALL.map(|mode| {
         (
@@ -64,6 +65,9 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                         .parse()
                         .map_err(|_| "splitter rounds must be a whole number".to_owned())?,
                 ),
+                search: SymmetrySearch::ALL
+                    .into_iter()
+                    .find(|s| s.as_str() == search.get_untracked()),
                 ..Default::default()
             })
         })();
@@ -99,7 +103,9 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                  penultimate features (from Φ) or its classification of the true label (from f) stay \
                  the same. With λ_flip > 0, a splitter S is first found without attribute labels \
                  (clusters within each class, then self-trained on nuisance-moved copies) and L is also \
-                 asked to flip S's decision. On Glasses, oracles trained on the generator's ground truth say whether L \
+                 asked to flip S's decision. With the latent-reflection start, L first learns the best \
+                 reflection of an autoencoder's codes across a boundary found within each class (no \
+                 attribute labels), then the game refines it. On Glasses, oracles trained on the generator's ground truth say whether L \
                  toggled the glasses and kept the identity."
             </p>
             {move || writable().then(|| view! {
@@ -127,6 +133,11 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                     <label for="symmetry-rounds" title="self-training rounds of the splitter S (stage A)">"S rounds"</label>
                     <input id="symmetry-rounds" type="text" size="3" prop:value=move || rounds.get()
                         on:input=move |event| rounds.set(event_target_value(&event)) />
+                    <label for="symmetry-search" title="where L starts: the identity, or the best reflection of an autoencoder's codes found within the classes without attribute labels (distilled into L, then refined by the game)">"start"</label>
+                    <select id="symmetry-search" on:change=move |event| search.set(event_target_value(&event))>
+                        <option value="game">"identity (game only)"</option>
+                        <option value="reflection">"latent reflection"</option>
+                    </select>
                     <button id="learn-symmetry" on:click=start>"Learn L"</button>
                 </div>
             })}
@@ -225,6 +236,7 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
                 })}
             </table>
             <DiscoveryView mode report=report.clone() />
+            {report.reflection.clone().map(|reflection| view! { <ReflectionView mode reflection /> })}
             <ObjectiveTable mode settings=report.settings.clone() objective=report.objective.clone()
                 truth=report.ground_truth.as_ref().map(|t| t.truth_objective.clone())
                 references=report.references.clone() />
@@ -247,7 +259,7 @@ fn settings_line(settings: &SymmetryRequest) -> String {
     let count = |value: Option<usize>| value.map_or("–".to_owned(), |v| v.to_string());
     format!(
         "Settings: {} steps, batch {}, step size {}, λ_adv {}, λ_nt {}, τ {} over q = {}, λ_1 {}, \
-         λ_inv {}, λ_flip {} ({} splitter rounds), {} discriminator steps per step, seed {}.",
+         λ_inv {}, λ_flip {} ({} splitter rounds), start {}, {} discriminator steps per step, seed {}.",
         count(settings.steps),
         count(settings.batch_size),
         number(settings.learning_rate),
@@ -259,6 +271,7 @@ fn settings_line(settings: &SymmetryRequest) -> String {
         number(settings.involution_weight),
         number(settings.flip_weight),
         count(settings.splitter_rounds),
+        settings.search.unwrap_or_default().as_str(),
         count(settings.discriminator_steps),
         settings.seed.map_or("–".to_owned(), |v| v.to_string()),
     )

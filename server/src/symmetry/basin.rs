@@ -33,8 +33,9 @@ pub fn truth_split(config: &GlassesConfig, test: bool, count: usize) -> Split {
     }
 }
 
-/// Fits `transform` (on an autodiff device) to L* by `steps` Adam steps on the mean squared
-/// difference ‖L x − L* x‖² over batches of training pairs.
+/// Fits `transform` (on an autodiff device) to the pairs (x, `truth` of x) — L* here, the
+/// latent reflection's edit in its search — by `steps` Adam steps on the mean squared
+/// difference ‖L x − target‖² over batches of training pairs.
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     mut transform: TransformNet,

@@ -9,9 +9,9 @@ use memlab_shared::model::Classifier;
 use memlab_shared::preprocess::InputSpec;
 use memlab_shared::symmetry::LabelModelReport;
 
-use super::{SymmetryInput, normalize, pixels_tensor, rows};
-use crate::data::{Dataset, Split};
-use crate::probes::{agreement, row_argmax, subset};
+use super::{SymmetryInput, normalize, pixels_tensor, rows, seeded_subset};
+use crate::data::Dataset;
+use crate::probes::{agreement, row_argmax};
 use crate::training;
 
 /// Training images f̂ sees at most (a seeded subset of a larger set).
@@ -47,16 +47,7 @@ pub(super) fn train(
     seed: u64,
 ) -> Result<(LabelModel, LabelModelReport), String> {
     let full = &input.dataset.train;
-    let mut chosen = subset(full.len(), MAX_IMAGES, seed ^ 0x0f_4a7);
-    chosen.sort_unstable();
-    let train = Split {
-        images: chosen
-            .iter()
-            .flat_map(|&i| full.image(i).iter().copied())
-            .collect(),
-        labels: chosen.iter().map(|&i| full.labels[i]).collect(),
-        image_len: full.image_len,
-    };
+    let (chosen, train) = seeded_subset(full, MAX_IMAGES, seed ^ 0x0f_4a7);
     let info = &input.dataset.info;
     let dataset = Dataset::new(
         "label-model",

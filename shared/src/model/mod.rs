@@ -1,6 +1,8 @@
 //! Architectures shared by training (server) and inference (server and browser): the
-//! classifiers (an MLP, LeNet, the whitened-patch dictionary model, scattering networks), and the learned transform L_θ with its discriminator.
+//! classifiers (an MLP, LeNet, the whitened-patch dictionary model, scattering networks), and the learned transform L_θ with its discriminator, and the autoencoder its latent search
+//! reflects codes in.
 
+mod autoencoder;
 mod classifier;
 mod discriminator;
 mod lenet;
@@ -10,6 +12,7 @@ mod scatter_net;
 mod scattering;
 mod transform_net;
 
+pub use autoencoder::{Autoencoder, AutoencoderConfig};
 pub use classifier::{Classifier, ClassifierConfig};
 pub use discriminator::{Discriminator, DiscriminatorConfig};
 pub use lenet::{LeNet, LeNetConfig};

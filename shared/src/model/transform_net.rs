@@ -119,7 +119,7 @@ impl TransformNet {
 /// # Shapes
 /// - x: `[batch, channels, height, width]`
 /// - output: `[batch, channels, 2 height, 2 width]`
-fn repeat_2x2(x: Tensor<4>) -> Tensor<4> {
+pub(crate) fn repeat_2x2(x: Tensor<4>) -> Tensor<4> {
     let [b, c, h, w] = x.dims();
     x.reshape([b, c, h, 1, w, 1])
         .repeat_dim(3, 2)

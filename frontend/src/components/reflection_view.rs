@@ -1,0 +1,54 @@
+//! The latent-reflection search as the report stores it: the autoencoder, each candidate
+//! reflection of its codes (bimodality, what it keeps, how often the splitter flips, and, scored
+//! only, the oracles' toggle and identity rates), the one chosen and how closely L_θ learned it.
+
+use leptos::prelude::*;
+use memlab_shared::symmetry::ReflectionReport;
+
+fn percent(value: f64) -> String {
+    format!("{:.1} %", value * 100.0)
+}
+
+fn maybe(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_owned(), percent)
+}
+
+/// The candidates table of one report's search.
+#[component]
+pub fn ReflectionView(mode: &'static str, reflection: ReflectionReport) -> impl IntoView {
+    let chosen = reflection.chosen;
+    view! {
+        <h4>"Latent reflection (where L started)"</h4>
+        <p class="muted">{format!(
+            "An autoencoder of {} training images (codes of {}, test reconstruction RMS {:.4}). Each \
+             candidate direction n reflects a code across ⟨n, z⟩ = b_g (b_g: the midpoint of the two \
+             modes in group g) and edits x + Dec(T z) − Dec(z). Chosen: {} ({}). Distilled into L_θ by \
+             {} regression steps (RMS from the chosen edit on test images {:.4}), then refined by the game.",
+            reflection.images,
+            reflection.latent,
+            reflection.reconstruction_rms,
+            chosen + 1,
+            reflection.rule,
+            reflection.distill_steps,
+            reflection.distill_rms
+        )}</p>
+        <table id=format!("symmetry-reflection-{mode}")>
+            <tr>
+                <th>""</th><th>"direction"</th><th>"bimodality"</th><th>"kept"</th><th>"RMS change"</th>
+                <th>"S flips"</th><th>"toggled (oracle)"</th><th>"identity kept (oracle)"</th>
+            </tr>
+            {reflection.candidates.into_iter().enumerate().map(|(k, candidate)| view! {
+                <tr class=if k == chosen { "chosen" } else { "" }>
+                    <td>{if k == chosen { format!("{} ✓", k + 1) } else { (k + 1).to_string() }}</td>
+                    <td>{candidate.name}</td>
+                    <td>{format!("{:.3}", candidate.bimodality)}</td>
+                    <td>{percent(candidate.kept)}</td>
+                    <td>{format!("{:.4}", candidate.mean_change)}</td>
+                    <td>{maybe(candidate.splitter_flip_rate)}</td>
+                    <td>{maybe(candidate.toggle_rate)}</td>
+                    <td>{maybe(candidate.identity_kept)}</td>
+                </tr>
+            }).collect_view()}
+        </table>
+    }
+}
