@@ -854,7 +854,7 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         );
         for (k, candidate) in reflection.candidates.iter().enumerate() {
             println!(
-                "    {}. {}: bimodality {:.3}, kept {:.3}, change {:.4}, splitter flips {}, toggled {} (scored only), identity kept {}",
+                "    {}. {}: bimodality {:.3}, kept {:.3}, change {:.4}, splitter flips {}, toggled {} (on → off {}, off → on {}; scored only), identity kept {}",
                 k + 1,
                 candidate.name,
                 candidate.bimodality,
@@ -862,6 +862,8 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
                 candidate.mean_change,
                 share(candidate.splitter_flip_rate),
                 share(candidate.toggle_rate),
+                share(candidate.on_to_off),
+                share(candidate.off_to_on),
                 share(candidate.identity_kept)
             );
         }
@@ -921,8 +923,10 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
     );
     if let Some(truth) = &report.ground_truth {
         println!(
-            "  ground truth: glasses on → off {:.3}, off → on {:.3}",
-            truth.toggle_on_to_off, truth.toggle_off_to_on
+            "  ground truth: glasses on → off {:.3}, off → on {:.3}; Fréchet distance of L* x {}",
+            truth.toggle_on_to_off,
+            truth.toggle_off_to_on,
+            share(truth.truth_frechet_distance)
         );
         println!(
             "  ground truth: toggle rate {:.3}, identity kept {:.3}, RMS to L* x {:.4} (L* moves {:.4}); oracles: glasses {:.3}, identity {:.3}, L* toggles {:.3}; L* keeps Φ's prediction {:.3} at keep cost {:.4}",

@@ -118,8 +118,18 @@ pub fn settings(request: &SymmetryRequest) -> Result<SymmetryRequest, String> {
     })
 }
 
-/// Why a data set cannot host a learned symmetry (L_θ halves and doubles the image).
-pub fn check_input(input: &InputSpec) -> Result<(), String> {
+/// Why a data set cannot host a learned symmetry searched by `search` (L_θ halves and doubles
+/// the image; the latent reflection's autoencoder quarters it).
+pub fn check_input(input: &InputSpec, search: SymmetrySearch) -> Result<(), String> {
+    if search == SymmetrySearch::Reflection
+        && (!input.height.is_multiple_of(4) || !input.width.is_multiple_of(4))
+    {
+        return Err(format!(
+            "the latent-reflection start needs image sides that are multiples of 4, got {}×{} \
+             (choose the search \"game\")",
+            input.height, input.width
+        ));
+    }
     if !input.height.is_multiple_of(2)
         || !input.width.is_multiple_of(2)
         || input.height < 8
@@ -318,7 +328,7 @@ pub fn train(
 ) -> Result<(SymmetryReport, TransformNet), String> {
     let started = Instant::now();
     let spec = &input.dataset.info.input;
-    check_input(spec)?;
+    check_input(spec, input.settings.search.unwrap_or_default())?;
     let settings = input.settings;
     let (steps, batch_size, learning_rate) = (
         settings.steps.unwrap_or(1),
@@ -654,6 +664,7 @@ fn score(
         ),
     };
     let (mut real_features, mut moved_features) = (Vec::new(), Vec::new());
+    let mut truth_features = Vec::new();
     let mut changes = Vec::new();
     let mut d_real = 0usize;
     let mut glasses = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -706,6 +717,7 @@ fn score(
                 })
                 .sum::<f64>();
             truth_sums.add(input, discriminator, &x, &truth, None, painted);
+            truth_features.extend(rows(fixed.features(normalize(truth.clone(), fixed_spec))));
             let see = |images: Tensor<4>| {
                 row_argmax(
                     &rows(glasses_model.forward(normalize(images, &glasses_card.input))),
@@ -772,6 +784,11 @@ fn score(
             truth_objective: truth_sums.objective(input, &labels, spread_phi),
             toggle_on_to_off: toggle_among(seen_moved, &truths, 1),
             toggle_off_to_on: toggle_among(seen_moved, &truths, 0),
+            truth_frechet_distance: Some(linalg::sample_frechet_distance(
+                &real_features,
+                &truth_features,
+                84,
+            )),
         });
         tracing::debug!(
             identity_accuracy,
@@ -1075,7 +1092,12 @@ mod tests {
             assert!(message.contains(needle), "{message}");
         }
         let odd = InputSpec::raw(1, 7, 8);
-        assert!(check_input(&odd).is_err());
+        assert!(check_input(&odd, SymmetrySearch::Game).is_err());
+        let even = InputSpec::raw(1, 10, 12);
+        assert!(check_input(&even, SymmetrySearch::Game).is_ok());
+        let message = check_input(&even, SymmetrySearch::Reflection).expect_err("10 × 12");
+        assert!(message.contains("multiples of 4"), "{message}");
+        assert!(check_input(&InputSpec::raw(3, 32, 28), SymmetrySearch::Reflection).is_ok());
     }
 
     /// An untrained L paints the grey 0.5 through the mask σ(−4) everywhere: L x = x + σ(−4)

@@ -357,6 +357,10 @@ pub struct GroundTruthScore {
     /// Of the faces without glasses, the fraction the oracle sees wearing them in L x.
     #[serde(default)]
     pub toggle_off_to_on: f64,
+    /// The Fréchet distance between L* x and the real test images, in the report's feature
+    /// space (the yardstick for L's).
+    #[serde(default)]
+    pub truth_frechet_distance: Option<f64>,
 }
 
 /// A trained L_θ: its history, pictures and scores.
@@ -489,6 +493,13 @@ pub struct ReflectionCandidate {
     /// Scored only (data sets with a ground truth): the glasses oracle's toggle rate on test
     /// images.
     pub toggle_rate: Option<f64>,
+    /// Scored only: of the test faces with glasses, the fraction the edit takes them from; and
+    /// of those without, the fraction it gives them to.
+    #[serde(default)]
+    pub on_to_off: Option<f64>,
+    /// See `on_to_off`.
+    #[serde(default)]
+    pub off_to_on: Option<f64>,
     /// Scored only: the identity oracle's agreement with the true identity of edited test images.
     pub identity_kept: Option<f64>,
 }

@@ -18,7 +18,7 @@ use memlab_shared::lie::LieJob;
 use memlab_shared::preprocess::{decode_image, png_header_only};
 use memlab_shared::probes::ProbeJob;
 use memlab_shared::studies::Study;
-use memlab_shared::symmetry::SymmetryJob;
+use memlab_shared::symmetry::{SymmetryJob, SymmetrySearch};
 use memlab_shared::transform::{Adjustments, TransformKind, rotate};
 
 const TOLERANCE: f32 = 1e-4;
@@ -1396,9 +1396,16 @@ async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Resu
     client.goto(&app.url(&format!("/experiments/{id}"))).await?;
     wait_for(client, Locator::Id("learn-symmetry")).await?;
     fill(client, "symmetry-steps", "30").await?;
-    // Discovery on (λ_flip 1), one self-training round of the splitter to keep it short.
+    // Discovery on (λ_flip 1), one self-training round of the splitter to keep it short; L
+    // starts at the latent reflection (the page's default start).
     fill(client, "symmetry-flip", "1").await?;
     fill(client, "symmetry-rounds", "1").await?;
+    let start = client
+        .find(Locator::Id("symmetry-search"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(start.as_deref(), Some("reflection"));
     client
         .find(Locator::Id("learn-symmetry"))
         .await?
@@ -1421,7 +1428,7 @@ async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Resu
     }
     let report = report.context("the symmetry did not finish within 15 min")?;
     eprintln!(
-        "symmetry job (stage A, one round, 30 steps): {:.0} s from the click, {:.0} s of work",
+        "symmetry job (stage A, one round, the latent reflection, 30 steps): {:.0} s from the click, {:.0} s of work",
         started.elapsed().as_secs_f64(),
         report.seconds
     );
@@ -1437,6 +1444,40 @@ async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Resu
     wait_for(client, Locator::Id("symmetry-discovery-from_phi")).await?;
     let by_class = wait_text(client, "#symmetry-by-class-from_phi").await?;
     assert!(by_class.contains("9: "), "{by_class}");
+    // The latent reflection L started from: every candidate in the table, the chosen one marked.
+    let reflection = report
+        .reflection
+        .as_ref()
+        .context("no latent-reflection report")?;
+    assert!(
+        reflection.candidates.len() >= 9,
+        "{:?}",
+        reflection.candidates
+    );
+    assert_eq!(report.settings.search, Some(SymmetrySearch::Reflection));
+    for candidate in &reflection.candidates {
+        eprintln!(
+            "MNIST reflection candidate: {}: bimodality {:.3}, kept {:.3}, change {:.4}, S flips {:?}",
+            candidate.name,
+            candidate.bimodality,
+            candidate.kept,
+            candidate.mean_change,
+            candidate.splitter_flip_rate
+        );
+    }
+    let rows = client
+        .find_all(Locator::Css("#symmetry-reflection-from_phi tr"))
+        .await?;
+    assert_eq!(rows.len(), reflection.candidates.len() + 1);
+    let chosen = wait_text(
+        client,
+        &format!(
+            "#symmetry-reflection-from_phi tr:nth-child({}) td:first-child",
+            reflection.chosen + 2
+        ),
+    )
+    .await?;
+    assert_eq!(chosen, format!("{} ✓", reflection.chosen + 1));
     eprintln!(
         "symmetry of the LeNet demo (30 steps): kept {kept}, RMS change {:.4}, D accuracy {:.3}",
         report.mean_change, report.discriminator_accuracy

@@ -35,7 +35,8 @@ pub fn ReflectionView(mode: &'static str, reflection: ReflectionReport) -> impl 
         <table id=format!("symmetry-reflection-{mode}")>
             <tr>
                 <th>""</th><th>"direction"</th><th>"bimodality"</th><th>"kept"</th><th>"RMS change"</th>
-                <th>"S flips"</th><th>"toggled (oracle)"</th><th>"identity kept (oracle)"</th>
+                <th>"S flips"</th><th>"toggled (oracle)"</th><th>"on → off, off → on"</th>
+                <th>"identity kept (oracle)"</th>
             </tr>
             {reflection.candidates.into_iter().enumerate().map(|(k, candidate)| view! {
                 <tr class=if k == chosen { "chosen" } else { "" }>
@@ -46,6 +47,7 @@ pub fn ReflectionView(mode: &'static str, reflection: ReflectionReport) -> impl 
                     <td>{format!("{:.4}", candidate.mean_change)}</td>
                     <td>{maybe(candidate.splitter_flip_rate)}</td>
                     <td>{maybe(candidate.toggle_rate)}</td>
+                    <td>{format!("{}, {}", maybe(candidate.on_to_off), maybe(candidate.off_to_on))}</td>
                     <td>{maybe(candidate.identity_kept)}</td>
                 </tr>
             }).collect_view()}

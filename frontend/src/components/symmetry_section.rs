@@ -27,7 +27,7 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
     let change_fraction = RwSignal::new("1".to_owned());
     let flip = RwSignal::new("1".to_owned());
     let rounds = RwSignal::new("3".to_owned());
-    let search = RwSignal::new("game".to_owned());
+    let search = RwSignal::new("reflection".to_owned());
     let message = RwSignal::new(None::<String>);
     let polls = SymmetryMode::ALL.map(|mode| {
         (
@@ -135,8 +135,8 @@ pub fn SymmetrySection(id: i64) -> impl IntoView {
                         on:input=move |event| rounds.set(event_target_value(&event)) />
                     <label for="symmetry-search" title="where L starts: the identity, or the best reflection of an autoencoder's codes found within the classes without attribute labels (distilled into L, then refined by the game)">"start"</label>
                     <select id="symmetry-search" on:change=move |event| search.set(event_target_value(&event))>
-                        <option value="game">"identity (game only)"</option>
                         <option value="reflection">"latent reflection"</option>
+                        <option value="game">"identity (game only)"</option>
                     </select>
                     <button id="learn-symmetry" on:click=start>"Learn L"</button>
                 </div>
@@ -230,6 +230,7 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
                         "{}, {:.4}", percent(t.truth_prediction_kept), t.truth_keep
                     )}</td></tr>
                     <tr><td>"L* x the discriminator calls real"</td><td>{percent(t.truth_judged_real)}</td></tr>
+                    <tr><td>"Fréchet distance of L* x (L x's above)"</td><td>{t.truth_frechet_distance.map_or("–".to_owned(), |d| format!("{d:.3}"))}</td></tr>
                     <tr><td>"oracles: glasses, identity, L* toggled"</td><td>{format!(
                         "{}, {}, {}", percent(t.glasses_oracle_accuracy), percent(t.identity_oracle_accuracy), percent(t.truth_toggle_rate)
                     )}</td></tr>

@@ -32,10 +32,11 @@ pub async fn symmetry_create(
 ) -> Result<(StatusCode, Json<SymmetryJob>), AppError> {
     let mode = mode(&mode_text)?;
     let request: SymmetryRequest = super::optional_body(&body, "symmetry request")?;
-    symmetry::settings(&request).map_err(AppError::Invalid)?;
+    let settings = symmetry::settings(&request).map_err(AppError::Invalid)?;
     let experiment = finished(&state, id).await?;
     let dataset = load_dataset(&state, &experiment.config.dataset).await?;
-    symmetry::check_input(&dataset.info.input).map_err(AppError::Invalid)?;
+    symmetry::check_input(&dataset.info.input, settings.search.unwrap_or_default())
+        .map_err(AppError::Invalid)?;
     if !db::queue_analysis(&state.pool, id, symmetry::kind(mode), &request).await? {
         return Err(AppError::Conflict(format!(
             "a symmetry {} of experiment {id} is already being learned",
