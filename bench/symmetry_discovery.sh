@@ -6,6 +6,8 @@
 # run's discovery rounds, toggle rates (on → off and off → on), identity kept, Φ kept,
 # realism and the wall time. A benchmark, not a test.
 #   bash bench/symmetry_discovery.sh [memlab binary] [steps] [extra symmetry flags…]
+# e.g. the latent-reflection start, distilled, one game step:
+#   bash bench/symmetry_discovery.sh "" 1 --flip-weight 1 --search reflection
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/memlab/target}"

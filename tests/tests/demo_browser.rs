@@ -1478,6 +1478,13 @@ async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Resu
     )
     .await?;
     assert_eq!(chosen, format!("{} ✓", reflection.chosen + 1));
+    client
+        .execute(
+            "document.getElementById('symmetry-reflection-from_phi').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "symmetry-reflection.png").await?;
     eprintln!(
         "symmetry of the LeNet demo (30 steps): kept {kept}, RMS change {:.4}, D accuracy {:.3}",
         report.mean_change, report.discriminator_accuracy
