@@ -6,11 +6,13 @@
 use leptos::prelude::*;
 use memlab_shared::symmetry::SymmetryReport;
 
-fn percent(value: f64) -> String {
+/// A fraction as a percentage with one decimal ("12.5 %").
+pub(super) fn percent(value: f64) -> String {
     format!("{:.1} %", value * 100.0)
 }
 
-fn maybe(value: Option<f64>) -> String {
+/// [`percent`], or "–" when there is no value.
+pub(super) fn maybe(value: Option<f64>) -> String {
     value.map_or_else(|| "–".to_owned(), percent)
 }
 

@@ -5,13 +5,7 @@
 use leptos::prelude::*;
 use memlab_shared::symmetry::ReflectionReport;
 
-fn percent(value: f64) -> String {
-    format!("{:.1} %", value * 100.0)
-}
-
-fn maybe(value: Option<f64>) -> String {
-    value.map_or_else(|| "–".to_owned(), percent)
-}
+use super::discovery_view::{maybe, percent};
 
 /// The candidates table of one report's search.
 #[component]

@@ -13,6 +13,7 @@ use memlab_shared::symmetry::{
 };
 
 use super::analysis_job::{JobState, Polled, writable};
+use super::discovery_view::percent;
 use super::line_chart::{Line, LineChart};
 use crate::api;
 
@@ -174,10 +175,6 @@ fn SymmetryJobView(job: SymmetryJob) -> impl IntoView {
         .result
         .map(|report| view! { <ReportView id report running /> });
     view! { {state} {report} }
-}
-
-fn percent(value: f64) -> String {
-    format!("{:.1} %", value * 100.0)
 }
 
 #[component]

@@ -179,7 +179,8 @@ pub fn cluster_features(split: &Split, spec: &InputSpec) -> Vec<Vec<f64>> {
         .collect()
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+/// ⟨a, b⟩.
+pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 

@@ -13,7 +13,7 @@ use memlab_shared::model::{Autoencoder, AutoencoderConfig, Classifier, Transform
 use memlab_shared::preprocess::InputSpec;
 use memlab_shared::symmetry::{ReflectionCandidate, ReflectionReport, SymmetryMode};
 
-use super::discovery::{self, Splitter};
+use super::discovery::{self, Splitter, dot};
 use super::{N_TEST, SymmetryInput, basin, normalize, pixels_tensor, rms, rows};
 use crate::data::Split;
 use crate::linalg;
@@ -73,10 +73,6 @@ impl Reflection {
             .map(|(z, n)| z - s * n)
             .collect()
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// The best split of `values` into two modes (1-D 2-means, solved exactly: the best threshold
