@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use memlab_server::data::Dataset;
+use memlab_science::data::Dataset;
 use memlab_shared::api::ExperimentConfig;
 use memlab_shared::bounds::BoundRequest;
 use memlab_shared::glasses::GlassesConfig;
@@ -19,7 +19,7 @@ use memlab_shared::symmetry::SymmetryRequest;
 fn dataset() -> &'static Dataset {
     static DATASET: OnceLock<Dataset> = OnceLock::new();
     DATASET.get_or_init(|| {
-        memlab_server::data::glasses::dataset(&GlassesConfig {
+        memlab_science::data::glasses::dataset(&GlassesConfig {
             identities: 4,
             size: 16,
             train_per_identity: 5,
@@ -31,13 +31,13 @@ fn dataset() -> &'static Dataset {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(config) = serde_json::from_slice::<ExperimentConfig>(data)
-        && memlab_server::training::validate(&config, dataset()).is_ok()
+        && memlab_science::training::validate(&config, dataset()).is_ok()
     {
         assert!(limits::EPOCHS.check(config.epochs).is_ok());
         assert!(limits::LEARNING_RATE.check(config.learning_rate).is_ok());
     }
     if let Ok(request) = serde_json::from_slice::<SymmetryRequest>(data)
-        && let Ok(settings) = memlab_server::symmetry::settings(&request)
+        && let Ok(settings) = memlab_science::symmetry::settings(&request)
     {
         assert!(
             limits::SYMMETRY_STEPS
@@ -46,18 +46,18 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     if let Ok(request) = serde_json::from_slice::<ProbeRequest>(data)
-        && let Ok(settings) = memlab_server::probes::settings(&request, 28)
+        && let Ok(settings) = memlab_science::probes::settings(&request, 28)
     {
         let points: usize = settings.sweeps.iter().map(|sweep| sweep.points).sum();
         assert!(points <= limits::MAX_PROBE_POINTS);
     }
     if let Ok(request) = serde_json::from_slice::<BoundRequest>(data)
-        && let Ok(settings) = memlab_server::bound_jobs::settings(&request, 0)
+        && let Ok(settings) = memlab_science::bounds::settings::settings(&request, 0)
     {
         assert!(limits::DELTA.check(settings.delta).is_ok());
     }
     if let Ok(request) = serde_json::from_slice::<LieRequest>(data) {
-        let _ = memlab_server::lie::settings(&request);
+        let _ = memlab_science::lie::settings(&request);
     }
     if let Ok(request) = serde_json::from_slice::<StudyRequest>(data) {
         let _ = serde_json::to_vec(&request);

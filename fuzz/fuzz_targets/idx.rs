@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(array) = memlab_server::data::idx::parse_idx(data) {
+    if let Ok(array) = memlab_science::data::idx::parse_idx(data) {
         let count = array
             .dims
             .iter()

@@ -1,5 +1,5 @@
-//! Trained weights on disk: burn's record format (what the browser loads), the architecture
-//! next to it, and a safetensors export with PyTorch names and layouts.
+//! Trained weights on disk: the model card, burn's record (what the browser loads) and the
+//! PyTorch-named safetensors export of [`memlab_science::weights`], one folder per experiment.
 //!
 //! Layout: `<data_dir>/experiments/<id>/{model.json, model.bpk, model.safetensors, init.bpk}`;
 //! `init.bpk` holds the weights before training (what data-free PAC-Bayes priors centre on).
@@ -7,11 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use burn::store::{BurnToPyTorchAdapter, ModuleRecord, ModuleSnapshot, SafetensorsStore};
-use memlab_shared::model::{Classifier, ClassifierConfig};
-use serde::{Deserialize, Serialize};
+use memlab_science::weights::{WeightsError, load_model, pytorch_safetensors, record_bytes};
+use memlab_shared::model::Classifier;
 
-use memlab_shared::preprocess::InputSpec;
+pub use memlab_science::weights::ModelCard;
 
 /// Why weights could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -29,15 +28,10 @@ pub enum ArtifactError {
     Format(String),
 }
 
-/// What is saved next to the weights to rebuild and feed the model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModelCard {
-    /// Architecture.
-    pub model: ClassifierConfig,
-    /// Input size and normalization.
-    pub input: InputSpec,
-    /// Class names, index = label.
-    pub class_names: Vec<String>,
+impl From<WeightsError> for ArtifactError {
+    fn from(error: WeightsError) -> Self {
+        Self::Format(error.0)
+    }
 }
 
 /// The folder of experiment `id`.
@@ -93,48 +87,6 @@ pub fn save(
     Ok(())
 }
 
-/// The model's parameters in burn's record (burnpack) format.
-pub fn record_bytes<M: Module>(model: &M) -> Result<Vec<u8>, ArtifactError> {
-    let bytes = model
-        .clone()
-        .into_record()
-        .into_bytes()
-        .map_err(|e| ArtifactError::Format(e.to_string()))?;
-    Ok(bytes.to_vec())
-}
-
-/// The model's parameters as safetensors with PyTorch names (`conv1.weight`, `fc1.weight`,
-/// `hidden.0.weight`) and layouts (linear weights `[out, in]`).
-pub fn pytorch_safetensors(model: &Classifier) -> Result<Vec<u8>, ArtifactError> {
-    let mut store = SafetensorsStore::from_bytes(None)
-        .skip_enum_variants(true)
-        .with_to_adapter(BurnToPyTorchAdapter);
-    model
-        .save_into(&mut store)
-        .map_err(|e| ArtifactError::Format(e.to_string()))?;
-    store
-        .get_bytes()
-        .map_err(|e| ArtifactError::Format(e.to_string()))
-}
-
-/// Rebuilds a model from its card and record bytes on `device`.
-pub fn load_model(
-    card: &ModelCard,
-    record: &[u8],
-    device: &Device,
-) -> Result<Classifier, ArtifactError> {
-    load_into(card.model.init(device), record)
-}
-
-/// `module` with the parameters of a record written by [`record_bytes`].
-pub fn load_into<M: Module>(module: M, record: &[u8]) -> Result<M, ArtifactError> {
-    let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(record.to_vec()))
-        .map_err(|e| ArtifactError::Format(e.to_string()))?;
-    module
-        .try_load_record(record)
-        .map_err(|e| ArtifactError::Format(e.to_string()))
-}
-
 /// Where the learned transform L_θ of `mode` is kept.
 pub fn symmetry_path(data_dir: &Path, id: i64, mode: &str) -> PathBuf {
     experiment_dir(data_dir, id).join(format!("symmetry-{mode}.bpk"))
@@ -166,5 +118,5 @@ pub fn load_initial(
 ) -> Result<Classifier, ArtifactError> {
     let path = initial_record_path(data_dir, id);
     let record = std::fs::read(&path).map_err(io(&path))?;
-    load_model(card, &record, device)
+    Ok(load_model(card, &record, device)?)
 }

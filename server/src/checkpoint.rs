@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::artifacts::{ArtifactError, experiment_dir};
-use crate::training::{Checkpoint, CheckpointProgress};
+use memlab_science::training::{Checkpoint, CheckpointProgress};
 
 const MODEL: &str = "model.bpk";
 const INITIAL: &str = "init.bpk";

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, SqlitePool};
 
-use crate::analysis::AnalysisKind;
+use crate::analysis_kind::AnalysisKind;
 use crate::artifacts::ModelCard;
 
 /// The migrations in `server/migrations`, compiled into the binary.

@@ -7,7 +7,7 @@ use memlab_shared::bounds::BoundRequest;
 use memlab_shared::probes::{ProbeReport, ProbeRequest};
 use sqlx::SqlitePool;
 
-use crate::analysis::AnalysisKind;
+use crate::analysis_kind::AnalysisKind;
 use crate::db::{self, DbError};
 use crate::state::AppState;
 
@@ -109,11 +109,11 @@ pub async fn queue_analyses(
     let request = BoundRequest::default();
     if wanted(bounds) && db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await?
     {
-        let settings = crate::bound_jobs::JobSettings {
-            delta: crate::bound_jobs::DEFAULT_DELTA,
+        let settings = memlab_science::bounds::settings::JobSettings {
+            delta: memlab_science::bounds::settings::DEFAULT_DELTA,
             pac_bayes: None,
         };
-        crate::bound_jobs::spawn(state.clone(), experiment.clone(), settings);
+        crate::analysis::bounds::spawn(state.clone(), experiment.clone(), settings);
     }
     let probes = db::analysis::<ProbeRequest, ProbeReport>(&state.pool, id, AnalysisKind::Probes)
         .await?
@@ -121,7 +121,7 @@ pub async fn queue_analyses(
     let request = ProbeRequest::default();
     if wanted(probes) && db::queue_analysis(&state.pool, id, AnalysisKind::Probes, &request).await?
     {
-        crate::probes::spawn(state.clone(), experiment, request);
+        crate::analysis::probes::spawn(state.clone(), experiment, request);
     }
     Ok(())
 }

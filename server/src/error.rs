@@ -10,8 +10,8 @@ use memlab_shared::api::ErrorBody;
 use memlab_shared::preprocess::PreprocessError;
 
 use crate::artifacts::ArtifactError;
-use crate::data::DataError;
 use crate::db::DbError;
+use memlab_science::data::DataError;
 
 /// Everything a handler can answer besides success.
 #[derive(Debug, thiserror::Error)]

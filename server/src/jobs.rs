@@ -10,7 +10,8 @@ use crate::artifacts::{self, ModelCard};
 use crate::checkpoint;
 use crate::db;
 use crate::state::AppState;
-use crate::training::{self, Checkpoint, TrainError};
+use memlab_science::run;
+use memlab_science::training::{Checkpoint, TrainError};
 
 /// How often the worker looks at the queue when nobody wakes it.
 const POLL: Duration = Duration::from_secs(5);
@@ -133,7 +134,7 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
                 .map_err(|error| TrainError::Checkpoint(error.to_string()))
         };
         let mut train = |from: Option<&Checkpoint>| {
-            training::train_resumable(
+            run::train_resumable(
                 &dataset,
                 &config,
                 &worker.device,

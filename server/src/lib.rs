@@ -1,59 +1,40 @@
-//! memlab's server: HTTP API, training queue, storage.
+//! memlab's server: the HTTP API, the jobs that run the science crate's computations, the
+//! store (SQLite and the data folder), and what the `memlab` CLI shares with them.
 //!
 //! - [`app`]: `app(state) -> Router`, the HTTP surface; handlers in [`routes`].
 //! - [`error`], [`extract`]: the one `AppError` and extractors that produce it.
-//! - [`state`]: what handlers share; [`hub`]: live progress per running job.
-//! - [`jobs`]: the queue worker; [`training`]: burn Autodiff training glue; [`cpu`]: subnormals
-//!   flushed to zero on computing threads.
-//! - [`posterior`]: optimized PAC-Bayes (posterior training and Monte-Carlo certificate).
-//! - [`probes`]: invariance probes under classical transforms, and their jobs.
-//! - [`symmetry`]: learned symmetries L_θ against a discriminator; [`oracles`]: the Glasses
-//!   identity and glasses classifiers that score them; [`linalg`]: eigenvalues, Fréchet distance;
-//!   [`lie`]: which affine generators a model is invariant to.
-//! - [`inference`]: server-side prediction; [`artifacts`]: weights on disk.
-//! - [`data`]: IDX and image-folder data sets; [`db`]: SQLite through sqlx.
-//! - [`patches`]: whitened-patch models and the geometry of patch sets.
-//! - [`scattering`]: scattering-network runs; [`encoded`]: what runs of fixed-encoder models
-//!   share (encodings in memory, training the layers after the encoder).
-//! - [`demo`]: the hosted-demo default experiment; [`studies`]: grids of runs.
-//! - [`bounds`]: the mathematics of generalization bounds and the panel; [`bound_jobs`]: panel
-//!   jobs; [`analysis`]: how analyses of finished runs run in the background.
+//! - [`state`]: what handlers share; [`hub`]: live progress per running job; [`gate`],
+//!   [`quota`], [`admin`]: what a public server refuses.
+//! - [`jobs`]: the training queue's worker; [`analysis`]: analyses of finished runs (one file
+//!   per kind), [`analysis_kind`] naming them; [`studies`]: grids of runs; [`demo`]: the hosted demo's default experiment.
+//! - [`db`]: SQLite through sqlx; [`artifacts`], [`checkpoint`], [`oracle_cache`]: weights,
+//!   checkpoints and oracles on disk.
+//! - [`inference`]: server-side prediction; [`allocator`]: the binary's allocator settings.
 //!
-//! **Architecture Invariant:** this crate never names a backend; the binary (`main.rs`)
-//! chooses the device once and passes it in.
+//! **Architecture Invariant:** the computations live in `memlab_science`; this crate loads
+//! their inputs, runs them as jobs and stores what they return. It never names a backend: the
+//! binary (`main.rs`) chooses the device once and passes it in.
 
 pub mod admin;
 pub mod allocator;
 pub mod analysis;
+pub mod analysis_kind;
 pub mod app;
 pub mod artifacts;
-pub mod bound_jobs;
-pub mod bounds;
 pub mod checkpoint;
-pub mod cpu;
-pub mod data;
 pub mod db;
 pub mod demo;
-pub mod encoded;
 pub mod error;
 pub mod extract;
 pub mod gate;
 pub mod hub;
 pub mod inference;
 pub mod jobs;
-pub mod lie;
-pub mod linalg;
-pub mod oracles;
-pub mod patches;
-pub mod posterior;
-pub mod probes;
+pub mod oracle_cache;
 pub mod quota;
 pub mod routes;
-pub mod scattering;
 pub mod state;
 pub mod studies;
-pub mod symmetry;
-pub mod training;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -62,9 +43,9 @@ use burn::prelude::Device;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-use crate::data::Catalog;
 use crate::demo::DemoSettings;
 use crate::state::{AppState, Inner};
+use memlab_science::data::Catalog;
 
 /// Everything `memlab serve` is configured with.
 #[derive(Debug, Clone)]

@@ -9,9 +9,16 @@ use anyhow::{Context, bail};
 use burn::prelude::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use memlab_server::analysis::AnalysisKind;
+use memlab_science::batch;
+use memlab_science::bounds::settings as bound_settings;
+use memlab_science::run;
+use memlab_science::{lie, symmetry, training};
+use memlab_server::analysis::{
+    bounds as bound_jobs, lie as lie_jobs, probes as probe_jobs, symmetry as symmetry_jobs,
+};
+use memlab_server::analysis_kind::AnalysisKind;
 use memlab_server::demo::DemoSettings;
-use memlab_server::{ServeOptions, artifacts, bound_jobs, db, lie, probes, symmetry, training};
+use memlab_server::{ServeOptions, artifacts, db};
 use memlab_shared::api::{
     Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, ModelKind,
     OptimizerKind, PatchSettings, Randomization, ScatteringSettings, TrainingEvent,
@@ -205,7 +212,7 @@ struct ProbeArgs {
     #[arg(long)]
     experiment: i64,
     /// Test images probed.
-    #[arg(long, default_value_t = memlab_server::probes::N_IMAGES)]
+    #[arg(long, default_value_t = memlab_science::probes::N_IMAGES)]
     images: usize,
     /// Seed of the test subset.
     #[arg(long, default_value_t = 0)]
@@ -220,7 +227,7 @@ struct BoundsArgs {
     #[arg(long)]
     experiment: i64,
     /// Confidence parameter δ of every bound.
-    #[arg(long, default_value_t = memlab_server::bound_jobs::DEFAULT_DELTA)]
+    #[arg(long, default_value_t = bound_settings::DEFAULT_DELTA)]
     delta: f64,
     /// Also optimize and certify a PAC-Bayes posterior (Dziugaite & Roy).
     #[arg(long)]
@@ -470,8 +477,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn geometry_command(args: GeometryArgs) -> anyhow::Result<()> {
-    use memlab_server::patches::geometry::{GeometrySettings, patch_geometry};
-    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    use memlab_science::patches::geometry::{GeometrySettings, patch_geometry};
+    let catalog = memlab_science::data::Catalog::new(datasets_dir(&args.common));
     let dataset = catalog.get(&args.dataset)?;
     let spec = &dataset.info.input;
     let side = spec.height.min(spec.width);
@@ -527,7 +534,7 @@ fn geometry_command(args: GeometryArgs) -> anyhow::Result<()> {
 fn scattering_command(args: ScatteringArgs) -> anyhow::Result<()> {
     use memlab_shared::model::ScatteringConfig;
     let (device, _) = choose_device(args.common.device)?;
-    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let catalog = memlab_science::data::Catalog::new(datasets_dir(&args.common));
     let dataset = catalog.get(&args.dataset)?;
     let spec = &dataset.info.input;
     let side = spec.height.min(spec.width);
@@ -536,7 +543,7 @@ fn scattering_command(args: ScatteringArgs) -> anyhow::Result<()> {
     }
     let count = args.images.clamp(1, dataset.test.len());
     let indices: Vec<usize> = (0..count).collect();
-    let (images, _) = training::batch(&dataset.test, spec, &indices, &device);
+    let (images, _) = batch::batch(&dataset.test, spec, &indices, &device);
     let config = ScatteringConfig::new(spec.height, spec.width, args.scales, args.angles);
     let started = std::time::Instant::now();
     let coefficients = config.init(&device).forward(images.clone());
@@ -632,7 +639,7 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
             ScatteringSettings::default()
         },
     };
-    let catalog = memlab_server::data::Catalog::new(datasets_dir(&args.common));
+    let catalog = memlab_science::data::Catalog::new(datasets_dir(&args.common));
     let dataset = catalog.get(&config.dataset)?;
     training::validate(&config, &dataset)?;
     std::fs::create_dir_all(&args.common.data_dir)?;
@@ -669,7 +676,7 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
         }),
         TrainingEvent::Status { .. } => {}
     };
-    let outcome = match training::train(&dataset, &config, &device, &mut on_event) {
+    let outcome = match run::train(&dataset, &config, &device, &mut on_event) {
         Ok(outcome) => outcome,
         Err(error) => {
             db::set_failed(&pool, id, &error.to_string()).await?;
@@ -757,7 +764,7 @@ async fn run_analysis<T: serde::Serialize>(
 async fn open_experiment(
     common: &Common,
     id: i64,
-) -> anyhow::Result<(sqlx::SqlitePool, Experiment, memlab_server::data::Catalog)> {
+) -> anyhow::Result<(sqlx::SqlitePool, Experiment, memlab_science::data::Catalog)> {
     let pool = db::connect(&common.data_dir).await?;
     let Some(experiment) = db::get(&pool, id).await? else {
         bail!("no experiment {id} in {}", common.data_dir.display());
@@ -765,7 +772,7 @@ async fn open_experiment(
     Ok((
         pool,
         experiment,
-        memlab_server::data::Catalog::new(datasets_dir(common)),
+        memlab_science::data::Catalog::new(datasets_dir(common)),
     ))
 }
 
@@ -795,9 +802,9 @@ async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
     };
     symmetry::settings(&request).map_err(anyhow::Error::msg)?;
     let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
-    let kind = symmetry::kind(mode);
+    let kind = symmetry_jobs::kind(mode);
     let report = run_analysis(&pool, &experiment, kind, &request, |progress| {
-        symmetry::compute_for_experiment(
+        symmetry_jobs::compute_for_experiment(
             &args.common.data_dir,
             &catalog,
             &experiment,
@@ -1045,7 +1052,7 @@ async fn lie_command(args: LieArgs) -> anyhow::Result<()> {
         AnalysisKind::Lie,
         &request,
         |progress| {
-            lie::compute_for_experiment(
+            lie_jobs::compute_for_experiment(
                 &args.common.data_dir,
                 &catalog,
                 &experiment,
@@ -1096,7 +1103,7 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
         AnalysisKind::Probes,
         &request,
         |progress| {
-            probes::compute_for_experiment(
+            probe_jobs::compute_for_experiment(
                 &args.common.data_dir,
                 &catalog,
                 &experiment,
@@ -1151,7 +1158,7 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
     };
     let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
     let settings =
-        bound_jobs::settings(&request, experiment.config.seed).map_err(anyhow::Error::msg)?;
+        bound_settings::settings(&request, experiment.config.seed).map_err(anyhow::Error::msg)?;
     let started = std::time::Instant::now();
     let panel = run_analysis(
         &pool,
@@ -1239,10 +1246,10 @@ async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     memlab_server::allocator::keep_freed_memory();
-    memlab_server::cpu::init_threads();
+    memlab_science::cpu::init_threads();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .on_thread_start(memlab_server::cpu::flush_subnormals)
+        .on_thread_start(memlab_science::cpu::flush_subnormals)
         .build()?
         .block_on(run_command())
 }

@@ -7,11 +7,11 @@ use burn::prelude::Device;
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
 
-use crate::analysis::Slots;
+use crate::analysis_kind::Slots;
 
-use crate::data::Catalog;
 use crate::hub::Hub;
 use crate::inference::ModelCache;
+use memlab_science::data::Catalog;
 
 /// Cheap to clone: everything sits behind one `Arc`.
 #[derive(Clone)]

@@ -12,11 +12,11 @@ use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
 use memlab_shared::studies::{InvarianceComparison, Study, StudyKind, StudyMember, StudyRequest};
 use memlab_shared::transform::TransformKind;
 
-use crate::analysis::AnalysisKind;
-use crate::data::Dataset;
+use crate::analysis_kind::AnalysisKind;
 use crate::db::{self, DbError, StudyRow};
 use crate::state::AppState;
-use crate::training;
+use memlab_science::data::Dataset;
+use memlab_science::training;
 
 pub use memlab_shared::limits::MAX_STUDY_MEMBERS as MAX_MEMBERS;
 
@@ -343,7 +343,7 @@ pub fn plan(
         delta: None,
         pac_bayes: request.pac_bayes.clone(),
     };
-    crate::bound_jobs::pac_bayes(&bounds, 0)?;
+    memlab_science::bounds::settings::pac_bayes(&bounds, 0)?;
     Ok(members)
 }
 
@@ -558,26 +558,25 @@ pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
         pac_bayes: study.request.pac_bayes.clone(),
     };
     // Validated when the study was created.
-    let settings = crate::bound_jobs::settings(&request, experiment.config.seed).unwrap_or(
-        crate::bound_jobs::JobSettings {
-            delta: crate::bound_jobs::DEFAULT_DELTA,
+    let settings = memlab_science::bounds::settings::settings(&request, experiment.config.seed)
+        .unwrap_or(memlab_science::bounds::settings::JobSettings {
+            delta: memlab_science::bounds::settings::DEFAULT_DELTA,
             pac_bayes: None,
-        },
-    );
+        });
     if study.kind == StudyKind::Augmentation {
         let probe = ProbeRequest::default();
         if db::queue_analysis(&state.pool, id, AnalysisKind::Probes, &probe).await? {
-            crate::probes::spawn(state.clone(), experiment.clone(), probe);
+            crate::analysis::probes::spawn(state.clone(), experiment.clone(), probe);
         }
         let lie = LieRequest::default();
         if db::queue_analysis(&state.pool, id, AnalysisKind::Lie, &lie).await? {
-            crate::lie::spawn(state.clone(), experiment.clone(), lie);
+            crate::analysis::lie::spawn(state.clone(), experiment.clone(), lie);
         }
     }
     if study.request.bounds.unwrap_or(true)
         && db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await?
     {
-        crate::bound_jobs::spawn(state.clone(), experiment, settings);
+        crate::analysis::bounds::spawn(state.clone(), experiment, settings);
     }
     Ok(())
 }

@@ -498,7 +498,7 @@ async fn interrupted_runs_resume_from_their_checkpoints() {
     // A real checkpoint after the first epoch, and a damaged one.
     let dataset = state.catalog.get("toy").expect("toy");
     let mut first = None;
-    let whole = memlab_server::training::train_resumable(
+    let whole = memlab_science::run::train_resumable(
         &dataset,
         &config,
         &state.device,
@@ -756,7 +756,7 @@ async fn bound_panel_lifecycle_and_bad_input() {
     memlab_server::db::set_analysis_progress(
         &state.pool,
         id,
-        memlab_server::analysis::AnalysisKind::Bounds,
+        memlab_server::analysis_kind::AnalysisKind::Bounds,
         0.5,
         "halfway",
     )
@@ -1457,7 +1457,7 @@ async fn symmetry_lifecycle_and_bad_input() {
         let (status, bytes) = get(&state, &format!("{}/weights", url(mode))).await;
         assert_eq!(status, StatusCode::OK);
         let device = burn::prelude::Device::flex();
-        memlab_server::artifacts::load_into(report.network.init(&device), &bytes)
+        memlab_science::weights::load_into(report.network.init(&device), &bytes)
             .expect("weights load");
     }
     let read_only = toy_state(dir.path(), true).await;

@@ -201,7 +201,7 @@ async fn check_orbit(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<
         id,
         "from_phi",
     ))?;
-    let transform = memlab_server::artifacts::load_into(
+    let transform = memlab_science::weights::load_into(
         memlab_shared::model::TransformNetConfig::new(1).init(&device),
         &record,
     )?;

@@ -1,8 +1,10 @@
 //! `cargo xtask`: the commands of the README. `setup` installs what memlab needs on a bare
 //! machine (wasm target, pinned Trunk and wasm-bindgen, data sets, Chromium for tests);
-//! `demo` builds and serves the app; `test` runs every check CI runs; `bench` measures.
+//! `demo` builds and serves the app; `test` runs every check CI runs (`lint` checks format,
+//! clippy and the architecture invariants); `bench` measures.
 
 mod datasets;
+mod invariants;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -146,6 +148,7 @@ fn demo() -> anyhow::Result<()> {
 
 fn lint() -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--check"]))?;
+    invariants::check()?;
     run(cargo().args(["clippy", "--all-targets", "--", "-D", "warnings"]))?;
     // The GPU training backend is type-checked, not built: no GPU here to run it on.
     run(cargo().args([

@@ -9,11 +9,13 @@ use memlab_shared::bounds::{BoundJob, BoundPanel, BoundRequest};
 
 use super::experiments::{find, finished};
 use super::{csv_response, field};
-use crate::analysis::AnalysisKind;
+use crate::analysis::bounds as bound_jobs;
+use crate::analysis_kind::AnalysisKind;
+use crate::db;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
-use crate::{bound_jobs, db};
+use memlab_science::bounds::settings;
 
 /// `POST /api/experiments/{id}/bounds`: queues the panel of a finished experiment; the body
 /// (optional) is a [`BoundRequest`]. Answers 202 with the job.
@@ -23,10 +25,10 @@ pub async fn bounds_create(
     body: Bytes,
 ) -> Result<(StatusCode, Json<BoundJob>), AppError> {
     let request: BoundRequest = super::optional_body(&body, "bound request")?;
-    bound_jobs::delta(&request).map_err(AppError::Invalid)?;
+    settings::delta(&request).map_err(AppError::Invalid)?;
     let experiment = finished(&state, id).await?;
     let settings =
-        bound_jobs::settings(&request, experiment.config.seed).map_err(AppError::Invalid)?;
+        settings::settings(&request, experiment.config.seed).map_err(AppError::Invalid)?;
     if !db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await? {
         return Err(AppError::Conflict(format!(
             "the bound panel of experiment {id} is already being computed"

@@ -128,14 +128,14 @@ pub async fn geometry_get(
     })?;
     let result = tokio::task::spawn_blocking(move || {
         let images: Vec<usize> = (0..query.images.min(dataset.train.len())).collect();
-        let settings = crate::patches::geometry::GeometrySettings {
+        let settings = memlab_science::patches::geometry::GeometrySettings {
             sizes: (query.min_patch..=query.max_patch).collect(),
             count: query.patches,
             epsilon: query.whitening,
             k: query.k,
             seed: query.seed,
         };
-        crate::patches::geometry::patch_geometry(
+        memlab_science::patches::geometry::patch_geometry(
             &dataset.train,
             &dataset.info.input,
             &images,

@@ -10,7 +10,8 @@ use memlab_shared::api::{Experiment, ExperimentConfig, JobStatus};
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
-use crate::{artifacts, db, training};
+use crate::{artifacts, db};
+use memlab_science::training;
 
 /// Adds live progress to a stored experiment.
 fn with_progress(state: &AppState, mut experiment: Experiment) -> Experiment {
@@ -68,13 +69,14 @@ pub fn check_name(name: Option<&str>) -> Result<(), AppError> {
 pub async fn load_dataset(
     state: &AppState,
     name: &str,
-) -> Result<std::sync::Arc<crate::data::Dataset>, AppError> {
+) -> Result<std::sync::Arc<memlab_science::data::Dataset>, AppError> {
     let catalog_state = state.clone();
     let name = name.to_owned();
     tokio::task::spawn_blocking(move || catalog_state.catalog.get(&name))
         .await?
         .map_err(|error| match error {
-            crate::data::DataError::Unknown(_) | crate::data::DataError::Missing { .. } => {
+            memlab_science::data::DataError::Unknown(_)
+            | memlab_science::data::DataError::Missing { .. } => {
                 AppError::Invalid(format!("{error}; see GET /api/datasets"))
             }
             other => other.into(),

@@ -7,11 +7,13 @@ use axum::http::StatusCode;
 use memlab_shared::lie::{LieJob, LieRequest};
 
 use super::experiments::finished;
-use crate::analysis::AnalysisKind;
+use crate::analysis::lie as lie_jobs;
+use crate::analysis_kind::AnalysisKind;
+use crate::db;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
-use crate::{db, lie};
+use memlab_science::lie;
 
 /// `POST /api/experiments/{id}/lie`: queues discovery; the body (optional) is a
 /// [`LieRequest`]. Answers 202 with the job.
@@ -28,7 +30,7 @@ pub async fn lie_create(
             "generators of experiment {id} are already being discovered"
         )));
     }
-    lie::spawn(state.clone(), experiment, request);
+    lie_jobs::spawn(state.clone(), experiment, request);
     Ok((StatusCode::ACCEPTED, Json(stored(&state, id).await?)))
 }
 

@@ -25,7 +25,7 @@ use crate::state::AppState;
 pub async fn stored_analysis<R: DeserializeOwned, T: DeserializeOwned>(
     state: &AppState,
     id: i64,
-    kind: crate::analysis::AnalysisKind,
+    kind: crate::analysis_kind::AnalysisKind,
     how: String,
 ) -> Result<memlab_shared::analysis::AnalysisJob<R, T>, AppError> {
     experiments::find(state, id).await?;

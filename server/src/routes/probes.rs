@@ -9,11 +9,13 @@ use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
 
 use super::experiments::finished;
 use super::{csv_response, field};
-use crate::analysis::AnalysisKind;
+use crate::analysis::probes as probe_jobs;
+use crate::analysis_kind::AnalysisKind;
+use crate::db;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
-use crate::{db, probes};
+use memlab_science::probes;
 
 /// `POST /api/experiments/{id}/probes`: queues the probe of a finished experiment; the body
 /// (optional) is a [`ProbeRequest`]. Answers 202 with the job.
@@ -31,7 +33,7 @@ pub async fn probes_create(
             "experiment {id} is already being probed"
         )));
     }
-    probes::spawn(state.clone(), experiment, request);
+    probe_jobs::spawn(state.clone(), experiment, request);
     Ok((StatusCode::ACCEPTED, Json(stored(&state, id).await?)))
 }
 

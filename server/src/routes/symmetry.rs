@@ -10,10 +10,12 @@ use memlab_shared::api::JobStatus;
 use memlab_shared::symmetry::{SymmetryJob, SymmetryMode, SymmetryRequest};
 
 use super::experiments::{file_response, finished, load_dataset};
+use crate::analysis::symmetry as symmetry_jobs;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
-use crate::{artifacts, db, symmetry};
+use crate::{artifacts, db};
+use memlab_science::symmetry;
 
 fn mode(text: &str) -> Result<SymmetryMode, AppError> {
     SymmetryMode::parse(text).ok_or_else(|| {
@@ -37,13 +39,13 @@ pub async fn symmetry_create(
     let dataset = load_dataset(&state, &experiment.config.dataset).await?;
     symmetry::check_input(&dataset.info.input, settings.search.unwrap_or_default())
         .map_err(AppError::Invalid)?;
-    if !db::queue_analysis(&state.pool, id, symmetry::kind(mode), &request).await? {
+    if !db::queue_analysis(&state.pool, id, symmetry_jobs::kind(mode), &request).await? {
         return Err(AppError::Conflict(format!(
             "a symmetry {} of experiment {id} is already being learned",
             mode.as_str()
         )));
     }
-    symmetry::spawn(state.clone(), experiment, mode, request);
+    symmetry_jobs::spawn(state.clone(), experiment, mode, request);
     Ok((StatusCode::ACCEPTED, Json(stored(&state, id, mode).await?)))
 }
 
@@ -52,7 +54,7 @@ async fn stored(state: &AppState, id: i64, mode: SymmetryMode) -> Result<Symmetr
     let how = format!(
         "no symmetry {name} learned for experiment {id} yet: POST /api/experiments/{id}/symmetry/{name} starts one"
     );
-    super::stored_analysis(state, id, symmetry::kind(mode), how).await
+    super::stored_analysis(state, id, symmetry_jobs::kind(mode), how).await
 }
 
 /// `GET /api/experiments/{id}/symmetry/{mode}`: the job and its report (partial while it runs).
