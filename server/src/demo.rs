@@ -5,11 +5,11 @@
 use memlab_shared::api::{Experiment, ExperimentConfig, JobStatus, ModelKind, OptimizerKind};
 use memlab_shared::bounds::BoundRequest;
 use memlab_shared::probes::{ProbeReport, ProbeRequest};
-use sqlx::SqlitePool;
+use memlab_store::SqlitePool;
 
-use crate::analysis_kind::AnalysisKind;
-use crate::db::{self, DbError};
 use crate::state::AppState;
+use memlab_store::analyses::AnalysisKind;
+use memlab_store::{self as store, DbError};
 
 /// Settings of the demo run (the CLI can shrink it, e.g. for tests).
 #[derive(Debug, Clone, PartialEq)]
@@ -69,12 +69,14 @@ pub async fn ensure_demos(pool: &SqlitePool, settings: &DemoSettings) -> Result<
     let mut ids = Vec::new();
     for config in [demo_config(settings), mlp_demo_config(settings)] {
         let name = config.name.clone().unwrap_or_default();
-        let id = match db::demo_id(pool, &name).await? {
+        let id = match store::experiments::demo_id(pool, &name).await? {
             Some(id) => {
-                db::requeue_unfinished(pool, id).await?;
+                store::experiments::requeue_unfinished(pool, id).await?;
                 id
             }
-            None => db::insert(pool, &name, &config, JobStatus::Queued, true).await?,
+            None => {
+                store::experiments::insert(pool, &name, &config, JobStatus::Queued, true).await?
+            }
         };
         ids.push(id);
     }
@@ -84,8 +86,8 @@ pub async fn ensure_demos(pool: &SqlitePool, settings: &DemoSettings) -> Result<
 /// At start-up: a demo that finished training but whose bound panel or probe is missing or was
 /// interrupted gets it computed (a read-only demo cannot ask for it).
 pub async fn resume_demo_panels(state: &AppState) -> Result<(), DbError> {
-    for id in db::demo_ids(&state.pool).await? {
-        if let Some(experiment) = db::get(&state.pool, id).await?
+    for id in store::experiments::demo_ids(&state.pool).await? {
+        if let Some(experiment) = store::experiments::get(&state.pool, id).await?
             && experiment.status == JobStatus::Done
         {
             queue_analyses(state, experiment, true).await?;
@@ -105,9 +107,12 @@ pub async fn queue_analyses(
     let wanted = |status: Option<JobStatus>| {
         !only_missing || status.is_none_or(|status| status == JobStatus::Interrupted)
     };
-    let bounds = db::bound_job(&state.pool, id).await?.map(|job| job.status);
+    let bounds = store::analyses::bound_job(&state.pool, id)
+        .await?
+        .map(|job| job.status);
     let request = BoundRequest::default();
-    if wanted(bounds) && db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await?
+    if wanted(bounds)
+        && store::analyses::queue(&state.pool, id, AnalysisKind::Bounds, &request).await?
     {
         let settings = memlab_science::bounds::settings::JobSettings {
             delta: memlab_science::bounds::settings::DEFAULT_DELTA,
@@ -115,11 +120,13 @@ pub async fn queue_analyses(
         };
         crate::analysis::bounds::spawn(state.clone(), experiment.clone(), settings);
     }
-    let probes = db::analysis::<ProbeRequest, ProbeReport>(&state.pool, id, AnalysisKind::Probes)
-        .await?
-        .map(|job| job.status);
+    let probes =
+        store::analyses::get::<ProbeRequest, ProbeReport>(&state.pool, id, AnalysisKind::Probes)
+            .await?
+            .map(|job| job.status);
     let request = ProbeRequest::default();
-    if wanted(probes) && db::queue_analysis(&state.pool, id, AnalysisKind::Probes, &request).await?
+    if wanted(probes)
+        && store::analyses::queue(&state.pool, id, AnalysisKind::Probes, &request).await?
     {
         crate::analysis::probes::spawn(state.clone(), experiment, request);
     }

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use memlab_shared::api::ErrorBody;
 use memlab_shared::preprocess::PreprocessError;
 
-use crate::artifacts::ArtifactError;
-use crate::db::DbError;
 use memlab_science::data::DataError;
+use memlab_store::DbError;
+use memlab_store::artifacts::ArtifactError;
 
 /// Everything a handler can answer besides success.
 #[derive(Debug, thiserror::Error)]

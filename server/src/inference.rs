@@ -9,8 +9,8 @@ use memlab_shared::api::{Prediction, argmax, softmax};
 use memlab_shared::model::Classifier;
 use memlab_shared::preprocess::{Pixels, decode_image, normalize};
 
-use crate::artifacts::{self, ArtifactError, ModelCard};
 use crate::error::AppError;
+use memlab_store::artifacts::{self, ArtifactError, ModelCard};
 
 /// Trained models loaded from disk, by experiment id.
 #[derive(Debug, Default)]

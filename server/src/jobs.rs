@@ -6,12 +6,12 @@ use std::time::Duration;
 use memlab_shared::api::{Experiment, JobStatus, TrainingEvent};
 use tokio::task::JoinHandle;
 
-use crate::artifacts::{self, ModelCard};
-use crate::checkpoint;
-use crate::db;
 use crate::state::AppState;
 use memlab_science::run;
 use memlab_science::training::{Checkpoint, TrainError};
+use memlab_store as store;
+use memlab_store::artifacts::{self, ModelCard};
+use memlab_store::checkpoint;
 
 /// How often the worker looks at the queue when nobody wakes it.
 const POLL: Duration = Duration::from_secs(5);
@@ -20,7 +20,7 @@ const POLL: Duration = Duration::from_secs(5);
 pub fn spawn_worker(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
         while !state.is_stopping() {
-            match db::claim_next(&state.pool).await {
+            match store::experiments::claim_next(&state.pool).await {
                 Ok(Some(experiment)) => run(&state, experiment).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(POLL, state.wake.notified()).await;
@@ -70,7 +70,7 @@ async fn run(state: &AppState, experiment: Experiment) {
                 "the server shut down ({stage}); the run goes on from there at the next start"
             );
             tracing::info!(id, %message, "training stopped");
-            match db::set_interrupted(&state.pool, id, &message).await {
+            match store::experiments::set_interrupted(&state.pool, id, &message).await {
                 Ok(()) => state
                     .hub
                     .publish(id, status(JobStatus::Interrupted, Some(message))),
@@ -79,7 +79,7 @@ async fn run(state: &AppState, experiment: Experiment) {
         }
         Err(Unfinished::Failed(message)) => {
             tracing::warn!(id, %message, "training failed");
-            match db::set_failed(&state.pool, id, &message).await {
+            match store::experiments::set_failed(&state.pool, id, &message).await {
                 Ok(()) => state
                     .hub
                     .publish(id, status(JobStatus::Failed, Some(message))),
@@ -113,14 +113,21 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
         }
         let resumed_from = resume.as_ref().map(|saved| saved.progress.epochs_done);
         runtime
-            .block_on(db::set_resumed(&worker.pool, id, resumed_from, &curves))
+            .block_on(store::experiments::set_resumed(
+                &worker.pool,
+                id,
+                resumed_from,
+                &curves,
+            ))
             .map_err(|error| error.to_string())?;
         let mut on_event = |event: TrainingEvent| {
             if let TrainingEvent::Epoch(metrics) = &event {
                 // (A run that starts over after all drops the checkpoint's epochs.)
                 curves.truncate(metrics.epoch.saturating_sub(1));
                 curves.push(metrics.clone());
-                if let Err(error) = runtime.block_on(db::set_curves(&worker.pool, id, &curves)) {
+                if let Err(error) =
+                    runtime.block_on(store::experiments::set_curves(&worker.pool, id, &curves))
+                {
                     tracing::warn!(id, %error, "could not store curves");
                 }
             }
@@ -150,7 +157,7 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             tracing::warn!(id, %why, "the checkpoint is unusable; training from the start");
             checkpoint::remove(&worker.data_dir, id).map_err(|error| error.to_string())?;
             runtime
-                .block_on(db::set_resumed(&worker.pool, id, None, &[]))
+                .block_on(store::experiments::set_resumed(&worker.pool, id, None, &[]))
                 .map_err(|error| error.to_string())?;
             outcome = train(None);
         }
@@ -173,7 +180,7 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
         )
         .map_err(|error| error.to_string())?;
         runtime
-            .block_on(db::set_done(
+            .block_on(store::experiments::set_done(
                 &worker.pool,
                 id,
                 &outcome.curves,

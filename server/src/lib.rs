@@ -6,23 +6,18 @@
 //! - [`state`]: what handlers share; [`hub`]: live progress per running job; [`gate`],
 //!   [`quota`], [`admin`]: what a public server refuses.
 //! - [`jobs`]: the training queue's worker; [`analysis`]: analyses of finished runs (one file
-//!   per kind), [`analysis_kind`] naming them; [`studies`]: grids of runs; [`demo`]: the hosted demo's default experiment.
-//! - [`db`]: SQLite through sqlx; [`artifacts`], [`checkpoint`], [`oracle_cache`]: weights,
-//!   checkpoints and oracles on disk.
+//!   per kind), [`slots`] running each kind one at a time; [`studies`]: grids of runs; [`demo`]: the hosted demo's default experiment.
 //! - [`inference`]: server-side prediction; [`allocator`]: the binary's allocator settings.
 //!
-//! **Architecture Invariant:** the computations live in `memlab_science`; this crate loads
-//! their inputs, runs them as jobs and stores what they return. It never names a backend: the
+//! **Architecture Invariant:** the computations live in `memlab_science` and what is kept in
+//! `memlab_store`; this crate loads the computations' inputs, runs them as jobs and stores
+//! what they return. It never names a backend: the
 //! binary (`main.rs`) chooses the device once and passes it in.
 
 pub mod admin;
 pub mod allocator;
 pub mod analysis;
-pub mod analysis_kind;
 pub mod app;
-pub mod artifacts;
-pub mod checkpoint;
-pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -30,9 +25,9 @@ pub mod gate;
 pub mod hub;
 pub mod inference;
 pub mod jobs;
-pub mod oracle_cache;
 pub mod quota;
 pub mod routes;
+pub mod slots;
 pub mod state;
 pub mod studies;
 
@@ -46,6 +41,7 @@ use tokio::sync::Notify;
 use crate::demo::DemoSettings;
 use crate::state::{AppState, Inner};
 use memlab_science::data::Catalog;
+use memlab_store as store;
 
 /// Everything `memlab serve` is configured with.
 #[derive(Debug, Clone)]
@@ -82,7 +78,7 @@ pub enum StartError {
     },
     /// The store could not be opened or migrated.
     #[error(transparent)]
-    Db(#[from] db::DbError),
+    Db(#[from] store::DbError),
 }
 
 /// Opens the store, marks runs interrupted by a previous stop, queues the demo if asked.
@@ -91,16 +87,16 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         path: options.data_dir.clone(),
         source,
     })?;
-    let pool = db::connect(&options.data_dir).await?;
-    let interrupted = db::mark_interrupted(&pool).await?;
+    let pool = store::connect(&options.data_dir).await?;
+    let interrupted = store::experiments::mark_interrupted(&pool).await?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "runs were interrupted by the last stop");
     }
     // Runs stopped mid-training go on from their last checkpoint; one stopped before its first
     // epoch ended stays interrupted (`POST /api/experiments/{id}/resume` starts it again).
-    for id in db::interrupted_ids(&pool).await? {
-        if checkpoint::load(&options.data_dir, id).is_some()
-            && db::requeue_unfinished(&pool, id).await?
+    for id in store::experiments::interrupted_ids(&pool).await? {
+        if store::checkpoint::load(&options.data_dir, id).is_some()
+            && store::experiments::requeue_unfinished(&pool, id).await?
         {
             tracing::info!(
                 id,
@@ -108,7 +104,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
             );
         }
     }
-    let analyses = db::mark_analyses_interrupted(&pool).await?;
+    let analyses = store::analyses::mark_interrupted(&pool).await?;
     if analyses > 0 {
         tracing::warn!(analyses, "analyses were interrupted by the last stop");
     }

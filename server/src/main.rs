@@ -13,12 +13,11 @@ use memlab_science::batch;
 use memlab_science::bounds::settings as bound_settings;
 use memlab_science::run;
 use memlab_science::{lie, symmetry, training};
+use memlab_server::ServeOptions;
 use memlab_server::analysis::{
     bounds as bound_jobs, lie as lie_jobs, probes as probe_jobs, symmetry as symmetry_jobs,
 };
-use memlab_server::analysis_kind::AnalysisKind;
 use memlab_server::demo::DemoSettings;
-use memlab_server::{ServeOptions, artifacts, db};
 use memlab_shared::api::{
     Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus, ModelKind,
     OptimizerKind, PatchSettings, Randomization, ScatteringSettings, TrainingEvent,
@@ -27,6 +26,8 @@ use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
 use memlab_shared::lie::{CANONICAL, LieRequest};
 use memlab_shared::probes::ProbeRequest;
 use memlab_shared::symmetry::{SymmetryMode, SymmetryRequest, SymmetrySearch};
+use memlab_store::analyses::AnalysisKind;
+use memlab_store::{self as store, artifacts};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -643,9 +644,9 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
     let dataset = catalog.get(&config.dataset)?;
     training::validate(&config, &dataset)?;
     std::fs::create_dir_all(&args.common.data_dir)?;
-    let pool = db::connect(&args.common.data_dir).await?;
+    let pool = store::connect(&args.common.data_dir).await?;
     let name = format!("{} on {} (cli)", config.model.label(), config.dataset);
-    let id = db::insert(&pool, &name, &config, JobStatus::Running, false).await?;
+    let id = store::experiments::insert(&pool, &name, &config, JobStatus::Running, false).await?;
     println!("experiment {id}: {name} on {device_name}");
     let bar = ProgressBar::new(1000);
     bar.set_style(ProgressStyle::with_template(
@@ -679,7 +680,7 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
     let outcome = match run::train(&dataset, &config, &device, &mut on_event) {
         Ok(outcome) => outcome,
         Err(error) => {
-            db::set_failed(&pool, id, &error.to_string()).await?;
+            store::experiments::set_failed(&pool, id, &error.to_string()).await?;
             return Err(error.into());
         }
     };
@@ -696,7 +697,7 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
         &outcome.model,
         &outcome.initial,
     )?;
-    db::set_done(&pool, id, &outcome.curves, &outcome.metrics, &card).await?;
+    store::experiments::set_done(&pool, id, &outcome.curves, &outcome.metrics, &card).await?;
     let metrics = &outcome.metrics;
     println!(
         "done in {:.1} s: train accuracy {:.4}, test accuracy {:.4} ({} parameters)",
@@ -726,13 +727,13 @@ async fn train(args: TrainArgs) -> anyhow::Result<()> {
 
 /// Runs one analysis in this process with a progress bar, stored like one a server ran.
 async fn run_analysis<T: serde::Serialize>(
-    pool: &sqlx::SqlitePool,
+    pool: &store::SqlitePool,
     experiment: &Experiment,
     kind: AnalysisKind,
     request: &impl serde::Serialize,
     compute: impl FnOnce(&mut dyn FnMut(f64, &str)) -> Result<T, String>,
 ) -> anyhow::Result<T> {
-    if !db::queue_analysis(pool, experiment.id, kind, request).await? {
+    if !store::analyses::queue(pool, experiment.id, kind, request).await? {
         bail!(
             "the {} of experiment {} is being computed by a server",
             kind.label(),
@@ -750,11 +751,11 @@ async fn run_analysis<T: serde::Serialize>(
     bar.finish_and_clear();
     match outcome {
         Ok(result) => {
-            db::set_analysis_done(pool, experiment.id, kind, &result).await?;
+            store::analyses::set_done(pool, experiment.id, kind, &result).await?;
             Ok(result)
         }
         Err(message) => {
-            db::set_analysis_failed(pool, experiment.id, kind, &message).await?;
+            store::analyses::set_failed(pool, experiment.id, kind, &message).await?;
             bail!(message)
         }
     }
@@ -764,9 +765,9 @@ async fn run_analysis<T: serde::Serialize>(
 async fn open_experiment(
     common: &Common,
     id: i64,
-) -> anyhow::Result<(sqlx::SqlitePool, Experiment, memlab_science::data::Catalog)> {
-    let pool = db::connect(&common.data_dir).await?;
-    let Some(experiment) = db::get(&pool, id).await? else {
+) -> anyhow::Result<(store::SqlitePool, Experiment, memlab_science::data::Catalog)> {
+    let pool = store::connect(&common.data_dir).await?;
+    let Some(experiment) = store::experiments::get(&pool, id).await? else {
         bail!("no experiment {id} in {}", common.data_dir.display());
     };
     Ok((

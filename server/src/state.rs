@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use burn::prelude::Device;
-use sqlx::SqlitePool;
+use memlab_store::SqlitePool;
 use tokio::sync::Notify;
 
-use crate::analysis_kind::Slots;
+use crate::slots::Slots;
 
 use crate::hub::Hub;
 use crate::inference::ModelCache;

@@ -12,11 +12,12 @@ use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
 use memlab_shared::studies::{InvarianceComparison, Study, StudyKind, StudyMember, StudyRequest};
 use memlab_shared::transform::TransformKind;
 
-use crate::analysis_kind::AnalysisKind;
-use crate::db::{self, DbError, StudyRow};
 use crate::state::AppState;
 use memlab_science::data::Dataset;
 use memlab_science::training;
+use memlab_store::analyses::AnalysisKind;
+use memlab_store::studies::StudyRow;
+use memlab_store::{self as store, DbError};
 
 pub use memlab_shared::limits::MAX_STUDY_MEMBERS as MAX_MEMBERS;
 
@@ -476,16 +477,16 @@ fn member_progress(member: &StudyMember, with_bounds: bool, with_probes: bool) -
 
 /// Assembles the view of a stored study.
 pub async fn view(state: &AppState, row: StudyRow) -> Result<Study, DbError> {
-    let experiments = db::study_experiments(&state.pool, row.id).await?;
+    let experiments = store::studies::members(&state.pool, row.id).await?;
     let with_bounds = row.request.bounds.unwrap_or(true);
     let mut members = Vec::with_capacity(experiments.len());
     for mut experiment in experiments {
         if experiment.status == JobStatus::Running {
             experiment.progress = state.hub.progress(experiment.id);
         }
-        let bounds = db::bound_job(&state.pool, experiment.id).await?;
-        let probes = db::analysis(&state.pool, experiment.id, AnalysisKind::Probes).await?;
-        let lie = db::analysis(&state.pool, experiment.id, AnalysisKind::Lie).await?;
+        let bounds = store::analyses::bound_job(&state.pool, experiment.id).await?;
+        let probes = store::analyses::get(&state.pool, experiment.id, AnalysisKind::Probes).await?;
+        let lie = store::analyses::get(&state.pool, experiment.id, AnalysisKind::Lie).await?;
         members.push(member(row.kind, experiment, bounds, probes, lie));
     }
     let with_probes = row.kind == StudyKind::Augmentation;
@@ -538,19 +539,19 @@ pub async fn view(state: &AppState, row: StudyRow) -> Result<Study, DbError> {
 /// After a run finished training: when it is a demo, queue the analyses the demo shows; when it
 /// belongs to a study that wants bounds, queue its bound panel.
 pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
-    let Some(experiment) = db::get(&state.pool, id).await? else {
+    let Some(experiment) = store::experiments::get(&state.pool, id).await? else {
         return Ok(());
     };
     if experiment.status != JobStatus::Done {
         return Ok(());
     }
-    if db::is_demo(&state.pool, id).await? {
+    if store::experiments::is_demo(&state.pool, id).await? {
         return crate::demo::queue_analyses(state, experiment, false).await;
     }
     let Some(study_id) = experiment.study_id else {
         return Ok(());
     };
-    let Some(study) = db::get_study(&state.pool, study_id).await? else {
+    let Some(study) = store::studies::get(&state.pool, study_id).await? else {
         return Ok(());
     };
     let request = BoundRequest {
@@ -565,16 +566,16 @@ pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
         });
     if study.kind == StudyKind::Augmentation {
         let probe = ProbeRequest::default();
-        if db::queue_analysis(&state.pool, id, AnalysisKind::Probes, &probe).await? {
+        if store::analyses::queue(&state.pool, id, AnalysisKind::Probes, &probe).await? {
             crate::analysis::probes::spawn(state.clone(), experiment.clone(), probe);
         }
         let lie = LieRequest::default();
-        if db::queue_analysis(&state.pool, id, AnalysisKind::Lie, &lie).await? {
+        if store::analyses::queue(&state.pool, id, AnalysisKind::Lie, &lie).await? {
             crate::analysis::lie::spawn(state.clone(), experiment.clone(), lie);
         }
     }
     if study.request.bounds.unwrap_or(true)
-        && db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await?
+        && store::analyses::queue(&state.pool, id, AnalysisKind::Bounds, &request).await?
     {
         crate::analysis::bounds::spawn(state.clone(), experiment, settings);
     }

@@ -348,7 +348,7 @@ async fn train_predict_and_refuse_bad_uploads() {
         "not_found",
     );
 
-    let initial = memlab_server::artifacts::initial_record_path(&state.data_dir, id);
+    let initial = memlab_store::artifacts::initial_record_path(&state.data_dir, id);
     assert!(
         std::fs::metadata(initial).expect("init.bpk").len() > 0,
         "initial weights are kept"
@@ -432,13 +432,18 @@ async fn restarts_mark_interrupted_runs_and_requeue_the_demo() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = toy_state(dir.path(), false).await;
     let config = toy_config(1);
-    let orphan =
-        memlab_server::db::insert(&state.pool, "orphan", &config, JobStatus::Running, false)
-            .await
-            .expect("insert");
+    let orphan = memlab_store::experiments::insert(
+        &state.pool,
+        "orphan",
+        &config,
+        JobStatus::Running,
+        false,
+    )
+    .await
+    .expect("insert");
     let settings = memlab_server::demo::DemoSettings::default();
     let lenet = memlab_server::demo::demo_config(&settings);
-    let demo = memlab_server::db::insert(
+    let demo = memlab_store::experiments::insert(
         &state.pool,
         lenet.name.as_deref().expect("named"),
         &lenet,
@@ -485,7 +490,7 @@ async fn interrupted_runs_resume_from_their_checkpoints() {
     let insert = |name: &'static str| {
         let (pool, config) = (state.pool.clone(), config.clone());
         async move {
-            memlab_server::db::insert(&pool, name, &config, JobStatus::Running, false)
+            memlab_store::experiments::insert(&pool, name, &config, JobStatus::Running, false)
                 .await
                 .expect("insert")
         }
@@ -512,9 +517,9 @@ async fn interrupted_runs_resume_from_their_checkpoints() {
     )
     .expect("train");
     let mut first = first.expect("a checkpoint");
-    memlab_server::checkpoint::save(&state.data_dir, saved, &first).expect("save");
+    memlab_store::checkpoint::save(&state.data_dir, saved, &first).expect("save");
     first.model.truncate(10);
-    memlab_server::checkpoint::save(&state.data_dir, damaged, &first).expect("save");
+    memlab_store::checkpoint::save(&state.data_dir, damaged, &first).expect("save");
     drop(state);
 
     let state = toy_state(dir.path(), false).await;
@@ -584,7 +589,7 @@ async fn interrupted_runs_resume_from_their_checkpoints() {
         "the damaged checkpoint was dropped"
     );
     assert_eq!(finished[2].resumed_from_epoch, None);
-    assert!(memlab_server::checkpoint::load(&state.data_dir, saved).is_none());
+    assert!(memlab_store::checkpoint::load(&state.data_dir, saved).is_none());
 
     let read_only = toy_state(dir.path(), true).await;
     check_error(
@@ -623,7 +628,7 @@ fn csv_fields(row: &str) -> Vec<String> {
 async fn bound_panel_lifecycle_and_bad_input() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = toy_state(dir.path(), false).await;
-    let queued = memlab_server::db::insert(
+    let queued = memlab_store::experiments::insert(
         &state.pool,
         "queued",
         &toy_config(2),
@@ -753,10 +758,10 @@ async fn bound_panel_lifecycle_and_bad_input() {
     assert_eq!(String::from_utf8(layers).expect("utf-8").lines().count(), 4);
 
     // A restart turns an unfinished panel into an interrupted one.
-    memlab_server::db::set_analysis_progress(
+    memlab_store::analyses::set_progress(
         &state.pool,
         id,
-        memlab_server::analysis_kind::AnalysisKind::Bounds,
+        memlab_store::analyses::AnalysisKind::Bounds,
         0.5,
         "halfway",
     )
@@ -826,7 +831,7 @@ async fn wait_for_study(state: &AppState, id: i64) -> Study {
 async fn probe_lifecycle_and_bad_input() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = toy_state(dir.path(), false).await;
-    let queued = memlab_server::db::insert(
+    let queued = memlab_store::experiments::insert(
         &state.pool,
         "queued",
         &toy_config(2),

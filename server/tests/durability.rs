@@ -242,10 +242,10 @@ async fn a_run_killed_mid_training_goes_on_from_its_checkpoint() {
     );
     assert!(epochs >= 1 && step >= 1, "{saved}");
     {
-        let pool = memlab_server::db::connect(&root.join("data"))
+        let pool = memlab_store::connect(&root.join("data"))
             .await
             .expect("store");
-        let stopped = memlab_server::db::get(&pool, terminated)
+        let stopped = memlab_store::experiments::get(&pool, terminated)
             .await
             .expect("read")
             .expect("stored");
@@ -273,7 +273,7 @@ async fn a_run_killed_mid_training_goes_on_from_its_checkpoint() {
     assert_eq!(timeless(&finished), timeless(&whole));
     server.kill();
 
-    let pool = memlab_server::db::connect(&root.join("data"))
+    let pool = memlab_store::connect(&root.join("data"))
         .await
         .expect("store");
     let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")

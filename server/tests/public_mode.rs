@@ -104,15 +104,21 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
     let id = {
         let state = toy_state(dir.path(), false).await;
         let worker = memlab_server::jobs::spawn_worker(state.clone());
-        let id =
-            memlab_server::db::insert(&state.pool, "run", &toy_config(1), JobStatus::Queued, false)
-                .await
-                .expect("insert");
+        let id = memlab_store::experiments::insert(
+            &state.pool,
+            "run",
+            &toy_config(1),
+            JobStatus::Queued,
+            false,
+        )
+        .await
+        .expect("insert");
         state.wake.notify_one();
         let mut done = false;
         for _ in 0..600 {
-            let experiment: Option<Experiment> =
-                memlab_server::db::get(&state.pool, id).await.expect("read");
+            let experiment: Option<Experiment> = memlab_store::experiments::get(&state.pool, id)
+                .await
+                .expect("read");
             if experiment.is_some_and(|e| e.status == JobStatus::Done) {
                 done = true;
                 break;

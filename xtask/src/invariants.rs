@@ -13,10 +13,10 @@ const PURE: [&str; 2] = ["memlab-science", "memlab-shared"];
 /// What the pure crates may not pull in, directly or not.
 const FORBIDDEN: [&str; 4] = ["tokio", "axum", "sqlx", "hyper"];
 /// The only crate that may name sqlx.
-const SQL_CRATE: &str = "memlab-server";
+const SQL_CRATE: &str = "memlab-store";
 /// Crates whose top-level modules must not import each other in a cycle.
-const CRATES: [&str; 7] = [
-    "shared", "kernels", "charts", "science", "server", "frontend", "xtask",
+const CRATES: [&str; 8] = [
+    "shared", "kernels", "charts", "science", "store", "server", "frontend", "xtask",
 ];
 
 /// Runs every check; fails naming each broken invariant.

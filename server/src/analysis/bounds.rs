@@ -11,9 +11,9 @@ use memlab_shared::api::Experiment;
 use memlab_shared::bounds::BoundPanel;
 
 use crate::analysis;
-use crate::analysis_kind::AnalysisKind;
-use crate::artifacts;
 use crate::state::AppState;
+use memlab_store::analyses::AnalysisKind;
+use memlab_store::artifacts;
 
 /// Computes the panel of a finished experiment (blocking).
 pub fn compute_for_experiment(

@@ -10,8 +10,8 @@ use memlab_shared::api::Experiment;
 use memlab_shared::lie::{LieReport, LieRequest};
 
 use crate::analysis::{self, Report};
-use crate::analysis_kind::AnalysisKind;
 use crate::state::AppState;
+use memlab_store::analyses::AnalysisKind;
 
 /// Discovers the invariant generators of a finished experiment's model (blocking).
 pub fn compute_for_experiment(

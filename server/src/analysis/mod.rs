@@ -19,10 +19,10 @@ use serde::Serialize;
 use memlab_science::data::Catalog;
 use memlab_science::finished::Finished;
 
-use crate::analysis_kind::AnalysisKind;
-use crate::artifacts;
-use crate::db;
 use crate::state::AppState;
+use memlab_store as store;
+use memlab_store::analyses::AnalysisKind;
+use memlab_store::artifacts;
 
 pub use memlab_science::progress::Report;
 
@@ -45,7 +45,8 @@ where
             let mut progress = |fraction: f64, stage: &str| {
                 if last.elapsed().as_secs_f64() >= 0.25 || fraction == 0.0 {
                     last = Instant::now();
-                    let update = db::set_analysis_progress(&worker.pool, id, kind, fraction, stage);
+                    let update =
+                        store::analyses::set_progress(&worker.pool, id, kind, fraction, stage);
                     if let Err(error) = runtime.block_on(update) {
                         tracing::warn!(id, %error, kind = kind.as_str(), "could not store progress");
                     }
@@ -58,8 +59,8 @@ where
             Err(error) => Err(format!("the {} crashed: {error}", kind.label())),
         };
         let stored = match &outcome {
-            Ok(result) => db::set_analysis_done(&state.pool, id, kind, result).await,
-            Err(message) => db::set_analysis_failed(&state.pool, id, kind, message).await,
+            Ok(result) => store::analyses::set_done(&state.pool, id, kind, result).await,
+            Err(message) => store::analyses::set_failed(&state.pool, id, kind, message).await,
         };
         let kind = kind.as_str();
         match (outcome, stored) {

@@ -10,8 +10,8 @@ use memlab_shared::api::Experiment;
 use memlab_shared::probes::{ProbeReport, ProbeRequest};
 
 use crate::analysis::{self, Report};
-use crate::analysis_kind::AnalysisKind;
 use crate::state::AppState;
+use memlab_store::analyses::AnalysisKind;
 
 /// Probes a finished experiment's model on a seeded subset of its test split (blocking).
 pub fn compute_for_experiment(

@@ -12,10 +12,10 @@ use memlab_shared::api::Experiment;
 use memlab_shared::symmetry::{SymmetryMode, SymmetryReport, SymmetryRequest};
 
 use crate::analysis::{self, Report};
-use crate::analysis_kind::AnalysisKind;
-use crate::oracle_cache::OracleCache;
 use crate::state::AppState;
-use crate::{artifacts, db};
+use memlab_store::analyses::AnalysisKind;
+use memlab_store::oracles::OracleCache;
+use memlab_store::{self as store, artifacts};
 
 /// The analysis kind storing the transform learned in `mode`.
 pub fn kind(mode: SymmetryMode) -> AnalysisKind {
@@ -72,7 +72,7 @@ pub fn spawn(
     analysis::spawn(state, experiment.id, kind, move |state, progress| {
         let runtime = tokio::runtime::Handle::current();
         let mut publish = |report: &SymmetryReport| {
-            let update = db::set_analysis_partial(&state.pool, experiment.id, kind, report);
+            let update = store::analyses::set_partial(&state.pool, experiment.id, kind, report);
             if let Err(error) = runtime.block_on(update) {
                 tracing::warn!(%error, "could not store the partial report");
             }

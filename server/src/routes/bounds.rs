@@ -10,12 +10,12 @@ use memlab_shared::bounds::{BoundJob, BoundPanel, BoundRequest};
 use super::experiments::{find, finished};
 use super::{csv_response, field};
 use crate::analysis::bounds as bound_jobs;
-use crate::analysis_kind::AnalysisKind;
-use crate::db;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
 use memlab_science::bounds::settings;
+use memlab_store as store;
+use memlab_store::analyses::AnalysisKind;
 
 /// `POST /api/experiments/{id}/bounds`: queues the panel of a finished experiment; the body
 /// (optional) is a [`BoundRequest`]. Answers 202 with the job.
@@ -29,7 +29,7 @@ pub async fn bounds_create(
     let experiment = finished(&state, id).await?;
     let settings =
         settings::settings(&request, experiment.config.seed).map_err(AppError::Invalid)?;
-    if !db::queue_analysis(&state.pool, id, AnalysisKind::Bounds, &request).await? {
+    if !store::analyses::queue(&state.pool, id, AnalysisKind::Bounds, &request).await? {
         return Err(AppError::Conflict(format!(
             "the bound panel of experiment {id} is already being computed"
         )));
@@ -40,7 +40,7 @@ pub async fn bounds_create(
 
 async fn stored(state: &AppState, id: i64) -> Result<BoundJob, AppError> {
     find(state, id).await?;
-    db::bound_job(&state.pool, id).await?.ok_or_else(|| {
+    store::analyses::bound_job(&state.pool, id).await?.ok_or_else(|| {
         AppError::NotFound(format!(
             "no bound panel for experiment {id} yet: POST /api/experiments/{id}/bounds starts one"
         ))

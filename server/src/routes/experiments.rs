@@ -10,8 +10,8 @@ use memlab_shared::api::{Experiment, ExperimentConfig, JobStatus};
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
-use crate::{artifacts, db};
 use memlab_science::training;
+use memlab_store::{self as store, artifacts};
 
 /// Adds live progress to a stored experiment.
 fn with_progress(state: &AppState, mut experiment: Experiment) -> Experiment {
@@ -23,7 +23,7 @@ fn with_progress(state: &AppState, mut experiment: Experiment) -> Experiment {
 
 /// Loads an experiment or answers 404.
 pub async fn find(state: &AppState, id: i64) -> Result<Experiment, AppError> {
-    let experiment = db::get(&state.pool, id).await?;
+    let experiment = store::experiments::get(&state.pool, id).await?;
     let experiment =
         experiment.ok_or_else(|| AppError::NotFound(format!("no experiment with id {id}")))?;
     Ok(with_progress(state, experiment))
@@ -33,7 +33,7 @@ pub async fn find(state: &AppState, id: i64) -> Result<Experiment, AppError> {
 pub async fn experiments_list(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<Experiment>>, AppError> {
-    let experiments = db::list(&state.pool).await?;
+    let experiments = store::experiments::list(&state.pool).await?;
     Ok(Json(
         experiments
             .into_iter()
@@ -96,7 +96,8 @@ pub async fn experiment_create(
         .name
         .clone()
         .unwrap_or_else(|| format!("{model} on {}", config.dataset));
-    let id = db::insert(&state.pool, &name, &config, JobStatus::Queued, false).await?;
+    let id =
+        store::experiments::insert(&state.pool, &name, &config, JobStatus::Queued, false).await?;
     // Read before waking the worker: the answer is the run as queued.
     let experiment = find(&state, id).await?;
     state.wake.notify_one();
@@ -113,7 +114,7 @@ pub async fn experiment_resume(
     if !matches!(
         experiment.status,
         JobStatus::Interrupted | JobStatus::Failed
-    ) || !db::requeue_unfinished(&state.pool, id).await?
+    ) || !store::experiments::requeue_unfinished(&state.pool, id).await?
     {
         return Err(AppError::Conflict(format!(
             "experiment {id} is {:?}: only an interrupted or failed run can be resumed",

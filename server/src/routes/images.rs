@@ -1,12 +1,11 @@
 //! `POST /api/images` publishes an uploaded image for share links (any client, also on a
 //! read-only server; rate-limited per address) and `GET /api/images/{image}` serves it.
 //!
-//! Stored content-addressed as `<data_dir>/images/<sha256>.png`: the canonical PNG of the
-//! upload (`preprocess::canonical_png`: the same pixels, no metadata), written whole by a rename,
-//! never changed, so a link naming it shows the same input for as long as the server keeps it.
+//! Stored content-addressed (`memlab_store::images`): the canonical PNG of the upload
+//! (`preprocess::canonical_png`: the same pixels, no metadata), never changed, so a link naming
+//! it shows the same input for as long as the server keeps it.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use axum::Extension;
@@ -18,38 +17,11 @@ use axum::response::{IntoResponse, Response};
 use memlab_shared::api::{PublishedImage, is_image_id};
 use memlab_shared::limits::{MAX_PUBLISHED_BYTES, MAX_PUBLISHED_SIDE};
 use memlab_shared::preprocess::canonical_png;
-use sha2::{Digest, Sha256};
+use memlab_store::images;
 
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
-
-/// Where the image `id` is stored.
-pub fn image_path(data_dir: &Path, id: &str) -> PathBuf {
-    data_dir.join("images").join(format!("{id}.png"))
-}
-
-/// Lowercase hex of the SHA-256 of `bytes`.
-fn content_address(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
-/// Writes `png` under its content address unless it is there already; answers the address.
-fn store(data_dir: &Path, png: &[u8]) -> std::io::Result<String> {
-    let id = content_address(png);
-    let path = image_path(data_dir, &id);
-    if !path.exists() {
-        let folder = data_dir.join("images");
-        std::fs::create_dir_all(&folder)?;
-        let partial = folder.join(format!("{id}.png.partial-{}", std::process::id()));
-        std::fs::write(&partial, png)?;
-        std::fs::rename(&partial, &path)?;
-    }
-    Ok(id)
-}
 
 /// `POST /api/images`: the body is the image file itself (PNG, JPEG, WebP or GIF, at most
 /// `MAX_PUBLISHED_BYTES` and `MAX_PUBLISHED_SIDE` pixels a side). 201 with its id; publishing
@@ -77,7 +49,7 @@ pub async fn image_publish(
     let data_dir = state.data_dir.clone();
     let published = tokio::task::spawn_blocking(move || {
         let (png, width, height) = canonical_png(&body, MAX_PUBLISHED_SIDE)?;
-        let id = store(&data_dir, &png)
+        let id = images::publish(&data_dir, &png)
             .map_err(|error| AppError::Internal(format!("storing a published image: {error}")))?;
         Ok::<_, AppError>(PublishedImage {
             id,
@@ -101,7 +73,7 @@ pub async fn image_get(
             detail: format!("an image id is 64 lowercase hex digits (a SHA-256), got '{id}'"),
         });
     }
-    let path = image_path(&state.data_dir, &id);
+    let path = images::image_path(&state.data_dir, &id);
     let bytes = match tokio::fs::read(&path).await {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -126,19 +98,4 @@ pub async fn image_get(
         Body::from(bytes),
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_address_known_answer() {
-        // FIPS 180-2, appendix B.1.
-        assert_eq!(
-            content_address(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert!(is_image_id(&content_address(b"")));
-    }
 }

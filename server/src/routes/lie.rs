@@ -8,12 +8,12 @@ use memlab_shared::lie::{LieJob, LieRequest};
 
 use super::experiments::finished;
 use crate::analysis::lie as lie_jobs;
-use crate::analysis_kind::AnalysisKind;
-use crate::db;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
 use memlab_science::lie;
+use memlab_store as store;
+use memlab_store::analyses::AnalysisKind;
 
 /// `POST /api/experiments/{id}/lie`: queues discovery; the body (optional) is a
 /// [`LieRequest`]. Answers 202 with the job.
@@ -25,7 +25,7 @@ pub async fn lie_create(
     let request: LieRequest = super::optional_body(&body, "Lie request")?;
     lie::settings(&request).map_err(AppError::Invalid)?;
     let experiment = finished(&state, id).await?;
-    if !db::queue_analysis(&state.pool, id, AnalysisKind::Lie, &request).await? {
+    if !store::analyses::queue(&state.pool, id, AnalysisKind::Lie, &request).await? {
         return Err(AppError::Conflict(format!(
             "generators of experiment {id} are already being discovered"
         )));

@@ -19,17 +19,18 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 use crate::state::AppState;
+use memlab_store as store;
 
 /// The stored `kind` analysis of experiment `id`; 404 for an unknown experiment, and 404 with
 /// `how` (how to start one) when none was requested.
 pub async fn stored_analysis<R: DeserializeOwned, T: DeserializeOwned>(
     state: &AppState,
     id: i64,
-    kind: crate::analysis_kind::AnalysisKind,
+    kind: memlab_store::analyses::AnalysisKind,
     how: String,
 ) -> Result<memlab_shared::analysis::AnalysisJob<R, T>, AppError> {
     experiments::find(state, id).await?;
-    crate::db::analysis(&state.pool, id, kind)
+    store::analyses::get(&state.pool, id, kind)
         .await?
         .ok_or(AppError::NotFound(how))
 }

@@ -10,12 +10,12 @@ use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
 use super::experiments::finished;
 use super::{csv_response, field};
 use crate::analysis::probes as probe_jobs;
-use crate::analysis_kind::AnalysisKind;
-use crate::db;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
 use memlab_science::probes;
+use memlab_store as store;
+use memlab_store::analyses::AnalysisKind;
 
 /// `POST /api/experiments/{id}/probes`: queues the probe of a finished experiment; the body
 /// (optional) is a [`ProbeRequest`]. Answers 202 with the job.
@@ -28,7 +28,7 @@ pub async fn probes_create(
     let experiment = finished(&state, id).await?;
     let dataset = super::experiments::load_dataset(&state, &experiment.config.dataset).await?;
     probes::settings(&request, dataset.info.input.width).map_err(AppError::Invalid)?;
-    if !db::queue_analysis(&state.pool, id, AnalysisKind::Probes, &request).await? {
+    if !store::analyses::queue(&state.pool, id, AnalysisKind::Probes, &request).await? {
         return Err(AppError::Conflict(format!(
             "experiment {id} is already being probed"
         )));

@@ -9,19 +9,20 @@ use super::experiments::{check_name, load_dataset};
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
-use crate::{db, studies};
+use crate::studies;
+use memlab_store as store;
 
 /// `GET /api/studies`: newest first.
 pub async fn studies_list(State(state): State<AppState>) -> Result<Json<Vec<Study>>, AppError> {
     let mut list = Vec::new();
-    for row in db::list_studies(&state.pool).await? {
+    for row in store::studies::list(&state.pool).await? {
         list.push(studies::view(&state, row).await?);
     }
     Ok(Json(list))
 }
 
 async fn find(state: &AppState, id: i64) -> Result<Study, AppError> {
-    let row = db::get_study(&state.pool, id)
+    let row = store::studies::get(&state.pool, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no study with id {id}")))?;
     Ok(studies::view(state, row).await?)
@@ -51,7 +52,7 @@ pub async fn study_create(
         .into_iter()
         .map(|(label, config)| (format!("{name}: {label}"), config))
         .collect();
-    let id = db::insert_study(&state.pool, &name, &request, &named).await?;
+    let id = store::studies::insert(&state.pool, &name, &request, &named).await?;
     // Read before waking the worker: the answer is the study as queued.
     let study = find(&state, id).await?;
     state.wake.notify_one();

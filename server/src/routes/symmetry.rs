@@ -14,8 +14,8 @@ use crate::analysis::symmetry as symmetry_jobs;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
-use crate::{artifacts, db};
 use memlab_science::symmetry;
+use memlab_store::{self as store, artifacts};
 
 fn mode(text: &str) -> Result<SymmetryMode, AppError> {
     SymmetryMode::parse(text).ok_or_else(|| {
@@ -39,7 +39,7 @@ pub async fn symmetry_create(
     let dataset = load_dataset(&state, &experiment.config.dataset).await?;
     symmetry::check_input(&dataset.info.input, settings.search.unwrap_or_default())
         .map_err(AppError::Invalid)?;
-    if !db::queue_analysis(&state.pool, id, symmetry_jobs::kind(mode), &request).await? {
+    if !store::analyses::queue(&state.pool, id, symmetry_jobs::kind(mode), &request).await? {
         return Err(AppError::Conflict(format!(
             "a symmetry {} of experiment {id} is already being learned",
             mode.as_str()

@@ -3,7 +3,7 @@
 //! distance (and which are among the k nearest of its negative), the marks are averaged over a
 //! grid of image regions, and a linear head (after an optional hidden ReLU layer) reads them.
 //!
-//! The encoder is fixed, drawn from data by the server (`server/src/patches/`): with W the
+//! The encoder is fixed, drawn from data by the science crate (`science/src/patches/`): with W the
 //! whitening matrix, μ the mean patch and d̃ = d − μ an atom, ½‖W(x − μ) − W d̃‖² equals
 //! ½‖W(x − μ)‖² − (⟨W²d̃, x⟩ − b⁺), b⁺ = ⟨W²d̃, μ⟩ + ½‖W d̃‖², so the nearest atoms are the largest
 //! scores ⟨W²d̃, x⟩ − b⁺: a convolution with kernels W²d̃. The negative −(x − μ) scores

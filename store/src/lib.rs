@@ -1,0 +1,20 @@
+//! memlab's store: everything kept between runs of the server, and the only crate that names
+//! sqlx or a path on disk.
+//!
+//! - The database: [`sql`] (opening it, migrations from `store/migrations`, the error type);
+//!   repositories [`experiments`], [`analyses`], [`studies`].
+//! - The data folder: [`artifacts`] (a run's weights and model card), [`checkpoint`] (training
+//!   checkpoints, swapped in whole), [`oracles`] (the Glasses oracles, trained once),
+//!   [`images`] (published images, content-addressed).
+
+pub mod analyses;
+pub mod artifacts;
+pub mod checkpoint;
+pub mod experiments;
+pub mod images;
+pub mod oracles;
+pub mod sql;
+pub mod studies;
+
+pub use sql::{DbError, connect};
+pub use sqlx::SqlitePool;
