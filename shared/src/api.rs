@@ -30,6 +30,7 @@ pub struct Health {
 /// Which architecture an experiment trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ModelKind {
     /// Two hidden layers of 256 ReLU units.
     Mlp,
@@ -58,6 +59,7 @@ impl ModelKind {
 /// Which optimizer trains the weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum OptimizerKind {
     /// Adam with β = (0.9, 0.999), ε = 1e-8.
     Adam,
@@ -278,6 +280,7 @@ impl Augmentation {
 /// What a randomization test does to the inputs (Zhang, Bengio, Hardt, Recht & Vinyals 2017).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum InputRandomization {
     /// The real images.
     #[default]

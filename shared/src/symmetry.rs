@@ -11,6 +11,7 @@ use crate::model::TransformNetConfig;
 /// What L_θ must keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum SymmetryMode {
     /// The trained model's penultimate features: ‖Φ(L x) − Φ(x)‖² is small.
     #[default]
@@ -48,6 +49,7 @@ impl SymmetryMode {
 /// How L_θ is searched for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum SymmetrySearch {
     /// L starts at the identity and only the game moves it.
     #[default]

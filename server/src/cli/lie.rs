@@ -1,0 +1,74 @@
+//! `memlab lie`: the affine generators a finished run's model is invariant to.
+
+use super::common::{Common, choose_device, open_experiment, run_analysis};
+use clap::Args;
+use memlab_science::lie;
+use memlab_server::analysis::lie as lie_jobs;
+use memlab_shared::lie::{CANONICAL, LieRequest};
+use memlab_store::analyses::AnalysisKind;
+
+#[derive(Debug, Args)]
+pub(crate) struct LieArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The experiment's id.
+    #[arg(long)]
+    experiment: i64,
+    /// Test images.
+    #[arg(long)]
+    images: Option<usize>,
+    /// Finite-difference step (RMS pixel displacement).
+    #[arg(long)]
+    step: Option<f64>,
+}
+
+pub(crate) async fn lie_command(args: LieArgs) -> anyhow::Result<()> {
+    let (device, device_name) = choose_device(args.common.device)?;
+    let request = LieRequest {
+        n_images: args.images,
+        step: args.step,
+    };
+    lie::settings(&request).map_err(anyhow::Error::msg)?;
+    let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
+    let report = run_analysis(
+        &pool,
+        &experiment,
+        AnalysisKind::Lie,
+        &request,
+        |progress| {
+            lie_jobs::compute_for_experiment(
+                &args.common.data_dir,
+                &catalog,
+                &experiment,
+                &request,
+                &device,
+                &device_name,
+                progress,
+            )
+        },
+    )
+    .await?;
+    println!(
+        "experiment {}: {} test images, step {} px, {:.1} s on {}",
+        experiment.id, report.n_images, report.step, report.seconds, report.device
+    );
+    println!("  canonical sensitivities (feature change per image change):");
+    for (name, value) in CANONICAL.iter().zip(&report.canonical_sensitivity) {
+        println!("    {name:<14} {value:.5}");
+    }
+    println!("  generators, most invariant first (coefficients on {CANONICAL:?}):");
+    for generator in &report.generators {
+        let coefficients: Vec<String> = generator
+            .coefficients
+            .iter()
+            .map(|c| format!("{c:+.3}"))
+            .collect();
+        println!(
+            "    sensitivity {:.5}  closest {:<14} [{}]",
+            generator.sensitivity,
+            generator.closest,
+            coefficients.join(", ")
+        );
+    }
+    Ok(())
+}
