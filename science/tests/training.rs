@@ -289,7 +289,7 @@ fn safetensors_export_matches_pytorch_semantics() {
 /// MNIST as installed by `cargo xtask setup` has the published sizes, class counts and labels.
 #[test]
 fn mnist_matches_published_counts() {
-    let catalog = Catalog::new(memlab_e2e_datasets_dir());
+    let catalog = Catalog::new(memlab_science::data::default_dir());
     let mnist = catalog
         .get("mnist")
         .expect("MNIST is missing: run `cargo xtask setup`");
@@ -320,15 +320,6 @@ fn mnist_matches_published_counts() {
         .expect("Fashion-MNIST is missing: run `cargo xtask setup`");
     assert_eq!(fashion.train.class_counts(10), [6000; 10]);
     assert_eq!(fashion.test.class_counts(10), [1000; 10]);
-}
-
-fn memlab_e2e_datasets_dir() -> std::path::PathBuf {
-    std::env::var_os("MEMLAB_DATASETS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/memlab/datasets")
-        })
 }
 
 /// A whitened-patch run: only the head moves; the accuracies it reports from its fast

@@ -114,11 +114,7 @@ pub async fn queue_analyses(
     if wanted(bounds)
         && store::analyses::queue(&state.pool, id, AnalysisKind::Bounds, &request).await?
     {
-        let settings = memlab_science::bounds::settings::JobSettings {
-            delta: memlab_science::bounds::settings::DEFAULT_DELTA,
-            pac_bayes: None,
-        };
-        crate::analysis::bounds::spawn(state.clone(), experiment.clone(), settings);
+        crate::analysis::bounds::spawn(state.clone(), experiment.clone(), Default::default());
     }
     let probes =
         store::analyses::get::<ProbeRequest, ProbeReport>(&state.pool, id, AnalysisKind::Probes)

@@ -560,10 +560,7 @@ pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
     };
     // Validated when the study was created.
     let settings = memlab_science::bounds::settings::settings(&request, experiment.config.seed)
-        .unwrap_or(memlab_science::bounds::settings::JobSettings {
-            delta: memlab_science::bounds::settings::DEFAULT_DELTA,
-            pac_bayes: None,
-        });
+        .unwrap_or_default();
     if study.kind == StudyKind::Augmentation {
         let probe = ProbeRequest::default();
         if store::analyses::queue(&state.pool, id, AnalysisKind::Probes, &probe).await? {

@@ -30,12 +30,7 @@ pub struct TestApp {
 
 /// The data sets folder `cargo xtask setup` fills.
 pub fn datasets_dir() -> PathBuf {
-    std::env::var_os("MEMLAB_DATASETS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/memlab/datasets")
-        })
+    memlab_science::data::default_dir()
 }
 
 /// The built frontend (`cargo xtask build-web` writes `dist/` at the workspace root).

@@ -62,10 +62,33 @@ pub struct JobSettings {
     pub pac_bayes: Option<PacBayesSettings>,
 }
 
+impl Default for JobSettings {
+    /// What a request naming nothing asks for: δ = [`DEFAULT_DELTA`], no PAC-Bayes posterior.
+    fn default() -> Self {
+        Self {
+            delta: DEFAULT_DELTA,
+            pac_bayes: None,
+        }
+    }
+}
+
 /// The settings a request asks for, for a run with `seed`, or why the request is refused.
 pub fn settings(request: &BoundRequest, seed: u64) -> Result<JobSettings, String> {
     Ok(JobSettings {
         delta: delta(request)?,
         pac_bayes: pac_bayes(request, seed)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_request_asks_for_the_defaults() {
+        assert_eq!(
+            settings(&BoundRequest::default(), 3).expect("valid"),
+            JobSettings::default()
+        );
+    }
 }

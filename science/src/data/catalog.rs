@@ -51,6 +51,17 @@ pub struct Catalog {
     loaded: Mutex<HashMap<String, Arc<Dataset>>>,
 }
 
+/// Where data sets are read from when no folder is named: `$MEMLAB_DATASETS_DIR`, else
+/// `$HOME/.cache/memlab/datasets` (what `cargo xtask setup` fills; xtask names the same folder).
+pub fn default_dir() -> PathBuf {
+    std::env::var_os("MEMLAB_DATASETS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/memlab/datasets")
+        })
+}
+
 impl Catalog {
     /// A catalog over `dir`: `dir/mnist`, `dir/fashion-mnist`, any `dir/<name>/` holding
     /// CIFAR-10 binary batches, and any image folder `dir/<name>/train/`; plus the generated

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use memlab_shared::api::DatasetInfo;
 use memlab_shared::preprocess::{InputSpec, Pixels};
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, default_dir};
 
 /// Why a data set could not be loaded.
 #[derive(Debug, thiserror::Error)]

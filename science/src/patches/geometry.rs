@@ -2,7 +2,9 @@
 //! (Facco et al. 2017) and by the Levina–Bickel maximum-likelihood estimator (2004), both from
 //! exact nearest neighbours (brute force, Euclidean).
 
-use memlab_shared::geometry::{IntrinsicDimension, PatchGeometry};
+use memlab_shared::geometry::{GeometryQuery, IntrinsicDimension, PatchGeometry};
+use memlab_shared::limits;
+use memlab_shared::preprocess::InputSpec;
 use rayon::prelude::*;
 
 use crate::linalg::{mean_and_covariance, symmetric_eigen};
@@ -116,6 +118,45 @@ pub struct GeometrySettings {
     pub seed: u64,
 }
 
+/// The settings `query` asks for on a data set of `input` with `train_len` training images,
+/// and the training images it reads (the first `images`, all when there are fewer), or why it
+/// is refused (the API's and the CLI's one set of rules).
+pub fn settings(
+    query: &GeometryQuery,
+    input: &InputSpec,
+    train_len: usize,
+) -> Result<(GeometrySettings, Vec<usize>), String> {
+    let side = input.height.min(input.width).min(limits::PATCH_SIZE.max);
+    limits::PATCH_SIZE
+        .named("min_patch")
+        .up_to(side)
+        .check(query.min_patch)?;
+    limits::PATCH_SIZE
+        .named("max_patch")
+        .up_to(side)
+        .check(query.max_patch)?;
+    if query.max_patch < query.min_patch {
+        return Err(format!(
+            "max_patch ({}) must be at least min_patch ({})",
+            query.max_patch, query.min_patch
+        ));
+    }
+    limits::GEOMETRY_PATCHES.check(query.patches)?;
+    limits::GEOMETRY_K
+        .up_to(limits::GEOMETRY_K.max.min(query.patches - 1))
+        .check(query.k)?;
+    limits::GEOMETRY_WHITENING.check(query.whitening)?;
+    limits::Range::closed("images", 1, usize::MAX).check(query.images)?;
+    let settings = GeometrySettings {
+        sizes: (query.min_patch..=query.max_patch).collect(),
+        count: query.patches,
+        epsilon: query.whitening,
+        k: query.k,
+        seed: query.seed,
+    };
+    Ok((settings, (0..query.images.min(train_len)).collect()))
+}
+
 /// [`PatchGeometry`] of `settings.count` patches of each side, drawn (seeded) from the images
 /// `images` of `split`.
 pub fn patch_geometry(
@@ -165,6 +206,39 @@ pub fn patch_geometry(
 mod tests {
     use super::*;
     use crate::rng::SplitMix64;
+
+    #[test]
+    fn query_rules_known_answers() {
+        let input = InputSpec::raw(1, 28, 28);
+        let query = GeometryQuery {
+            images: 50,
+            ..GeometryQuery::default()
+        };
+        let (settings, images) = settings(&query, &input, 20).expect("the defaults are valid");
+        assert_eq!(settings.sizes, (3..=9).collect::<Vec<_>>());
+        assert_eq!(images, (0..20).collect::<Vec<_>>());
+        let swapped = GeometryQuery {
+            min_patch: 5,
+            max_patch: 4,
+            ..query.clone()
+        };
+        assert!(settings_error(&swapped, &input).contains("at least min_patch"));
+        let too_wide = GeometryQuery {
+            max_patch: 17,
+            ..query.clone()
+        };
+        assert!(settings_error(&too_wide, &input).contains("max_patch"));
+        let k_too_large = GeometryQuery {
+            patches: 100,
+            k: 100,
+            ..query.clone()
+        };
+        assert!(settings_error(&k_too_large, &input).contains('k'));
+    }
+
+    fn settings_error(query: &GeometryQuery, input: &InputSpec) -> String {
+        settings(query, input, 10).expect_err("refused")
+    }
 
     /// A standard normal draw (Box–Muller).
     fn normal(rng: &mut SplitMix64) -> f64 {

@@ -50,12 +50,10 @@ pub(crate) fn choose_device(choice: DeviceChoice) -> anyhow::Result<(Device, Str
 }
 
 pub(crate) fn datasets_dir(common: &Common) -> PathBuf {
-    common.datasets_dir.clone().unwrap_or_else(|| {
-        let home = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_default();
-        home.join(".cache/memlab/datasets")
-    })
+    common
+        .datasets_dir
+        .clone()
+        .unwrap_or_else(memlab_science::data::default_dir)
 }
 
 /// Runs one analysis in this process with a progress bar, stored like one a server ran.

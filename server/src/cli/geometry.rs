@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use super::common::{Common, datasets_dir};
-use anyhow::bail;
 use clap::Args;
+use memlab_science::patches::geometry;
+use memlab_shared::geometry::GeometryQuery;
 
 #[derive(Debug, Args)]
 pub(crate) struct GeometryArgs {
@@ -40,27 +41,22 @@ pub(crate) struct GeometryArgs {
 }
 
 pub(crate) fn geometry_command(args: GeometryArgs) -> anyhow::Result<()> {
-    use memlab_science::patches::geometry::{GeometrySettings, patch_geometry};
     let catalog = memlab_science::data::Catalog::new(datasets_dir(&args.common));
     let dataset = catalog.get(&args.dataset)?;
     let spec = &dataset.info.input;
-    let side = spec.height.min(spec.width);
-    if args.min_patch < 1 || args.min_patch > args.max_patch || args.max_patch > side {
-        bail!("patch sides must satisfy 1 ≤ min ≤ max ≤ {side}");
-    }
-    if args.k < 3 || args.patches < args.k + 1 {
-        bail!("k must be at least 3 and below the number of patches");
-    }
-    let images: Vec<usize> = (0..args.images.min(dataset.train.len()).max(1)).collect();
-    let settings = GeometrySettings {
-        sizes: (args.min_patch..=args.max_patch).collect(),
-        count: args.patches,
-        epsilon: args.whitening,
+    let query = GeometryQuery {
+        min_patch: args.min_patch,
+        max_patch: args.max_patch,
+        patches: args.patches,
+        images: args.images,
+        whitening: args.whitening,
         k: args.k,
         seed: args.seed,
     };
+    let (settings, images) =
+        geometry::settings(&query, spec, dataset.train.len()).map_err(anyhow::Error::msg)?;
     let started = std::time::Instant::now();
-    let result = patch_geometry(&dataset.train, spec, &images, &settings);
+    let result = geometry::patch_geometry(&dataset.train, spec, &images, &settings);
     let show = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
     println!(
         "{} patches from {} images of {}; ε = {}, Levina–Bickel k = {}",

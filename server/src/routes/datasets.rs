@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use memlab_science::patches::geometry;
 use memlab_shared::api::DatasetInfo;
 use memlab_shared::geometry::{GeometryQuery, PatchGeometry};
-use memlab_shared::limits;
 use memlab_shared::preprocess::Pixels;
 use serde::Deserialize;
 
@@ -90,36 +90,7 @@ pub async fn geometry_get(
 ) -> Result<Json<Vec<PatchGeometry>>, AppError> {
     let worker = state.clone();
     let dataset = tokio::task::spawn_blocking(move || worker.catalog.get(&name)).await??;
-    let input = &dataset.info.input;
-    let side = input.height.min(input.width).min(limits::PATCH_SIZE.max);
-    limits::PATCH_SIZE
-        .named("min_patch")
-        .up_to(side)
-        .check(query.min_patch)
-        .map_err(AppError::Invalid)?;
-    limits::PATCH_SIZE
-        .named("max_patch")
-        .up_to(side)
-        .check(query.max_patch)
-        .map_err(AppError::Invalid)?;
-    if query.max_patch < query.min_patch {
-        return Err(AppError::Invalid(format!(
-            "max_patch ({}) must be at least min_patch ({})",
-            query.max_patch, query.min_patch
-        )));
-    }
-    limits::GEOMETRY_PATCHES
-        .check(query.patches)
-        .map_err(AppError::Invalid)?;
-    limits::GEOMETRY_K
-        .up_to(limits::GEOMETRY_K.max.min(query.patches - 1))
-        .check(query.k)
-        .map_err(AppError::Invalid)?;
-    limits::GEOMETRY_WHITENING
-        .check(query.whitening)
-        .map_err(AppError::Invalid)?;
-    limits::Range::closed("images", 1, usize::MAX)
-        .check(query.images)
+    let (settings, images) = geometry::settings(&query, &dataset.info.input, dataset.train.len())
         .map_err(AppError::Invalid)?;
     let _permit = GEOMETRY_PERMIT.try_acquire().map_err(|_| {
         AppError::TooManyRequests(
@@ -127,20 +98,7 @@ pub async fn geometry_get(
         )
     })?;
     let result = tokio::task::spawn_blocking(move || {
-        let images: Vec<usize> = (0..query.images.min(dataset.train.len())).collect();
-        let settings = memlab_science::patches::geometry::GeometrySettings {
-            sizes: (query.min_patch..=query.max_patch).collect(),
-            count: query.patches,
-            epsilon: query.whitening,
-            k: query.k,
-            seed: query.seed,
-        };
-        memlab_science::patches::geometry::patch_geometry(
-            &dataset.train,
-            &dataset.info.input,
-            &images,
-            &settings,
-        )
+        geometry::patch_geometry(&dataset.train, &dataset.info.input, &images, &settings)
     })
     .await?;
     Ok(Json(result))
