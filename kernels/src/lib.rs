@@ -6,6 +6,47 @@
 //! kernels cover, through the [`FastLayers`](extension::FastLayers) backend extension; on every
 //! other device (WebGPU, CUDA, …) or layer shape, through burn's op. So a model that calls
 //! them stays one definition for every backend.
+//!
+//! In detail:
+//! memlab's own CPU kernels for the layers LeNet trains in: stride-1 convolution with bias,
+//! 2×2 max-pooling, and the two **fused** (a convolution whose output is pooled while in cache),
+//! as a burn **backend extension** (`extension.rs`: the `FastLayers` trait, routed by burn's
+//! dispatch, implemented for `Flex`; `autodiff.rs`, feature `autodiff`: for `Autodiff<Flex>`,
+//! each op recorded with its own backward step). `slices.rs` holds the arithmetic on plain
+//! slices: im2col (every value written, rows copied by two fixed-size moves instead of a
+//! `memcpy` call each) / col2im of one image at a `ColumnBlock` (its place among several
+//! images' columns side by side), per-channel sums, pooling, and pooling that records each
+//! window's winner (first maximum, picked without branches) with the unpooling that is its
+//! gradient, per plane, parallel over images or chunks with rayon under feature `parallel`.
+//! `gemm.rs` (feature `autodiff`): `matmul` into a caller's slice through the `gemm` crate (the
+//! GEMM Flex itself calls), operands as bounds-checked strided `View`s (the third documented
+//! `unsafe` exception: the one call, after the checks). Training convolution, **8 images at a
+//! time**, their columns side by side `[rows, 8·positions]` in a per-thread scratch buffer
+//! (under a megabyte for LeNet: it stays in cache; no batch-sized column buffer exists and none
+//! is kept between passes): forward = im2col + one GEMM + bias [for the fused op: each product
+//! plane pooled where it lies, with each window's winner, then the bias on the pooled values];
+//! backward, one pass per chunk: its dY laid out as the forward's product (for the fused op,
+//! unpooled plane by plane from the pooled gradient), dW = dY·colsᵀ in one GEMM (columns
+//! rebuilt; the chunks' partial sums, like the bias gradient's, added in chunk order after the
+//! parallel part, so the result does not depend on how rayon split the work), dX = col2im(Wᵀ·dY) (only when x needs a
+//! gradient: not LeNet's
+//! images); db = channel sums. Inference keeps Flex's direct
+//! convolution (faster without columns). `lib.rs`'s `conv2d(layer, x)`, `max_pool2d(layer, x)`
+//! and `conv2d_max_pool2d(conv, pool, x)` take the path only on a Flex device in f32 for layers
+//! the kernels cover (stride, dilation and groups 1, square kernel, even padding, a bias; 2×2/2
+//! floor pooling) and otherwise call the layers' own `forward`, so WebGPU, CUDA and other shapes
+//! keep burn's ops (`conv2d_fast_padding`, `max_pool2d_is_fast`,
+//! `conv2d_max_pool2d_fast_padding` say which). The server turns on `autodiff` and `parallel`;
+//! the browser build neither. Tests (`tests/against_burn.rs`): im2col against its definition,
+//! col2im as its adjoint, pooling and winners by hand (ties, odd sizes), and forward values and
+//! the x, weight and bias gradients of each op against burn's own layers on Flex with and
+//! without autodiff (LeNet's shapes, `Same`, over-padding, batches spanning several chunks, an
+//! odd convolution output under the pooling), and the fallback for uncovered layers; each
+//! asserts which path ran; `gemm.rs`'s own tests: products against the definition in f64 for
+//! row-major and transposed views, accumulation, an empty inner dimension, and a view past its
+//! slice refused. Why: burn-flex's convolution gradients (its generic path: a direct
+//! convolution over the batch and a transposed convolution) and its pooling with indices were
+//! most of a LeNet training step (`bench/RESULTS.md`).
 
 #[cfg(feature = "autodiff")]
 mod autodiff;

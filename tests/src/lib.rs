@@ -1,5 +1,28 @@
 //! Helpers for the end-to-end tests: start the real `memlab` server on `127.0.0.1:0`, wait for
 //! training, and find the data sets and the built frontend.
+//!
+//! `src/lib.rs` starts the real server on `127.0.0.1:0`; `src/browser.rs` starts ChromeDriver and
+//! headless Chromium sessions with WebGPU; `tests/demo_browser.rs` trains the real
+//! demo (≥ 98 % asserted), drives Debian's Chromium through ChromeDriver (fantoccini, with
+//! `--enable-unsafe-webgpu`) through the gallery, live training, probe (WebGPU and CPU), uploads
+//! and the new-experiment form, checks probabilities against `/predict`, sends bad input over a
+//! real socket, checks the bound panels, the demo's invariance probe and a short learned symmetry
+//! against their stored numbers, runs a randomization study and an augmentation study from the
+//! studies form (the augmented LeNet must be more consistent under rotation), runs a
+//! whitened-patch model and a scattering network from the form (the browser's probabilities equal
+//! the server's on WebGPU and CPU; the scattering panel's sample split and its comparison with
+//! the CNN's bound on the page), a whitening ablation study, the probe studio's inputs (a pasted image, a GIF upload
+//! published and opened from its link in a new session, a drawing; each equal to `/predict` on
+//! the same file), the learned symmetry's orbit against the native L_θ, the charts' hover values
+//! and SVG/PNG downloads, panel links, pages of missing things, the benchmark page, the probe page
+//! at phone width, and restarts on the same folder. `src/bin/memlab-load.rs` is the load generator `bench/load.sh` runs;
+//! `src/bin/memlab-browser-bench.rs` trains the demo in-process and reads the benchmark page on
+//! WebGPU and on the CPU fallback (`bench/browser_latency.sh`). The server
+//! crate's `tests/bad_input.rs` sends 70 malformed requests over a real socket (each route's
+//! ways of being wrong: syntax, types, ranges, unknown ids and fields, oversized bodies, bogus
+//! and bomb images, path traversal) and checks each 4xx JSON answer and the server's health after
+//! it; `tests/durability.rs` kills the real binary. Screenshots land in
+//! `$CARGO_TARGET_DIR/tmp/*.png`. The server crate's own `tests/` use `app(state)` with `oneshot`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
