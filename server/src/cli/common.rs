@@ -38,6 +38,7 @@ pub(crate) fn choose_device(choice: DeviceChoice) -> anyhow::Result<(Device, Str
         DeviceChoice::Cpu => Ok((Device::flex(), "flex (CPU)".into())),
         #[cfg(feature = "wgpu")]
         DeviceChoice::Wgpu => {
+            use anyhow::Context;
             let device = Device::wgpu_options().init().context("initializing wgpu")?;
             Ok((device, "wgpu (GPU)".into()))
         }
