@@ -114,7 +114,7 @@ pub async fn queue_analyses(
     if wanted(bounds)
         && store::analyses::queue(&state.pool, id, AnalysisKind::Bounds, &request).await?
     {
-        crate::analysis::bounds::spawn(state.clone(), experiment.clone(), Default::default());
+        state.wake.all();
     }
     let probes =
         store::analyses::get::<ProbeRequest, ProbeReport>(&state.pool, id, AnalysisKind::Probes)
@@ -124,7 +124,7 @@ pub async fn queue_analyses(
     if wanted(probes)
         && store::analyses::queue(&state.pool, id, AnalysisKind::Probes, &request).await?
     {
-        crate::analysis::probes::spawn(state.clone(), experiment, request);
+        state.wake.all();
     }
     Ok(())
 }

@@ -1,22 +1,21 @@
-//! memlab's server: the HTTP API, the jobs that run the science crate's computations, the
-//! store (SQLite and the data folder), and what the `memlab` CLI shares with them.
+//! memlab's server: the HTTP API and the job runner that calls the science crate and keeps
+//! what it returns in the store; the `memlab` CLI runs the same jobs.
 //!
 //! - [`app`]: `app(state) -> Router`, the HTTP surface; handlers in [`routes`].
 //! - [`error`], [`extract`]: the one `AppError` and extractors that produce it.
 //! - [`state`]: what handlers share; [`hub`]: live progress per running job; [`gate`],
 //!   [`quota`], [`admin`]: what a public server refuses.
-//! - [`jobs`]: the training queue's worker; [`analysis`]: analyses of finished runs (one file
-//!   per kind), [`slots`] running each kind one at a time; [`studies`]: grids of runs; [`demo`]: the hosted demo's default experiment.
+//! - [`jobs`]: the one job system (training and every analysis, one file per kind, run by one
+//!   runner); [`studies`]: grids of runs; [`demo`]: the hosted demo's default experiment.
 //! - [`inference`]: server-side prediction; [`allocator`]: the binary's allocator settings.
 //!
 //! **Architecture Invariant:** the computations live in `memlab_science` and what is kept in
 //! `memlab_store`; this crate loads the computations' inputs, runs them as jobs and stores
-//! what they return. It never names a backend: the
-//! binary (`main.rs`) chooses the device once and passes it in.
+//! what they return. It never names a backend: the binary (`main.rs`) chooses the device once
+//! and passes it in.
 
 pub mod admin;
 pub mod allocator;
-pub mod analysis;
 pub mod app;
 pub mod demo;
 pub mod error;
@@ -27,7 +26,6 @@ pub mod inference;
 pub mod jobs;
 pub mod quota;
 pub mod routes;
-pub mod slots;
 pub mod state;
 pub mod studies;
 
@@ -36,7 +34,6 @@ use std::path::PathBuf;
 
 use burn::prelude::Device;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 
 use crate::demo::DemoSettings;
 use crate::state::{AppState, Inner};
@@ -104,9 +101,12 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
             );
         }
     }
-    let analyses = store::analyses::mark_interrupted(&pool).await?;
+    let analyses = store::analyses::requeue_unfinished(&pool).await?;
     if analyses > 0 {
-        tracing::warn!(analyses, "analyses were interrupted by the last stop");
+        tracing::info!(
+            analyses,
+            "analyses stopped by the last stop are queued again"
+        );
     }
     if let Some(settings) = &options.demo {
         let ids = demo::ensure_demos(&pool, settings).await?;
@@ -120,11 +120,10 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         device: options.device,
         device_name: options.device_name,
         hub: hub::Hub::default(),
-        wake: Notify::new(),
+        wake: Default::default(),
         models: inference::ModelCache::default(),
         read_only: options.read_only,
         admin_token: options.admin_token,
-        analysis_slots: Default::default(),
         stopping: Default::default(),
         uploads: Default::default(),
         publishing: Default::default(),

@@ -5,9 +5,6 @@ use std::sync::Arc;
 
 use burn::prelude::Device;
 use memlab_store::SqlitePool;
-use tokio::sync::Notify;
-
-use crate::slots::Slots;
 
 use crate::hub::Hub;
 use crate::inference::ModelCache;
@@ -35,16 +32,14 @@ pub struct Inner {
     pub device_name: String,
     /// Live progress of running jobs.
     pub hub: Hub,
-    /// Wakes the job worker when a run is queued.
-    pub wake: Notify,
+    /// Wakes the job runner's lanes when work is queued.
+    pub wake: crate::jobs::Wake,
     /// Trained models kept in memory for `/predict`.
     pub models: ModelCache,
     /// Public demo: writes need the admin token (`admin.rs`).
     pub read_only: bool,
     /// The admin bearer token of a public server.
     pub admin_token: Option<String>,
-    /// Analyses of finished runs: each kind one at a time.
-    pub analysis_slots: Slots,
     /// Set when the server shuts down: training checkpoints after its current step and stops.
     pub stopping: std::sync::atomic::AtomicBool,
     /// Uploads in flight per client address.
@@ -71,8 +66,7 @@ impl AppState {
     pub fn stop(&self) {
         self.stopping
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.wake.notify_waiters();
-        self.wake.notify_one();
+        self.wake.all();
     }
 }
 

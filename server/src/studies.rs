@@ -558,23 +558,21 @@ pub async fn after_training(state: &AppState, id: i64) -> Result<(), DbError> {
         delta: None,
         pac_bayes: study.request.pac_bayes.clone(),
     };
-    // Validated when the study was created.
-    let settings = memlab_science::bounds::settings::settings(&request, experiment.config.seed)
-        .unwrap_or_default();
+    // (The request was validated when the study was created.)
     if study.kind == StudyKind::Augmentation {
         let probe = ProbeRequest::default();
         if store::analyses::queue(&state.pool, id, AnalysisKind::Probes, &probe).await? {
-            crate::analysis::probes::spawn(state.clone(), experiment.clone(), probe);
+            state.wake.all();
         }
         let lie = LieRequest::default();
         if store::analyses::queue(&state.pool, id, AnalysisKind::Lie, &lie).await? {
-            crate::analysis::lie::spawn(state.clone(), experiment.clone(), lie);
+            state.wake.all();
         }
     }
     if study.request.bounds.unwrap_or(true)
         && store::analyses::queue(&state.pool, id, AnalysisKind::Bounds, &request).await?
     {
-        crate::analysis::bounds::spawn(state.clone(), experiment, settings);
+        state.wake.all();
     }
     Ok(())
 }

@@ -113,7 +113,7 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
         )
         .await
         .expect("insert");
-        state.wake.notify_one();
+        state.wake.all();
         let mut done = false;
         for _ in 0..600 {
             let experiment: Option<Experiment> = memlab_store::experiments::get(&state.pool, id)

@@ -27,6 +27,20 @@ pub enum AnalysisKind {
 }
 
 impl AnalysisKind {
+    /// Every kind.
+    pub const ALL: [Self; 5] = [
+        Self::Bounds,
+        Self::Probes,
+        Self::SymmetryFromPhi,
+        Self::SymmetryFromLabels,
+        Self::Lie,
+    ];
+
+    /// The kind stored as `text` in the `kind` column.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
     /// The name stored in the `kind` column.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -189,14 +203,147 @@ pub async fn set_failed(
     Ok(())
 }
 
-/// At start-up: analyses a stopped server left queued or running become `interrupted`.
-pub async fn mark_interrupted(pool: &SqlitePool) -> Result<u64, DbError> {
+/// An analysis a runner has claimed: whose, which kind, and what was asked (the stored JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    /// The experiment analysed.
+    pub experiment_id: i64,
+    /// What is computed.
+    pub kind: AnalysisKind,
+    /// The request, as stored.
+    pub request: String,
+}
+
+/// Claims the longest-queued analysis of one of `kinds`: it becomes running (one claimer
+/// wins: the update is one statement).
+pub async fn claim_next(
+    pool: &SqlitePool,
+    kinds: &[AnalysisKind],
+) -> Result<Option<Claimed>, DbError> {
+    if kinds.is_empty() {
+        return Ok(None);
+    }
+    let marks = vec!["?"; kinds.len()].join(", ");
+    let sql = format!(
+        "UPDATE analysis_jobs SET status = 'running', stage = 'starting', progress = 0
+         WHERE rowid = (SELECT rowid FROM analysis_jobs WHERE status = 'queued'
+                        AND kind IN ({marks}) ORDER BY requested_at, rowid LIMIT 1)
+         RETURNING experiment_id, kind, request"
+    );
+    // Only the placeholders are built: every value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for kind in kinds {
+        query = query.bind(kind.as_str());
+    }
+    let Some(row) = query.fetch_optional(pool).await? else {
+        return Ok(None);
+    };
+    let kind: String = row.try_get("kind")?;
+    let experiment_id: i64 = row.try_get("experiment_id")?;
+    let request: String = row.try_get("request")?;
+    Ok(AnalysisKind::parse(&kind).map(|kind| Claimed {
+        experiment_id,
+        kind,
+        request,
+    }))
+}
+
+/// At start-up: analyses a stopped server left queued or running are queued again (from the
+/// start: an analysis keeps no checkpoint), so the runner computes them after all.
+pub async fn requeue_unfinished(pool: &SqlitePool) -> Result<u64, DbError> {
     let result = sqlx::query(
-        "UPDATE analysis_jobs SET status = 'interrupted', stage = 'interrupted',
-         error = 'the server stopped before this analysis was finished; request it again'
-         WHERE status IN ('queued', 'running')",
+        "UPDATE analysis_jobs SET status = 'queued', stage = 'queued', progress = 0,
+         result = NULL WHERE status IN ('queued', 'running')",
     )
     .execute(pool)
     .await?;
     Ok(result.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memlab_shared::api::{ExperimentConfig, JobStatus, ModelKind, OptimizerKind};
+
+    #[test]
+    fn kinds_round_trip_through_their_column() {
+        for kind in AnalysisKind::ALL {
+            assert_eq!(AnalysisKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(AnalysisKind::parse("nope"), None);
+    }
+
+    #[tokio::test]
+    async fn claims_in_queue_order_once_and_by_kind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pool = crate::connect(dir.path()).await.expect("connect");
+        let config = ExperimentConfig {
+            name: None,
+            dataset: "toy".into(),
+            model: ModelKind::Mlp,
+            n_train: None,
+            epochs: 1,
+            seed: 1,
+            learning_rate: 0.01,
+            batch_size: 8,
+            optimizer: OptimizerKind::Adam,
+            randomization: Default::default(),
+            stop_at_train_accuracy: None,
+            augmentation: Default::default(),
+            patches: Default::default(),
+            scattering: Default::default(),
+        };
+        let mut ids = Vec::new();
+        for name in ["a", "b"] {
+            let id = crate::experiments::insert(&pool, name, &config, JobStatus::Done, false)
+                .await
+                .expect("insert");
+            ids.push(id);
+        }
+        assert!(
+            queue(&pool, ids[0], AnalysisKind::Probes, &1)
+                .await
+                .expect("q")
+        );
+        assert!(
+            queue(&pool, ids[1], AnalysisKind::Probes, &2)
+                .await
+                .expect("q")
+        );
+        assert!(
+            queue(&pool, ids[1], AnalysisKind::Bounds, &3)
+                .await
+                .expect("q")
+        );
+        // Queued already: a second request changes nothing.
+        assert!(
+            !queue(&pool, ids[1], AnalysisKind::Bounds, &4)
+                .await
+                .expect("q")
+        );
+        let bounds = claim_next(&pool, &[AnalysisKind::Bounds])
+            .await
+            .expect("claim");
+        assert_eq!(
+            bounds,
+            Some(Claimed {
+                experiment_id: ids[1],
+                kind: AnalysisKind::Bounds,
+                request: "3".into()
+            })
+        );
+        let probes = [AnalysisKind::Probes, AnalysisKind::Lie];
+        let first = claim_next(&pool, &probes).await.expect("claim");
+        assert_eq!(first.map(|c| c.experiment_id), Some(ids[0]));
+        let second = claim_next(&pool, &probes).await.expect("claim");
+        assert_eq!(second.map(|c| c.experiment_id), Some(ids[1]));
+        assert_eq!(claim_next(&pool, &probes).await.expect("claim"), None);
+        // A restart queues the claimed (running) ones again.
+        assert_eq!(requeue_unfinished(&pool).await.expect("requeue"), 3);
+        let job: AnalysisJob<i64, i64> = get(&pool, ids[0], AnalysisKind::Probes)
+            .await
+            .expect("get")
+            .expect("stored");
+        assert_eq!(job.status, JobStatus::Queued);
+    }
 }

@@ -120,3 +120,14 @@ pub fn load_initial(
     let record = std::fs::read(&path).map_err(io(&path))?;
     Ok(load_model(card, &record, device)?)
 }
+
+/// Keeps the weights of the learned transform L_θ of `mode` (burn record bytes).
+pub fn save_symmetry(
+    data_dir: &Path,
+    id: i64,
+    mode: &str,
+    record: &[u8],
+) -> Result<(), ArtifactError> {
+    let path = symmetry_path(data_dir, id, mode);
+    std::fs::write(&path, record).map_err(io(&path))
+}

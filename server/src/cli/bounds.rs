@@ -3,9 +3,9 @@
 use super::common::{Common, choose_device, open_experiment, run_analysis};
 use clap::Args;
 use memlab_science::bounds::settings as bound_settings;
-use memlab_server::analysis::bounds as bound_jobs;
+use memlab_server::jobs::analysis::Context;
+use memlab_server::jobs::bounds::Bounds;
 use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
-use memlab_store::analyses::AnalysisKind;
 
 #[derive(Debug, Args)]
 pub(crate) struct BoundsArgs {
@@ -54,27 +54,16 @@ pub(crate) async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
         }),
     };
     let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
-    let settings =
-        bound_settings::settings(&request, experiment.config.seed).map_err(anyhow::Error::msg)?;
+    let ctx = Context {
+        data_dir: &args.common.data_dir,
+        catalog: &catalog,
+        device: &device,
+        device_name: &device_name,
+    };
+    // Refused here, before anything is queued, like the route refuses it.
+    bound_settings::settings(&request, experiment.config.seed).map_err(anyhow::Error::msg)?;
     let started = std::time::Instant::now();
-    let panel = run_analysis(
-        &pool,
-        &experiment,
-        AnalysisKind::Bounds,
-        &request,
-        |progress| {
-            bound_jobs::compute_for_experiment(
-                &args.common.data_dir,
-                &catalog,
-                &experiment,
-                settings,
-                &device,
-                &device_name,
-                progress,
-            )
-        },
-    )
-    .await?;
+    let panel = run_analysis(&ctx, &pool, &experiment, &Bounds, &request).await?;
     println!(
         "experiment {}: train error {:.4}, test error {:.4}, m = {}, δ = {}",
         experiment.id, panel.train_error, panel.test_error, panel.n_train, panel.delta

@@ -7,8 +7,8 @@ use anyhow::bail;
 use burn::prelude::Device;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use memlab_server::jobs::analysis::{Analysis, Context, execute};
 use memlab_shared::api::Experiment;
-use memlab_store::analyses::AnalysisKind;
 use memlab_store::{self as store};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -57,14 +57,16 @@ pub(crate) fn datasets_dir(common: &Common) -> PathBuf {
         .unwrap_or_else(memlab_science::data::default_dir)
 }
 
-/// Runs one analysis in this process with a progress bar, stored like one a server ran.
-pub(crate) async fn run_analysis<T: serde::Serialize>(
+/// Runs one analysis in this process with a progress bar, through the runner's own path
+/// ([`execute`]): queued, progress, result and failure stored like one a server ran.
+pub(crate) async fn run_analysis<A: Analysis>(
+    ctx: &Context<'_>,
     pool: &store::SqlitePool,
     experiment: &Experiment,
-    kind: AnalysisKind,
-    request: &impl serde::Serialize,
-    compute: impl FnOnce(&mut dyn FnMut(f64, &str)) -> Result<T, String>,
-) -> anyhow::Result<T> {
+    analysis: &A,
+    request: &A::Request,
+) -> anyhow::Result<A::Report> {
+    let kind = analysis.kind();
     if !store::analyses::queue(pool, experiment.id, kind, request).await? {
         bail!(
             "the {} of experiment {} is being computed by a server",
@@ -76,21 +78,23 @@ pub(crate) async fn run_analysis<T: serde::Serialize>(
     bar.set_style(ProgressStyle::with_template(
         "{bar:40} {percent:>3}% {msg}",
     )?);
-    let outcome = compute(&mut |fraction, stage| {
-        bar.set_position((fraction * 1000.0) as u64);
-        bar.set_message(stage.to_owned());
+    let runtime = tokio::runtime::Handle::current();
+    let outcome = tokio::task::block_in_place(|| {
+        execute(
+            ctx,
+            &runtime,
+            pool,
+            experiment,
+            analysis,
+            request,
+            &mut |fraction, stage| {
+                bar.set_position((fraction * 1000.0) as u64);
+                bar.set_message(stage.to_owned());
+            },
+        )
     });
     bar.finish_and_clear();
-    match outcome {
-        Ok(result) => {
-            store::analyses::set_done(pool, experiment.id, kind, &result).await?;
-            Ok(result)
-        }
-        Err(message) => {
-            store::analyses::set_failed(pool, experiment.id, kind, &message).await?;
-            bail!(message)
-        }
-    }
+    outcome.map_err(anyhow::Error::msg)
 }
 
 /// The store, the stored experiment `id` (or why not) and the data-set catalog.

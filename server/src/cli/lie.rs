@@ -3,9 +3,9 @@
 use super::common::{Common, choose_device, open_experiment, run_analysis};
 use clap::Args;
 use memlab_science::lie;
-use memlab_server::analysis::lie as lie_jobs;
+use memlab_server::jobs::analysis::Context;
+use memlab_server::jobs::lie::Lie;
 use memlab_shared::lie::{CANONICAL, LieRequest};
-use memlab_store::analyses::AnalysisKind;
 
 #[derive(Debug, Args)]
 pub(crate) struct LieArgs {
@@ -30,24 +30,13 @@ pub(crate) async fn lie_command(args: LieArgs) -> anyhow::Result<()> {
     };
     lie::settings(&request).map_err(anyhow::Error::msg)?;
     let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
-    let report = run_analysis(
-        &pool,
-        &experiment,
-        AnalysisKind::Lie,
-        &request,
-        |progress| {
-            lie_jobs::compute_for_experiment(
-                &args.common.data_dir,
-                &catalog,
-                &experiment,
-                &request,
-                &device,
-                &device_name,
-                progress,
-            )
-        },
-    )
-    .await?;
+    let ctx = Context {
+        data_dir: &args.common.data_dir,
+        catalog: &catalog,
+        device: &device,
+        device_name: &device_name,
+    };
+    let report = run_analysis(&ctx, &pool, &experiment, &Lie, &request).await?;
     println!(
         "experiment {}: {} test images, step {} px, {:.1} s on {}",
         experiment.id, report.n_images, report.step, report.seconds, report.device

@@ -2,9 +2,9 @@
 
 use super::common::{Common, choose_device, open_experiment, run_analysis};
 use clap::Args;
-use memlab_server::analysis::probes as probe_jobs;
+use memlab_server::jobs::analysis::Context;
+use memlab_server::jobs::probes::Probes;
 use memlab_shared::probes::ProbeRequest;
-use memlab_store::analyses::AnalysisKind;
 
 #[derive(Debug, Args)]
 pub(crate) struct ProbeArgs {
@@ -29,24 +29,13 @@ pub(crate) async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
         seed: Some(args.seed),
     };
     let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
-    let report = run_analysis(
-        &pool,
-        &experiment,
-        AnalysisKind::Probes,
-        &request,
-        |progress| {
-            probe_jobs::compute_for_experiment(
-                &args.common.data_dir,
-                &catalog,
-                &experiment,
-                &request,
-                &device,
-                &device_name,
-                progress,
-            )
-        },
-    )
-    .await?;
+    let ctx = Context {
+        data_dir: &args.common.data_dir,
+        catalog: &catalog,
+        device: &device,
+        device_name: &device_name,
+    };
+    let report = run_analysis(&ctx, &pool, &experiment, &Probes, &request).await?;
     println!(
         "experiment {}: {} test images, accuracy {:.4}, {:.1} s on {}",
         experiment.id, report.n_images, report.accuracy, report.seconds, report.device

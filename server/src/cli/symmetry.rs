@@ -6,7 +6,8 @@ use base64::Engine;
 use super::common::{Common, choose_device, open_experiment, run_analysis};
 use clap::Args;
 use memlab_science::symmetry;
-use memlab_server::analysis::symmetry as symmetry_jobs;
+use memlab_server::jobs::analysis::Context;
+use memlab_server::jobs::symmetry::Symmetry;
 use memlab_shared::symmetry::{SymmetryMode, SymmetryRequest, SymmetrySearch};
 
 #[derive(Debug, Args)]
@@ -91,21 +92,13 @@ pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
     };
     symmetry::settings(&request).map_err(anyhow::Error::msg)?;
     let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
-    let kind = symmetry_jobs::kind(mode);
-    let report = run_analysis(&pool, &experiment, kind, &request, |progress| {
-        symmetry_jobs::compute_for_experiment(
-            &args.common.data_dir,
-            &catalog,
-            &experiment,
-            mode,
-            &request,
-            &device,
-            &device_name,
-            progress,
-            &mut |_| {},
-        )
-    })
-    .await?;
+    let ctx = Context {
+        data_dir: &args.common.data_dir,
+        catalog: &catalog,
+        device: &device,
+        device_name: &device_name,
+    };
+    let report = run_analysis(&ctx, &pool, &experiment, &Symmetry(mode), &request).await?;
     println!(
         "experiment {}: L_θ {} in {:.1} s on {}",
         experiment.id,

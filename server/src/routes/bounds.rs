@@ -9,7 +9,6 @@ use memlab_shared::bounds::{BoundJob, BoundPanel, BoundRequest};
 
 use super::experiments::{find, finished};
 use super::{csv_response, field};
-use crate::analysis::bounds as bound_jobs;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
@@ -27,14 +26,13 @@ pub async fn bounds_create(
     let request: BoundRequest = super::optional_body(&body, "bound request")?;
     settings::delta(&request).map_err(AppError::Invalid)?;
     let experiment = finished(&state, id).await?;
-    let settings =
-        settings::settings(&request, experiment.config.seed).map_err(AppError::Invalid)?;
+    settings::settings(&request, experiment.config.seed).map_err(AppError::Invalid)?;
     if !store::analyses::queue(&state.pool, id, AnalysisKind::Bounds, &request).await? {
         return Err(AppError::Conflict(format!(
             "the bound panel of experiment {id} is already being computed"
         )));
     }
-    bound_jobs::spawn(state.clone(), experiment, settings);
+    state.wake.all();
     Ok((StatusCode::ACCEPTED, Json(stored(&state, id).await?)))
 }
 

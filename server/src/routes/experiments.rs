@@ -100,7 +100,7 @@ pub async fn experiment_create(
         store::experiments::insert(&state.pool, &name, &config, JobStatus::Queued, false).await?;
     // Read before waking the worker: the answer is the run as queued.
     let experiment = find(&state, id).await?;
-    state.wake.notify_one();
+    state.wake.all();
     Ok((StatusCode::CREATED, Json(experiment)))
 }
 
@@ -122,7 +122,7 @@ pub async fn experiment_resume(
         )));
     }
     let experiment = find(&state, id).await?;
-    state.wake.notify_one();
+    state.wake.all();
     Ok(Json(experiment))
 }
 

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use memlab_shared::lie::{LieJob, LieRequest};
 
 use super::experiments::finished;
-use crate::analysis::lie as lie_jobs;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
@@ -24,13 +23,13 @@ pub async fn lie_create(
 ) -> Result<(StatusCode, Json<LieJob>), AppError> {
     let request: LieRequest = super::optional_body(&body, "Lie request")?;
     lie::settings(&request).map_err(AppError::Invalid)?;
-    let experiment = finished(&state, id).await?;
+    finished(&state, id).await?;
     if !store::analyses::queue(&state.pool, id, AnalysisKind::Lie, &request).await? {
         return Err(AppError::Conflict(format!(
             "generators of experiment {id} are already being discovered"
         )));
     }
-    lie_jobs::spawn(state.clone(), experiment, request);
+    state.wake.all();
     Ok((StatusCode::ACCEPTED, Json(stored(&state, id).await?)))
 }
 

@@ -9,7 +9,6 @@ use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
 
 use super::experiments::finished;
 use super::{csv_response, field};
-use crate::analysis::probes as probe_jobs;
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
@@ -33,7 +32,7 @@ pub async fn probes_create(
             "experiment {id} is already being probed"
         )));
     }
-    probe_jobs::spawn(state.clone(), experiment, request);
+    state.wake.all();
     Ok((StatusCode::ACCEPTED, Json(stored(&state, id).await?)))
 }
 

@@ -55,6 +55,6 @@ pub async fn study_create(
     let id = store::studies::insert(&state.pool, &name, &request, &named).await?;
     // Read before waking the worker: the answer is the study as queued.
     let study = find(&state, id).await?;
-    state.wake.notify_one();
+    state.wake.all();
     Ok((StatusCode::CREATED, Json(study)))
 }

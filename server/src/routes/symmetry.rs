@@ -10,9 +10,9 @@ use memlab_shared::api::JobStatus;
 use memlab_shared::symmetry::{SymmetryJob, SymmetryMode, SymmetryRequest};
 
 use super::experiments::{file_response, finished, load_dataset};
-use crate::analysis::symmetry as symmetry_jobs;
 use crate::error::AppError;
 use crate::extract::ApiPath;
+use crate::jobs::symmetry as symmetry_jobs;
 use crate::state::AppState;
 use memlab_science::symmetry;
 use memlab_store::{self as store, artifacts};
@@ -45,7 +45,7 @@ pub async fn symmetry_create(
             mode.as_str()
         )));
     }
-    symmetry_jobs::spawn(state.clone(), experiment, mode, request);
+    state.wake.all();
     Ok((StatusCode::ACCEPTED, Json(stored(&state, id, mode).await?)))
 }
 

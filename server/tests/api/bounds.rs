@@ -71,14 +71,9 @@ async fn bound_panel_lifecycle_and_bad_input() {
         "{}",
         String::from_utf8_lossy(&body)
     );
-    let mut job: BoundJob = serde_json::from_slice(&body).expect("job");
-    for _ in 0..600 {
-        if !matches!(job.status, JobStatus::Queued | JobStatus::Running) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        job = serde_json::from_slice(&get(&state, &url).await.1).expect("job");
-    }
+    let job: BoundJob = serde_json::from_slice(&body).expect("job");
+    assert_eq!(job.status, JobStatus::Queued);
+    let job = wait_for_panel(&state, &url).await;
     assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
     let panel = job.result.expect("panel");
     assert_eq!(panel.delta, 0.05);
@@ -137,7 +132,7 @@ async fn bound_panel_lifecycle_and_bad_input() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(String::from_utf8(layers).expect("utf-8").lines().count(), 4);
 
-    // A restart turns an unfinished panel into an interrupted one.
+    // A restart queues an unfinished panel again; the runner then computes it.
     memlab_store::analyses::set_progress(
         &state.pool,
         id,
@@ -150,8 +145,9 @@ async fn bound_panel_lifecycle_and_bad_input() {
     drop(state);
     let state = toy_state(dir.path(), false).await;
     let job: BoundJob = serde_json::from_slice(&get(&state, &url).await.1).expect("job");
-    assert_eq!(job.status, JobStatus::Interrupted);
-    // Were it a demo, its panel would be computed again at start-up (read-only demos cannot ask).
+    assert_eq!(job.status, JobStatus::Queued);
+    assert_eq!(job.progress, 0.0);
+    // A demo's panel is not queued twice at start-up (read-only demos cannot ask).
     sqlx::query("UPDATE experiments SET is_demo = 1 WHERE id = ?")
         .bind(id)
         .execute(&state.pool)

@@ -27,7 +27,7 @@ use memlab_shared::symmetry::SymmetryJob;
 use memlab_shared::transform::TransformKind;
 use serde::de::DeserializeOwned;
 
-use common::{bright_png, send, toy_config, toy_state};
+use common::{Runner, bright_png, send, toy_config, toy_state};
 
 async fn get(state: &AppState, uri: &str) -> (StatusCode, Vec<u8>) {
     send(
@@ -119,11 +119,13 @@ async fn wait_for_panel(state: &AppState, url: &str) -> BoundJob {
     wait_for(state, url).await
 }
 
-/// The stored analysis at `url` once it is neither queued nor running.
+/// The stored analysis at `url` once it is neither queued nor running (the runner runs while
+/// it waits).
 async fn wait_for<R: DeserializeOwned, T: DeserializeOwned>(
     state: &AppState,
     url: &str,
 ) -> AnalysisJob<R, T> {
+    let _runner = Runner::start(state);
     for _ in 0..1200 {
         let job: AnalysisJob<R, T> = serde_json::from_slice(&get(state, url).await.1).expect("job");
         if !matches!(job.status, JobStatus::Queued | JobStatus::Running) {
@@ -136,6 +138,7 @@ async fn wait_for<R: DeserializeOwned, T: DeserializeOwned>(
 
 /// Study `id` once it is done or failed (or as it is after 180 s).
 async fn wait_for_study(state: &AppState, id: i64) -> Study {
+    let _runner = Runner::start(state);
     let url = format!("/api/studies/{id}");
     let mut study: Study = serde_json::from_slice(&get(state, &url).await.1).expect("study");
     for _ in 0..1800 {

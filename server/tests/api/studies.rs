@@ -61,7 +61,6 @@ async fn studies_queue_train_and_bound_their_members() {
         "not_found",
     );
 
-    let worker = memlab_server::jobs::spawn_worker(state.clone());
     let body = request(r#", "label_corruptions": [0, 1], "input_variants": ["shuffled_pixels"]"#);
     let (status, answer) = send(&state, post_json("/api/studies", &body)).await;
     assert_eq!(
@@ -78,7 +77,6 @@ async fn studies_queue_train_and_bound_their_members() {
         "the answer is the study as queued"
     );
     let study = wait_for_study(&state, study.id).await;
-    worker.abort();
     assert_eq!(study.status, JobStatus::Done, "{study:#?}");
     assert_eq!(study.progress, 1.0);
     let labels: Vec<&str> = study.members.iter().map(|m| m.label.as_str()).collect();
@@ -166,7 +164,6 @@ async fn augmentation_study_probes_and_compares_its_members() {
         );
         assert!(error.detail.contains(needle), "{needle}: {}", error.detail);
     }
-    let worker = memlab_server::jobs::spawn_worker(state.clone());
     let body = request(
         r#", "augmentations": [{"rotation": 30}, {"horizontal_flip": true, "translation": 1}]"#,
     );
@@ -179,7 +176,6 @@ async fn augmentation_study_probes_and_compares_its_members() {
     );
     let study: Study = serde_json::from_slice(&answer).expect("study");
     let study = wait_for_study(&state, study.id).await;
-    worker.abort();
     assert_eq!(study.status, JobStatus::Done, "{study:#?}");
     let labels: Vec<&str> = study.members.iter().map(|m| m.label.as_str()).collect();
     assert_eq!(
@@ -294,7 +290,6 @@ async fn patch_ablation_studies_vary_one_setting() {
         );
         assert!(error.detail.contains(needle), "{needle}: {}", error.detail);
     }
-    let worker = memlab_server::jobs::spawn_worker(state.clone());
     let body = request("patch_whitening", r#", "values": [0.01, 1]"#);
     let (status, answer) = send(&state, post_json("/api/studies", &body)).await;
     assert_eq!(
@@ -305,7 +300,6 @@ async fn patch_ablation_studies_vary_one_setting() {
     );
     let study: Study = serde_json::from_slice(&answer).expect("study");
     let study = wait_for_study(&state, study.id).await;
-    worker.abort();
     assert_eq!(study.status, JobStatus::Done, "{study:#?}");
     assert!(study.name.contains("whitening ε"), "{}", study.name);
     let summary: Vec<(&str, f64, bool)> = study

@@ -55,3 +55,20 @@ pub async fn send(state: &AppState, request: Request<Body>) -> (StatusCode, Vec<
         .to_vec();
     (status, body)
 }
+
+/// The job runner over `state` for as long as this guard lives (tests start it where jobs
+/// must run, and stop it by dropping the guard).
+pub struct Runner(tokio::task::JoinHandle<()>);
+
+impl Runner {
+    /// Starts every lane of the runner.
+    pub fn start(state: &AppState) -> Self {
+        Self(memlab_server::jobs::spawn_worker(state.clone()))
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,10 +1,8 @@
-//! The training queue: one worker takes queued experiments from SQLite in order and trains
-//! them on a blocking thread, so the HTTP server never waits on training.
-
-use std::time::Duration;
+//! Training jobs: a claimed experiment trained on a blocking thread (from its checkpoint when
+//! it has one), its curves and events published as it goes, its weights kept, and its study's
+//! follow-ups queued.
 
 use memlab_shared::api::{Experiment, JobStatus, TrainingEvent};
-use tokio::task::JoinHandle;
 
 use crate::state::AppState;
 use memlab_science::run;
@@ -12,27 +10,6 @@ use memlab_science::training::{Checkpoint, TrainError};
 use memlab_store as store;
 use memlab_store::artifacts::{self, ModelCard};
 use memlab_store::checkpoint;
-
-/// How often the worker looks at the queue when nobody wakes it.
-const POLL: Duration = Duration::from_secs(5);
-
-/// Starts the worker. It runs until the runtime stops.
-pub fn spawn_worker(state: AppState) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        while !state.is_stopping() {
-            match store::experiments::claim_next(&state.pool).await {
-                Ok(Some(experiment)) => run(&state, experiment).await,
-                Ok(None) => {
-                    let _ = tokio::time::timeout(POLL, state.wake.notified()).await;
-                }
-                Err(error) => {
-                    tracing::error!(%error, "job queue");
-                    tokio::time::sleep(POLL).await;
-                }
-            }
-        }
-    })
-}
 
 fn status(status: JobStatus, error: Option<String>) -> TrainingEvent {
     TrainingEvent::Status { status, error }
@@ -53,7 +30,7 @@ impl From<String> for Unfinished {
 }
 
 /// Trains one claimed experiment and records the outcome.
-async fn run(state: &AppState, experiment: Experiment) {
+pub async fn run(state: &AppState, experiment: Experiment) {
     let id = experiment.id;
     tracing::info!(id, name = %experiment.name, "training started");
     state.hub.publish(id, status(JobStatus::Running, None));

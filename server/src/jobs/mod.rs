@@ -1,0 +1,150 @@
+//! The one job system. Every kind of work is a row in the store: a training run (an
+//! experiment), each analysis of a finished run (bound panel, probes, Lie discovery, a learned
+//! symmetry per mode), and the follow-ups that queue more rows (a study member's panels, the
+//! demo's). This runner claims the rows and runs them on blocking threads; what a kind does
+//! lives in its own file ([`train`], and [`analysis::Analysis`] implemented in [`bounds`],
+//! [`probes`], [`lie`], [`symmetry`]).
+//!
+//! Concurrency is the runner's: one lane per resource family, each running one job at a time
+//! (training; bound panels; probes and Lie discovery; learned symmetries), the lanes side by
+//! side. A lane sleeps until [`Wake::all`] or a poll interval. Work stopped by a shutdown is
+//! queued again at the next start (training from its checkpoint, an analysis from the start).
+
+pub mod analysis;
+pub mod bounds;
+pub mod lie;
+pub mod probes;
+pub mod symmetry;
+pub mod train;
+
+use std::time::Duration;
+
+use memlab_store as store;
+use memlab_store::DbError;
+use memlab_store::analyses::AnalysisKind;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::state::AppState;
+
+/// How often an idle lane looks at the queue when nobody wakes it.
+const POLL: Duration = Duration::from_secs(5);
+
+/// A lane of the runner: what it claims, one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Training runs, in the order they were queued.
+    Training,
+    /// Bound panels.
+    Bounds,
+    /// Invariance probes and Lie discovery (both short forward passes).
+    Probes,
+    /// Learned symmetries, both modes.
+    Symmetry,
+}
+
+impl Lane {
+    /// Every lane.
+    pub const ALL: [Lane; 4] = [Lane::Training, Lane::Bounds, Lane::Probes, Lane::Symmetry];
+
+    /// The analyses this lane runs (none for training).
+    pub fn kinds(self) -> &'static [AnalysisKind] {
+        match self {
+            Lane::Training => &[],
+            Lane::Bounds => &[AnalysisKind::Bounds],
+            Lane::Probes => &[AnalysisKind::Probes, AnalysisKind::Lie],
+            Lane::Symmetry => &[
+                AnalysisKind::SymmetryFromPhi,
+                AnalysisKind::SymmetryFromLabels,
+            ],
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One wake-up signal per lane. A signal sent while a lane is busy is kept, so a job queued
+/// then is not left waiting for the poll.
+#[derive(Debug, Default)]
+pub struct Wake {
+    lanes: [Notify; 4],
+}
+
+impl Wake {
+    /// Tells every lane to look at the queue (after a row was queued, or at shutdown).
+    pub fn all(&self) {
+        for lane in &self.lanes {
+            lane.notify_one();
+        }
+    }
+
+    fn of(&self, lane: Lane) -> &Notify {
+        &self.lanes[lane.index()]
+    }
+}
+
+/// Starts the runner: every lane, until the server stops (or the handle is aborted, which
+/// stops them all).
+pub fn spawn_worker(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::join!(
+            lane(state.clone(), Lane::Training),
+            lane(state.clone(), Lane::Bounds),
+            lane(state.clone(), Lane::Probes),
+            lane(state, Lane::Symmetry),
+        );
+    })
+}
+
+async fn lane(state: AppState, lane: Lane) {
+    while !state.is_stopping() {
+        match next(&state, lane).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = tokio::time::timeout(POLL, state.wake.of(lane).notified()).await;
+            }
+            Err(error) => {
+                tracing::error!(%error, ?lane, "job queue");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+/// Claims and runs the lane's next job; whether there was one.
+async fn next(state: &AppState, lane: Lane) -> Result<bool, DbError> {
+    if lane == Lane::Training {
+        let Some(experiment) = store::experiments::claim_next(&state.pool).await? else {
+            return Ok(false);
+        };
+        train::run(state, experiment).await;
+    } else {
+        let Some(claimed) = store::analyses::claim_next(&state.pool, lane.kinds()).await? else {
+            return Ok(false);
+        };
+        analysis::run_claimed(state, claimed).await;
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_analysis_kind_has_exactly_one_lane() {
+        for kind in AnalysisKind::ALL {
+            let lanes = Lane::ALL
+                .iter()
+                .filter(|lane| lane.kinds().contains(&kind))
+                .count();
+            assert_eq!(lanes, 1, "{kind:?}");
+        }
+        assert!(Lane::Training.kinds().is_empty());
+        for (index, lane) in Lane::ALL.into_iter().enumerate() {
+            assert_eq!(lane.index(), index);
+        }
+    }
+}
