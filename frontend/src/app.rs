@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::page_error::PageFrame;
 use crate::pages::{
     BenchmarkPage, ExperimentPage, GalleryPage, ModelsPage, NotFoundPage, ProbePage, StudiesPage,
     StudyPage,
@@ -25,13 +26,13 @@ pub fn App() -> impl IntoView {
             </header>
             <main>
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=GalleryPage />
-                    <Route path=path!("/experiments/:id") view=ExperimentPage />
-                    <Route path=path!("/experiments/:id/probe") view=ProbePage />
-                    <Route path=path!("/experiments/:id/benchmark") view=BenchmarkPage />
-                    <Route path=path!("/studies") view=StudiesPage />
-                    <Route path=path!("/models") view=ModelsPage />
-                    <Route path=path!("/studies/:id") view=StudyPage />
+                    <Route path=path!("/") view=|| view! { <PageFrame title="Experiments" error_id="page-error"><GalleryPage /></PageFrame> } />
+                    <Route path=path!("/experiments/:id") view=|| view! { <PageFrame title="Experiment" error_id="page-error"><ExperimentPage /></PageFrame> } />
+                    <Route path=path!("/experiments/:id/probe") view=|| view! { <PageFrame title="Probe" error_id="probe-error"><ProbePage /></PageFrame> } />
+                    <Route path=path!("/experiments/:id/benchmark") view=|| view! { <PageFrame title="Latency benchmark" error_id="benchmark-error"><BenchmarkPage /></PageFrame> } />
+                    <Route path=path!("/studies") view=|| view! { <PageFrame title="Studies" error_id="page-error"><StudiesPage /></PageFrame> } />
+                    <Route path=path!("/models") view=|| view! { <PageFrame title="Models" error_id="page-error"><ModelsPage /></PageFrame> } />
+                    <Route path=path!("/studies/:id") view=|| view! { <PageFrame title="Study" error_id="page-error"><StudyPage /></PageFrame> } />
                 </Routes>
             </main>
         </Router>

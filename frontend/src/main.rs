@@ -38,6 +38,7 @@ mod app;
 mod components;
 mod engine;
 mod loaded;
+mod page_error;
 mod pages;
 
 fn main() {

@@ -6,7 +6,7 @@
 //! - [`state`]: what handlers share; [`hub`]: live progress per running job; [`gate`],
 //!   [`quota`], [`admin`]: what a public server refuses.
 //! - [`jobs`]: the one job system (training and every analysis, one file per kind, run by one
-//!   runner); [`studies`]: grids of runs; [`demo`]: the hosted demo's default experiment.
+//!   runner, woken through [`wake`]); [`studies`]: grids of runs; [`demo`]: the hosted demo's default experiment.
 //! - [`inference`]: server-side prediction; [`allocator`]: the binary's allocator settings.
 //!
 //! **Architecture Invariant:** the computations live in `memlab_science` and what is kept in
@@ -28,6 +28,7 @@ pub mod quota;
 pub mod routes;
 pub mod state;
 pub mod studies;
+pub mod wake;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -33,7 +33,7 @@ pub struct Inner {
     /// Live progress of running jobs.
     pub hub: Hub,
     /// Wakes the job runner's lanes when work is queued.
-    pub wake: crate::jobs::Wake,
+    pub wake: crate::wake::Wake,
     /// Trained models kept in memory for `/predict`.
     pub models: ModelCache,
     /// Public demo: writes need the admin token (`admin.rs`).

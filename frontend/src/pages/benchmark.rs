@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::api;
 use crate::engine;
 use crate::loaded::{Loaded, load, now_ms};
+use crate::page_error::PageError;
 
 /// Images of the batched pass.
 pub const BATCH: usize = 64;
@@ -164,9 +165,7 @@ pub fn BenchmarkPage() -> impl IntoView {
     view! {
         <h1>"Latency in this browser"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading the model…"</p> }>
-            {move || loaded.get().map(|result| match result {
-                Err(message) => view! { <p class="error" id="benchmark-error">{message}</p> }.into_any(),
-                Ok(model) => {
+            {move || loaded.get().map(|result| result.map_err(PageError::Load).map(|model| {
                     let id = model.experiment.id;
                     let other = if prefer_cpu { ("", "WebGPU") } else { ("?backend=cpu", "the CPU fallback") };
                     view! {
@@ -183,8 +182,7 @@ pub fn BenchmarkPage() -> impl IntoView {
                             " · " <a href=format!("/experiments/{id}/probe")>"probe studio"</a>
                         </p>
                     }.into_any()
-                }
-            })}
+            }))}
         </Transition>
         {move || match report.get() {
             None => running.get().then(|| view! { <p class="muted">"Measuring…"</p> }).into_any(),

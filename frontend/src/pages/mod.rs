@@ -1,4 +1,6 @@
-//! One page a file; each page renders its own errors as readable messages.
+//! One page a file. Each page sits in a `PageFrame` (an error boundary, `page_error.rs`):
+//! what stops a page from showing its subject is a typed `PageError` it renders; smaller
+//! failures are messages in the page itself.
 
 mod benchmark;
 mod experiment;

@@ -13,12 +13,15 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use memlab_shared::api::{PublishedImage, is_image_id, softmax};
 use memlab_shared::preprocess::{Pixels, decode_image, png_data_url};
 use memlab_shared::transform::Adjustments;
-use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::components::{DrawingPad, InvarianceCurve, OrbitStrip, Preview, Probabilities};
+use crate::components::{
+    DrawingPad, ImageDrop, InvarianceCurve, OrbitStrip, PredictionCard, PredictionState, Preview,
+    TransformSliders, ViewControls,
+};
 use crate::engine;
 use crate::loaded::{load, now_ms};
+use crate::page_error::PageError;
 
 /// The image file behind the current input, as its owner gave it.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +93,7 @@ pub fn ProbePage() -> impl IntoView {
     let original = RwSignal::new(None::<Original>);
     let input_error = RwSignal::new(None::<String>);
     let publish_note = RwSignal::new(None::<Result<String, String>>);
-    let prediction = RwSignal::new(None::<Result<(Vec<f32>, String), String>>);
+    let prediction = RwSignal::new(PredictionState::None);
     let generation = StoredValue::new(0u64);
     let latency = RwSignal::new(None::<f64>);
     let loaded = LocalResource::new(move || load(id, prefer_cpu));
@@ -192,7 +195,6 @@ pub fn ProbePage() -> impl IntoView {
         });
     };
     let on_drawn = Callback::new(move |png: Vec<u8>| take_file("drawing".to_owned(), png));
-    let dragging = RwSignal::new(false);
 
     // Paste an image anywhere on the page.
     let paste = window_event_listener(leptos::ev::paste, move |event| {
@@ -289,7 +291,7 @@ pub fn ProbePage() -> impl IntoView {
     };
     // Publishes the shown upload or drawing (its owner's choice: the button says so), then
     // hands out the link that names it.
-    let share = move |_| {
+    let share = move |()| {
         let Some(file) = original.get_untracked() else {
             return;
         };
@@ -327,13 +329,7 @@ pub fn ProbePage() -> impl IntoView {
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the model…"</p> }>
-            {move || loaded.get().map(|result| match result {
-                Err(message) => view! {
-                    <h1>"Probe"</h1>
-                    <p class="error" id="probe-error">{message}</p>
-                    <p><a href="/">"Back to the experiments"</a></p>
-                }.into_any(),
-                Ok(model) => {
+            {move || loaded.get().map(|result| result.map_err(PageError::Load).map(|model| {
                     let class_names = model.experiment.class_names.clone();
                     let latency_note = match model.engine.backend {
                         engine::Backend::WebGpu => "normalization, model, read-back; the first pass also compiles shaders",
@@ -383,85 +379,17 @@ pub fn ProbePage() -> impl IntoView {
                                             sample.set(index);
                                         }
                                     } />
-                                {Adjustments::SLIDERS.iter().map(|slider| {
-                                    let key = slider.key;
-                                    let label = slider.label;
-                                    view! {
-                                        <label for=key>{move || format!("{label}: {}", adjust.get().get(key).unwrap_or_default())}</label>
-                                        <input id=key type="range" min=slider.min.to_string() max=slider.max.to_string() step=slider.step.to_string()
-                                            prop:value=move || adjust.get().get(key).unwrap_or_default().to_string()
-                                            on:input=move |event| {
-                                                if let Ok(value) = event_target_value(&event).parse::<f32>() {
-                                                    adjust.update(|settings| *settings = settings.with(key, value));
-                                                }
-                                            } />
-                                    }
-                                }).collect_view()}
-                                <p>
-                                    <input id="flip" type="checkbox" prop:checked=move || adjust.get().flip
-                                        on:change=move |event| {
-                                            let on = event_target_checked(&event);
-                                            adjust.update(|settings| settings.flip = on);
-                                        } />
-                                    <label class="inline" for="flip">" Mirror left–right"</label>
-                                    " · "
-                                    <button id="reset" on:click=move |_| adjust.set(Adjustments::default())>"Reset"</button>
-                                    " "
-                                    <button id="share" on:click=share>
-                                        {move || if unpublished() { "Publish image and share this view" } else { "Share this view" }}
-                                    </button>
-                                </p>
-                                {move || unpublished().then(|| view! {
-                                    <p class="muted" id="publish-hint">"Your image stays in this browser until you share: sharing publishes it on this server (anyone with the link sees it)."</p>
-                                })}
-                                {move || publish_note.get().map(|note| match note {
-                                    Ok(text) => view! { <p class="muted" id="publish-note">{text}</p> }.into_any(),
-                                    Err(text) => view! { <p class="error" id="publish-error">{text}</p> }.into_any(),
-                                })}
-                                {move || shared_link.get().map(|link| view! {
-                                    <p class="muted">"Link (copied): " <input id="share-link" readonly size="48" prop:value=link /></p>
-                                })}
-                                <label for="upload">"Or your own image (PNG, JPEG, WebP, GIF; or paste one)"</label>
-                                <div class=move || if dragging.get() { "drop over" } else { "drop" }
-                                    on:dragover=move |event: web_sys::DragEvent| { event.prevent_default(); dragging.set(true); }
-                                    on:dragleave=move |_| dragging.set(false)
-                                    on:drop=move |event: web_sys::DragEvent| {
-                                        event.prevent_default();
-                                        dragging.set(false);
-                                        let file = event.data_transfer().and_then(|transfer| transfer.files()).and_then(|files| files.get(0));
-                                        if let Some(file) = file { on_file(file) }
-                                    }>
-                                    "Drop an image here, or "
-                                    <input id="upload" type="file" accept="image/png,image/jpeg,image/webp,image/gif"
-                                        on:change=move |event| {
-                                            let input = event.target().and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok());
-                                            if let Some(file) = input.and_then(|input| input.files()).and_then(|files| files.get(0)) { on_file(file) }
-                                        } />
-                                </div>
+                                <TransformSliders adjust />
+                                <ViewControls adjust unpublished=Signal::derive(unpublished)
+                                    on_share=Callback::new(share) publish_note shared_link />
+                                <ImageDrop on_file=Callback::new(on_file) />
                                 {move || input_error.get().map(|message| view! { <p class="error" id="input-error">{message}</p> })}
                                 <details id="draw">
                                     <summary>"Or draw one"</summary>
                                     <DrawingPad on_drawn />
                                 </details>
                             </div>
-                            <div class="card">
-                                <h3>"Prediction"</h3>
-                                {move || latency.get().map(|ms| view! {
-                                    <p class="muted" id="latency">{format!("forward pass {ms:.1} ms ({latency_note})")}</p>
-                                })}
-                                {move || match prediction.get() {
-                                    None => view! { <p class="muted">"Computing…"</p> }.into_any(),
-                                    Some(Err(message)) => view! { <p class="error">{message}</p> }.into_any(),
-                                    Some(Ok((probabilities, key))) => {
-                                        let json = serde_json::to_string(&probabilities).unwrap_or_default();
-                                        view! {
-                                            <div id="prediction" data-state="ready" data-key=key data-probabilities=json>
-                                                <Probabilities probabilities class_names=class_names.clone() top=10 />
-                                            </div>
-                                        }.into_any()
-                                    }
-                                }}
-                            </div>
+                            <PredictionCard latency latency_note prediction class_names=class_names.clone() />
                         </div>
                         <InvarianceCurve model=model.model.clone() input=model.input.clone()
                             device=model.engine.device.clone() pixels adjust curve
@@ -470,8 +398,7 @@ pub fn ProbePage() -> impl IntoView {
                             device=model.engine.device.clone() pixels adjust source
                             class_names=model.experiment.class_names.clone() />
                     }.into_any()
-                }
-            })}
+            }))}
         </Transition>
     }
 }

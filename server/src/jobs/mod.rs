@@ -7,7 +7,7 @@
 //!
 //! Concurrency is the runner's: one lane per resource family, each running one job at a time
 //! (training; bound panels; probes and Lie discovery; learned symmetries), the lanes side by
-//! side. A lane sleeps until [`Wake::all`] or a poll interval. Work stopped by a shutdown is
+//! side. A lane sleeps until `Wake::all` (`wake.rs`) or a poll interval. Work stopped by a shutdown is
 //! queued again at the next start (training from its checkpoint, an analysis from the start).
 
 pub mod analysis;
@@ -22,7 +22,6 @@ use std::time::Duration;
 use memlab_store as store;
 use memlab_store::DbError;
 use memlab_store::analyses::AnalysisKind;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::state::AppState;
@@ -65,26 +64,6 @@ impl Lane {
     }
 }
 
-/// One wake-up signal per lane. A signal sent while a lane is busy is kept, so a job queued
-/// then is not left waiting for the poll.
-#[derive(Debug, Default)]
-pub struct Wake {
-    lanes: [Notify; 4],
-}
-
-impl Wake {
-    /// Tells every lane to look at the queue (after a row was queued, or at shutdown).
-    pub fn all(&self) {
-        for lane in &self.lanes {
-            lane.notify_one();
-        }
-    }
-
-    fn of(&self, lane: Lane) -> &Notify {
-        &self.lanes[lane.index()]
-    }
-}
-
 /// Starts the runner: every lane, until the server stops (or the handle is aborted, which
 /// stops them all).
 pub fn spawn_worker(state: AppState) -> JoinHandle<()> {
@@ -103,7 +82,7 @@ async fn lane(state: AppState, lane: Lane) {
         match next(&state, lane).await {
             Ok(true) => {}
             Ok(false) => {
-                let _ = tokio::time::timeout(POLL, state.wake.of(lane).notified()).await;
+                let _ = tokio::time::timeout(POLL, state.wake.lane(lane.index()).notified()).await;
             }
             Err(error) => {
                 tracing::error!(%error, ?lane, "job queue");
@@ -146,5 +125,6 @@ mod tests {
         for (index, lane) in Lane::ALL.into_iter().enumerate() {
             assert_eq!(lane.index(), index);
         }
+        assert_eq!(Lane::ALL.len(), crate::wake::LANES);
     }
 }
