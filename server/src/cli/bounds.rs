@@ -1,9 +1,8 @@
 //! `memlab bounds`: the generalization-bound panel of a finished run, stored and printed.
 
-use super::common::{Common, choose_device, open_experiment, run_analysis};
+use super::common::{Common, run_analysis};
 use clap::Args;
 use memlab_science::bounds::settings as bound_settings;
-use memlab_server::jobs::analysis::Context;
 use memlab_server::jobs::bounds::Bounds;
 use memlab_shared::bounds::{BoundRequest, PacBayesPrior, PacBayesRequest};
 
@@ -38,7 +37,6 @@ pub(crate) struct BoundsArgs {
 }
 
 pub(crate) async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
-    let (device, device_name) = choose_device(args.common.device)?;
     let request = BoundRequest {
         delta: Some(args.delta),
         pac_bayes: args.pac_bayes.then_some(PacBayesRequest {
@@ -53,17 +51,12 @@ pub(crate) async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
             }),
         }),
     };
-    let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
-    let ctx = Context {
-        data_dir: &args.common.data_dir,
-        catalog: &catalog,
-        device: &device,
-        device_name: &device_name,
-    };
-    // Refused here, before anything is queued, like the route refuses it.
-    bound_settings::settings(&request, experiment.config.seed).map_err(anyhow::Error::msg)?;
+    // Refused here, before anything is queued, like the route refuses it (the seed only seeds
+    // the posterior: whether a request is valid does not depend on it).
+    bound_settings::settings(&request, 0).map_err(anyhow::Error::msg)?;
     let started = std::time::Instant::now();
-    let panel = run_analysis(&ctx, &pool, &experiment, &Bounds, &request).await?;
+    let (experiment, panel) =
+        run_analysis(&args.common, args.experiment, &Bounds, &request).await?;
     println!(
         "experiment {}: train error {:.4}, test error {:.4}, m = {}, δ = {}",
         experiment.id, panel.train_error, panel.test_error, panel.n_train, panel.delta

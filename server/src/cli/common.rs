@@ -57,15 +57,26 @@ pub(crate) fn datasets_dir(common: &Common) -> PathBuf {
         .unwrap_or_else(memlab_science::data::default_dir)
 }
 
-/// Runs one analysis in this process with a progress bar, through the runner's own path
-/// ([`execute`]): queued, progress, result and failure stored like one a server ran.
+/// Runs one analysis of stored experiment `id` in this process with a progress bar, through
+/// the runner's own path ([`execute`]): queued, progress, result and failure stored like one a
+/// server ran. Returns the experiment and the result.
 pub(crate) async fn run_analysis<A: Analysis>(
-    ctx: &Context<'_>,
-    pool: &store::SqlitePool,
-    experiment: &Experiment,
+    common: &Common,
+    id: i64,
     analysis: &A,
     request: &A::Request,
-) -> anyhow::Result<A::Report> {
+) -> anyhow::Result<(Experiment, A::Report)> {
+    let (device, device_name) = choose_device(common.device)?;
+    let (pool, experiment, catalog) = open_experiment(common, id).await?;
+    let ctx = Context {
+        data_dir: &common.data_dir,
+        catalog: &catalog,
+        device: &device,
+        device_name: &device_name,
+    };
+    let pool = &pool;
+    let experiment = &experiment;
+    let ctx = &ctx;
     let kind = analysis.kind();
     if !store::analyses::queue(pool, experiment.id, kind, request).await? {
         bail!(
@@ -94,7 +105,8 @@ pub(crate) async fn run_analysis<A: Analysis>(
         )
     });
     bar.finish_and_clear();
-    outcome.map_err(anyhow::Error::msg)
+    let report = outcome.map_err(anyhow::Error::msg)?;
+    Ok((experiment.clone(), report))
 }
 
 /// The store, the stored experiment `id` (or why not) and the data-set catalog.

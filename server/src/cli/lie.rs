@@ -1,9 +1,8 @@
 //! `memlab lie`: the affine generators a finished run's model is invariant to.
 
-use super::common::{Common, choose_device, open_experiment, run_analysis};
+use super::common::{Common, run_analysis};
 use clap::Args;
 use memlab_science::lie;
-use memlab_server::jobs::analysis::Context;
 use memlab_server::jobs::lie::Lie;
 use memlab_shared::lie::{CANONICAL, LieRequest};
 
@@ -23,20 +22,12 @@ pub(crate) struct LieArgs {
 }
 
 pub(crate) async fn lie_command(args: LieArgs) -> anyhow::Result<()> {
-    let (device, device_name) = choose_device(args.common.device)?;
     let request = LieRequest {
         n_images: args.images,
         step: args.step,
     };
     lie::settings(&request).map_err(anyhow::Error::msg)?;
-    let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
-    let ctx = Context {
-        data_dir: &args.common.data_dir,
-        catalog: &catalog,
-        device: &device,
-        device_name: &device_name,
-    };
-    let report = run_analysis(&ctx, &pool, &experiment, &Lie, &request).await?;
+    let (experiment, report) = run_analysis(&args.common, args.experiment, &Lie, &request).await?;
     println!(
         "experiment {}: {} test images, step {} px, {:.1} s on {}",
         experiment.id, report.n_images, report.step, report.seconds, report.device

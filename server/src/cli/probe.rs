@@ -1,8 +1,7 @@
 //! `memlab probe`: the invariance probes of a finished run, stored and printed.
 
-use super::common::{Common, choose_device, open_experiment, run_analysis};
+use super::common::{Common, run_analysis};
 use clap::Args;
-use memlab_server::jobs::analysis::Context;
 use memlab_server::jobs::probes::Probes;
 use memlab_shared::probes::ProbeRequest;
 
@@ -22,20 +21,13 @@ pub(crate) struct ProbeArgs {
 }
 
 pub(crate) async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
-    let (device, device_name) = choose_device(args.common.device)?;
     let request = ProbeRequest {
         sweeps: None,
         n_images: Some(args.images),
         seed: Some(args.seed),
     };
-    let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
-    let ctx = Context {
-        data_dir: &args.common.data_dir,
-        catalog: &catalog,
-        device: &device,
-        device_name: &device_name,
-    };
-    let report = run_analysis(&ctx, &pool, &experiment, &Probes, &request).await?;
+    let (experiment, report) =
+        run_analysis(&args.common, args.experiment, &Probes, &request).await?;
     println!(
         "experiment {}: {} test images, accuracy {:.4}, {:.1} s on {}",
         experiment.id, report.n_images, report.accuracy, report.seconds, report.device

@@ -3,10 +3,9 @@
 
 use base64::Engine;
 
-use super::common::{Common, choose_device, open_experiment, run_analysis};
+use super::common::{Common, run_analysis};
 use clap::Args;
 use memlab_science::symmetry;
-use memlab_server::jobs::analysis::Context;
 use memlab_server::jobs::symmetry::Symmetry;
 use memlab_shared::symmetry::{SymmetryMode, SymmetryRequest, SymmetrySearch};
 
@@ -70,7 +69,6 @@ pub(crate) struct SymmetryArgs {
 }
 
 pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
-    let (device, device_name) = choose_device(args.common.device)?;
     let mode = args.mode;
     let request = SymmetryRequest {
         steps: args.steps,
@@ -91,14 +89,8 @@ pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     symmetry::settings(&request).map_err(anyhow::Error::msg)?;
-    let (pool, experiment, catalog) = open_experiment(&args.common, args.experiment).await?;
-    let ctx = Context {
-        data_dir: &args.common.data_dir,
-        catalog: &catalog,
-        device: &device,
-        device_name: &device_name,
-    };
-    let report = run_analysis(&ctx, &pool, &experiment, &Symmetry(mode), &request).await?;
+    let (experiment, report) =
+        run_analysis(&args.common, args.experiment, &Symmetry(mode), &request).await?;
     println!(
         "experiment {}: L_θ {} in {:.1} s on {}",
         experiment.id,
