@@ -1,7 +1,7 @@
 //! Server-side prediction: the same preprocessing as the browser, the stored weights, softmax.
 
 use std::collections::HashMap;
-use std::path::Path;
+
 use std::sync::Mutex;
 
 use burn::prelude::*;
@@ -10,6 +10,7 @@ use memlab_shared::model::Classifier;
 use memlab_shared::preprocess::{Pixels, decode_image, normalize};
 
 use crate::error::AppError;
+use memlab_store::Files;
 use memlab_store::artifacts::{self, ArtifactError, ModelCard};
 
 /// Trained models loaded from disk, by experiment id.
@@ -22,7 +23,7 @@ impl ModelCache {
     /// The model of experiment `id`, loading it on first use.
     pub fn get(
         &self,
-        data_dir: &Path,
+        files: &dyn Files,
         id: i64,
         device: &Device,
     ) -> Result<(ModelCard, Classifier), ArtifactError> {
@@ -33,7 +34,7 @@ impl ModelCache {
         if let Some(entry) = models.get(&id) {
             return Ok(entry.clone());
         }
-        let entry = artifacts::load(data_dir, id, device)?;
+        let entry = artifacts::load(files, id, device)?;
         models.insert(id, entry.clone());
         Ok(entry)
     }

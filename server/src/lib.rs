@@ -86,6 +86,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         source,
     })?;
     let pool = store::connect(&options.data_dir).await?;
+    let files = store::LocalDir::new(&options.data_dir);
     let interrupted = store::experiments::mark_interrupted(&pool).await?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "runs were interrupted by the last stop");
@@ -93,7 +94,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
     // Runs stopped mid-training go on from their last checkpoint; one stopped before its first
     // epoch ended stays interrupted (`POST /api/experiments/{id}/resume` starts it again).
     for id in store::experiments::interrupted_ids(&pool).await? {
-        if store::checkpoint::load(&options.data_dir, id).is_some()
+        if store::checkpoint::load(&files, id).is_some()
             && store::experiments::requeue_unfinished(&pool, id).await?
         {
             tracing::info!(
@@ -116,7 +117,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
     Ok(AppState::new(Inner {
         pool,
         catalog: Catalog::new(options.datasets_dir),
-        data_dir: options.data_dir,
+        files: Box::new(files),
         static_dir: options.static_dir,
         device: options.device,
         device_name: options.device_name,

@@ -22,8 +22,8 @@ pub struct Inner {
     pub pool: SqlitePool,
     /// Data sets on disk.
     pub catalog: Catalog,
-    /// Where the store and artifacts live.
-    pub data_dir: PathBuf,
+    /// The file store (weights, checkpoints, oracles, published images).
+    pub files: Box<dyn memlab_store::Files>,
     /// Where the built frontend is served from.
     pub static_dir: PathBuf,
     /// The device training and server-side inference run on (chosen in `main`).

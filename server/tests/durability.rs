@@ -174,12 +174,10 @@ async fn a_run_killed_mid_training_goes_on_from_its_checkpoint() {
     let id = server.create(&run).await;
 
     // Kill it once a checkpoint is on disk and the run is still training.
-    let progress = root
-        .join("data/experiments")
-        .join(id.to_string())
-        .join("checkpoint/progress.json");
+    let files = memlab_store::LocalDir::new(root.join("data"));
+    let checkpoint = |id: i64| memlab_store::checkpoint::load(&files, id);
     let started = Instant::now();
-    while !progress.is_file() {
+    while checkpoint(id).is_none() {
         assert!(
             started.elapsed() < Duration::from_secs(600),
             "no checkpoint"
@@ -190,9 +188,7 @@ async fn a_run_killed_mid_training_goes_on_from_its_checkpoint() {
     let running = listed.iter().find(|e| e.id == id).expect("listed");
     assert_eq!(running.status, JobStatus::Running, "killed mid-run");
     server.kill();
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&progress).expect("progress")).expect("JSON");
-    let saved_epochs = saved["epochs_done"].as_u64().expect("epochs_done") as usize;
+    let saved_epochs = checkpoint(id).expect("checkpoint").progress.epochs_done;
     assert!((1..run.epochs).contains(&saved_epochs), "{saved_epochs}");
 
     // The next start: the same list, the run going on from its checkpoint to the end.
@@ -210,7 +206,7 @@ async fn a_run_killed_mid_training_goes_on_from_its_checkpoint() {
         .await;
     assert_eq!(untouched.status, JobStatus::Done);
     assert!(
-        !progress.parent().expect("folder").exists(),
+        checkpoint(id).is_none(),
         "a finished run's checkpoint is deleted"
     );
 
@@ -230,17 +226,9 @@ async fn a_run_killed_mid_training_goes_on_from_its_checkpoint() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.terminate();
-    let folder = root
-        .join("data/experiments")
-        .join(terminated.to_string())
-        .join("checkpoint/progress.json");
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&folder).expect("progress")).expect("JSON");
-    let (epochs, step) = (
-        saved["epochs_done"].as_u64().expect("epochs_done") as usize,
-        saved["step"].as_u64().expect("step"),
-    );
-    assert!(epochs >= 1 && step >= 1, "{saved}");
+    let saved = checkpoint(terminated).expect("checkpoint").progress;
+    let (epochs, step) = (saved.epochs_done, saved.step);
+    assert!(epochs >= 1 && step >= 1, "{saved:?}");
     {
         let pool = memlab_store::connect(&root.join("data"))
             .await

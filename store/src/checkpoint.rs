@@ -1,115 +1,98 @@
-//! Training checkpoints on disk: after every epoch, `<data_dir>/experiments/<id>/checkpoint/`
-//! holds the weights, the initial weights, the optimizer's state and the run's progress, so a
-//! run stopped by a crash or a kill goes on from its last finished epoch.
+//! Training checkpoints: after every epoch, experiment `id`'s weights, initial weights,
+//! optimizer state and progress are written as one blob, `experiments/<id>/checkpoint.bin`, so
+//! a run stopped by a crash or a kill goes on from its last finished epoch.
 //!
-//! A checkpoint is written whole into `checkpoint.new/` (each file synced), then swapped in by
-//! renames: `checkpoint/` → `checkpoint.old/`, `checkpoint.new/` → `checkpoint/`. Whatever
-//! moment the process dies at, one complete checkpoint (the new or the previous one) is found.
+//! The blob is put whole ([`Files::put`]): whatever moment the process dies at, the previous
+//! checkpoint or the new one is found, never half of one. Layout: the line
+//! `memlab-checkpoint 1\n`, then four sections (progress as JSON, weights, initial weights,
+//! optimizer state), each a little-endian u64 length and its bytes.
 
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
-use crate::artifacts::{ArtifactError, experiment_dir};
 use memlab_science::training::{Checkpoint, CheckpointProgress};
 
-const MODEL: &str = "model.bpk";
-const INITIAL: &str = "init.bpk";
-const OPTIMIZER: &str = "optimizer.bpk";
-const PROGRESS: &str = "progress.json";
+use crate::artifacts::{ArtifactError, experiment_key};
+use crate::files::Files;
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArtifactError + '_ {
-    move |source| ArtifactError::Io {
-        path: path.to_owned(),
-        source,
-    }
+const MAGIC: &[u8] = b"memlab-checkpoint 1\n";
+
+fn key(id: i64) -> String {
+    format!("{}/checkpoint.bin", experiment_key(id))
 }
 
-fn folder(data_dir: &Path, id: i64, suffix: &str) -> PathBuf {
-    experiment_dir(data_dir, id).join(format!("checkpoint{suffix}"))
-}
-
-/// Writes `bytes` to `path` and waits until they are on disk.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
-    let mut file = File::create(path).map_err(io(path))?;
-    file.write_all(bytes).map_err(io(path))?;
-    file.sync_all().map_err(io(path))
-}
-
-fn remove_folder(path: &Path) -> Result<(), ArtifactError> {
-    match std::fs::remove_dir_all(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(io(path)(error)),
-        _ => Ok(()),
-    }
-}
-
-/// Replaces experiment `id`'s checkpoint with `checkpoint`.
-pub fn save(data_dir: &Path, id: i64, checkpoint: &Checkpoint) -> Result<(), ArtifactError> {
-    let (new, current, old) = (
-        folder(data_dir, id, ".new"),
-        folder(data_dir, id, ""),
-        folder(data_dir, id, ".old"),
-    );
-    remove_folder(&new)?;
-    std::fs::create_dir_all(&new).map_err(io(&new))?;
-    write_synced(&new.join(MODEL), &checkpoint.model)?;
-    write_synced(&new.join(INITIAL), &checkpoint.initial)?;
-    write_synced(&new.join(OPTIMIZER), &checkpoint.optimizer)?;
-    let progress = serde_json::to_vec_pretty(&checkpoint.progress)
+fn encode(checkpoint: &Checkpoint) -> Result<Vec<u8>, ArtifactError> {
+    let progress = serde_json::to_vec(&checkpoint.progress)
         .map_err(|error| ArtifactError::Format(error.to_string()))?;
-    write_synced(&new.join(PROGRESS), &progress)?;
-    remove_folder(&old)?;
-    if current.is_dir() {
-        std::fs::rename(&current, &old).map_err(io(&current))?;
+    let sections: [&[u8]; 4] = [
+        &progress,
+        &checkpoint.model,
+        &checkpoint.initial,
+        &checkpoint.optimizer,
+    ];
+    let mut bytes = MAGIC.to_vec();
+    for section in sections {
+        bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(section);
     }
-    std::fs::rename(&new, &current).map_err(io(&new))?;
-    if let Ok(parent) = File::open(experiment_dir(data_dir, id)) {
-        // Make the renames durable too (best effort: not every platform syncs folders).
-        let _ = parent.sync_all();
-    }
-    remove_folder(&old)
+    Ok(bytes)
 }
 
-fn read(dir: &Path) -> Result<Checkpoint, ArtifactError> {
-    let file = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read(&path).map_err(io(&path))
+fn decode(bytes: &[u8]) -> Result<Checkpoint, String> {
+    let mut rest = bytes.strip_prefix(MAGIC).ok_or("not a memlab checkpoint")?;
+    let mut section = || -> Result<Vec<u8>, String> {
+        let (length, tail) = rest.split_first_chunk::<8>().ok_or("truncated")?;
+        let length = usize::try_from(u64::from_le_bytes(*length)).map_err(|e| e.to_string())?;
+        if tail.len() < length {
+            return Err("truncated".into());
+        }
+        let (body, tail) = tail.split_at(length);
+        rest = tail;
+        Ok(body.to_vec())
     };
-    let progress: CheckpointProgress = serde_json::from_slice(&file(PROGRESS)?)
-        .map_err(|error| ArtifactError::Format(error.to_string()))?;
+    let progress: CheckpointProgress =
+        serde_json::from_slice(&section()?).map_err(|error| error.to_string())?;
+    let (model, initial, optimizer) = (section()?, section()?, section()?);
+    if !rest.is_empty() {
+        return Err("trailing bytes".into());
+    }
     Ok(Checkpoint {
-        model: file(MODEL)?,
-        initial: file(INITIAL)?,
-        optimizer: file(OPTIMIZER)?,
+        model,
+        initial,
+        optimizer,
         progress,
     })
 }
 
-/// Experiment `id`'s last complete checkpoint, if it has one.
-pub fn load(data_dir: &Path, id: i64) -> Option<Checkpoint> {
-    [folder(data_dir, id, ""), folder(data_dir, id, ".old")]
-        .iter()
-        .filter(|dir| dir.is_dir())
-        .find_map(|dir| match read(dir) {
-            Ok(checkpoint) => Some(checkpoint),
-            Err(error) => {
-                tracing::warn!(id, %error, "unreadable checkpoint skipped");
-                None
-            }
-        })
+/// Replaces experiment `id`'s checkpoint with `checkpoint`.
+pub fn save(files: &dyn Files, id: i64, checkpoint: &Checkpoint) -> Result<(), ArtifactError> {
+    Ok(files.put(&key(id), &encode(checkpoint)?)?)
 }
 
-/// Deletes experiment `id`'s checkpoints (the run finished, or starts over).
-pub fn remove(data_dir: &Path, id: i64) -> Result<(), ArtifactError> {
-    for suffix in ["", ".old", ".new"] {
-        remove_folder(&folder(data_dir, id, suffix))?;
+/// Experiment `id`'s last checkpoint, if it has a readable one.
+pub fn load(files: &dyn Files, id: i64) -> Option<Checkpoint> {
+    let bytes = match files.get(&key(id)) {
+        Ok(bytes) => bytes?,
+        Err(error) => {
+            tracing::warn!(id, %error, "checkpoint not readable");
+            return None;
+        }
+    };
+    match decode(&bytes) {
+        Ok(checkpoint) => Some(checkpoint),
+        Err(error) => {
+            tracing::warn!(id, %error, "damaged checkpoint skipped");
+            None
+        }
     }
-    Ok(())
+}
+
+/// Deletes experiment `id`'s checkpoint (the run finished, or starts over).
+pub fn remove(files: &dyn Files, id: i64) -> Result<(), ArtifactError> {
+    Ok(files.remove_all(&key(id))?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::LocalDir;
 
     fn checkpoint(epochs_done: usize) -> Checkpoint {
         Checkpoint {
@@ -128,30 +111,31 @@ mod tests {
     }
 
     #[test]
-    fn the_last_complete_checkpoint_is_read_back() {
+    fn the_last_checkpoint_is_read_back_whole_or_not_at_all() {
         let dir = tempfile::tempdir().expect("tempdir");
-        assert!(load(dir.path(), 3).is_none());
-        save(dir.path(), 3, &checkpoint(1)).expect("save");
-        save(dir.path(), 3, &checkpoint(2)).expect("save");
-        let back = load(dir.path(), 3).expect("checkpoint");
+        let files = LocalDir::new(dir.path());
+        assert!(load(&files, 3).is_none());
+        save(&files, 3, &checkpoint(1)).expect("save");
+        save(&files, 3, &checkpoint(2)).expect("save");
+        let back = load(&files, 3).expect("checkpoint");
         assert_eq!(back.progress, checkpoint(2).progress);
         assert_eq!(back.model, vec![1, 2, 2]);
         assert_eq!((back.initial, back.optimizer), (vec![4], vec![5, 6]));
 
-        // Died between the two renames: only the previous checkpoint is in place.
-        let (current, old) = (folder(dir.path(), 3, ""), folder(dir.path(), 3, ".old"));
-        std::fs::rename(&current, &old).expect("rename");
-        assert_eq!(load(dir.path(), 3).expect("old").progress.epochs_done, 2);
-        // A half-written new folder is never read.
-        std::fs::create_dir_all(folder(dir.path(), 3, ".new")).expect("mkdir");
-        assert_eq!(load(dir.path(), 3).expect("old").progress.epochs_done, 2);
-        // A checkpoint missing a file is skipped, not half-used.
-        save(dir.path(), 3, &checkpoint(3)).expect("save");
-        std::fs::remove_file(current.join(OPTIMIZER)).expect("remove");
-        assert!(load(dir.path(), 3).is_none());
+        // A damaged blob (cut short, or not a checkpoint) is skipped, never half-used.
+        let whole = files.get(&key(3)).expect("get").expect("stored");
+        files.put(&key(3), &whole[..whole.len() - 1]).expect("put");
+        assert!(load(&files, 3).is_none());
+        files.put(&key(3), b"something else").expect("put");
+        assert!(load(&files, 3).is_none());
+        let mut longer = whole.clone();
+        longer.push(0);
+        files.put(&key(3), &longer).expect("put");
+        assert!(load(&files, 3).is_none());
 
-        remove(dir.path(), 3).expect("remove");
-        assert!(load(dir.path(), 3).is_none());
-        assert!(!current.exists() && !old.exists());
+        save(&files, 3, &checkpoint(3)).expect("save");
+        assert_eq!(load(&files, 3).expect("back").progress.epochs_done, 3);
+        remove(&files, 3).expect("remove");
+        assert!(load(&files, 3).is_none());
     }
 }

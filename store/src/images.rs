@@ -1,13 +1,12 @@
-//! Published images (share links), content-addressed as `<data_dir>/images/<sha256>.png`: the
-//! canonical PNG of an upload, written whole by a rename, never changed.
-
-use std::path::{Path, PathBuf};
+//! Published images (share links), content-addressed as `images/<sha256>.png` in the file
+//! store: the canonical PNG of an upload, put whole, never changed.
 
 use sha2::{Digest, Sha256};
 
-/// Where the image `id` is stored.
-pub fn image_path(data_dir: &Path, id: &str) -> PathBuf {
-    data_dir.join("images").join(format!("{id}.png"))
+use crate::files::{Files, FilesError};
+
+fn key(id: &str) -> String {
+    format!("images/{id}.png")
 }
 
 /// Lowercase hex of the SHA-256 of `bytes`.
@@ -18,18 +17,18 @@ fn content_address(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Writes `png` under its content address unless it is there already; answers the address.
-pub fn publish(data_dir: &Path, png: &[u8]) -> std::io::Result<String> {
+/// Keeps `png` under its content address unless it is there already; answers the address.
+pub fn publish(files: &dyn Files, png: &[u8]) -> Result<String, FilesError> {
     let id = content_address(png);
-    let path = image_path(data_dir, &id);
-    if !path.exists() {
-        let folder = data_dir.join("images");
-        std::fs::create_dir_all(&folder)?;
-        let partial = folder.join(format!("{id}.png.partial-{}", std::process::id()));
-        std::fs::write(&partial, png)?;
-        std::fs::rename(&partial, &path)?;
+    if files.get(&key(&id))?.is_none() {
+        files.put(&key(&id), png)?;
     }
     Ok(id)
+}
+
+/// The published image `id` (a content address: 64 hex digits), `None` when there is none.
+pub fn get(files: &dyn Files, id: &str) -> Result<Option<Vec<u8>>, FilesError> {
+    files.get(&key(id))
 }
 
 #[cfg(test)]

@@ -3,18 +3,21 @@
 //!
 //! - The database: [`sql`] (opening it, migrations from `store/migrations`, the error type);
 //!   repositories [`experiments`], [`analyses`], [`studies`].
-//! - The data folder: [`artifacts`] (a run's weights and model card), [`checkpoint`] (training
-//!   checkpoints, swapped in whole), [`oracles`] (the Glasses oracles, trained once),
-//!   [`images`] (published images, content-addressed).
+//! - Files, behind one small trait ([`files::Files`]; a local directory today): [`artifacts`]
+//!   (a run's weights and model card), [`checkpoint`] (training checkpoints, put whole),
+//!   [`oracles`] (the Glasses oracles, trained once), [`images`] (published images,
+//!   content-addressed).
 
 pub mod analyses;
 pub mod artifacts;
 pub mod checkpoint;
 pub mod experiments;
+pub mod files;
 pub mod images;
 pub mod oracles;
 pub mod sql;
 pub mod studies;
 
+pub use files::{Files, LocalDir};
 pub use sql::{DbError, connect};
 pub use sqlx::SqlitePool;

@@ -195,12 +195,12 @@ async fn check_orbit(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<
         .await?;
     let browser = orbit_for(client, "test image 0 of mnist|rotation=20|from_phi").await?;
     let device = burn::prelude::Device::flex();
-    let (card, model) = memlab_store::artifacts::load(&app.data_dir, id, &device)?;
-    let record = std::fs::read(memlab_store::artifacts::symmetry_path(
-        &app.data_dir,
-        id,
-        "from_phi",
-    ))?;
+    let (card, model) =
+        memlab_store::artifacts::load(&memlab_store::LocalDir::new(&app.data_dir), id, &device)?;
+    let record = memlab_store::artifacts::read(
+        &memlab_store::LocalDir::new(&app.data_dir),
+        &memlab_store::artifacts::symmetry_key(id, "from_phi"),
+    )?;
     let transform = memlab_science::weights::load_into(
         memlab_shared::model::TransformNetConfig::new(1).init(&device),
         &record,
@@ -586,7 +586,8 @@ async fn check_share(
     assert_close(&second, &first, "the shared view in a new session");
 
     let device = burn::prelude::Device::flex();
-    let (card, model) = memlab_store::artifacts::load(&app.data_dir, id, &device)?;
+    let (card, model) =
+        memlab_store::artifacts::load(&memlab_store::LocalDir::new(&app.data_dir), id, &device)?;
     let pixels = decode_image(&sample_png(app, 3).await?, &card.input)?;
     let settings = Adjustments::from_query(|name| {
         query
@@ -608,7 +609,8 @@ async fn native_prediction(
     degrees: f32,
 ) -> anyhow::Result<Vec<f32>> {
     let device = burn::prelude::Device::flex();
-    let (card, model) = memlab_store::artifacts::load(&app.data_dir, id, &device)?;
+    let (card, model) =
+        memlab_store::artifacts::load(&memlab_store::LocalDir::new(&app.data_dir), id, &device)?;
     let pixels = decode_image(png, &card.input)?;
     Ok(
         memlab_server::inference::predict_pixels(&model, &card, &rotate(&pixels, degrees), &device)

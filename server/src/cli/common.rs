@@ -68,8 +68,9 @@ pub(crate) async fn run_analysis<A: Analysis>(
 ) -> anyhow::Result<(Experiment, A::Report)> {
     let (device, device_name) = choose_device(common.device)?;
     let (pool, experiment, catalog) = open_experiment(common, id).await?;
+    let files = memlab_store::LocalDir::new(&common.data_dir);
     let ctx = Context {
-        data_dir: &common.data_dir,
+        files: &files,
         catalog: &catalog,
         device: &device,
         device_name: &device_name,

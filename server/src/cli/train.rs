@@ -9,7 +9,7 @@ use memlab_shared::api::{
     Augmentation, ExperimentConfig, InputRandomization, JobStatus, ModelKind, OptimizerKind,
     PatchSettings, Randomization, ScatteringSettings, TrainingEvent,
 };
-use memlab_store::{self as store, artifacts};
+use memlab_store::{self as store, Files, artifacts};
 
 #[derive(Debug, Args)]
 pub(crate) struct TrainArgs {
@@ -148,6 +148,7 @@ pub(crate) async fn train(args: TrainArgs) -> anyhow::Result<()> {
     training::validate(&config, &dataset)?;
     std::fs::create_dir_all(&args.common.data_dir)?;
     let pool = store::connect(&args.common.data_dir).await?;
+    let files = store::LocalDir::new(&args.common.data_dir);
     let name = format!("{} on {} (cli)", config.model.label(), config.dataset);
     let id = store::experiments::insert(&pool, &name, &config, JobStatus::Running, false).await?;
     println!("experiment {id}: {name} on {device_name}");
@@ -193,13 +194,7 @@ pub(crate) async fn train(args: TrainArgs) -> anyhow::Result<()> {
         input: dataset.info.input.clone(),
         class_names: dataset.info.class_names.clone(),
     };
-    artifacts::save(
-        &args.common.data_dir,
-        id,
-        &card,
-        &outcome.model,
-        &outcome.initial,
-    )?;
+    artifacts::save(&files, id, &card, &outcome.model, &outcome.initial)?;
     store::experiments::set_done(&pool, id, &outcome.curves, &outcome.metrics, &card).await?;
     let metrics = &outcome.metrics;
     println!(
@@ -223,7 +218,7 @@ pub(crate) async fn train(args: TrainArgs) -> anyhow::Result<()> {
     );
     println!(
         "weights: {}",
-        artifacts::experiment_dir(&args.common.data_dir, id).display()
+        files.location(&artifacts::experiment_key(id))
     );
     Ok(())
 }

@@ -2,7 +2,6 @@
 //! [`execute`] runs one on the calling (blocking) thread with its progress, partial results
 //! and outcome stored, for the runner ([`run_claimed`]) and the CLI alike.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,9 +12,9 @@ use memlab_science::progress::Report;
 use memlab_shared::api::{Experiment, JobStatus};
 use memlab_shared::symmetry::SymmetryMode;
 use memlab_store as store;
-use memlab_store::SqlitePool;
 use memlab_store::analyses::{AnalysisKind, Claimed};
 use memlab_store::artifacts;
+use memlab_store::{Files, SqlitePool};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::runtime::Handle;
@@ -25,8 +24,8 @@ use crate::state::AppState;
 
 /// What an analysis reads besides its run: the data folder, the data sets, the device.
 pub struct Context<'a> {
-    /// Where the store's files live.
-    pub data_dir: &'a Path,
+    /// The file store.
+    pub files: &'a dyn Files,
     /// The data sets.
     pub catalog: &'a Catalog,
     /// The device it computes on.
@@ -39,7 +38,7 @@ impl<'a> Context<'a> {
     /// The server's.
     pub fn of(state: &'a AppState) -> Self {
         Self {
-            data_dir: &state.data_dir,
+            files: state.files.as_ref(),
             catalog: &state.catalog,
             device: &state.device,
             device_name: &state.device_name,
@@ -85,8 +84,8 @@ pub fn load_finished(ctx: &Context, experiment: &Experiment) -> Result<Finished,
         std::borrow::Cow::Owned(copy) => Arc::new(copy),
         std::borrow::Cow::Borrowed(_) => dataset.clone(),
     };
-    let (card, model) = artifacts::load(ctx.data_dir, experiment.id, ctx.device)
-        .map_err(|error| error.to_string())?;
+    let (card, model) =
+        artifacts::load(ctx.files, experiment.id, ctx.device).map_err(|error| error.to_string())?;
     Ok(Finished {
         dataset,
         card,

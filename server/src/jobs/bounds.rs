@@ -33,7 +33,7 @@ impl Analysis for Bounds {
         let settings = settings::settings(request, experiment.config.seed)?;
         // The bounds are about the data the run trained on (randomized when it was).
         let run = load_finished(ctx, experiment)?;
-        let initial = artifacts::load_initial(ctx.data_dir, experiment.id, &run.card, ctx.device)
+        let initial = artifacts::load_initial(ctx.files, experiment.id, &run.card, ctx.device)
             .map_err(|error| error.to_string())?;
         let n_train = experiment
             .config

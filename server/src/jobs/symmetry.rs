@@ -43,9 +43,7 @@ impl Analysis for Symmetry {
         let mode = self.0;
         let settings = symmetry::settings(request)?;
         let run = load_finished(ctx, experiment)?;
-        let oracles = OracleCache {
-            data_dir: ctx.data_dir,
-        };
+        let oracles = OracleCache { files: ctx.files };
         let input = SymmetryInput {
             dataset: &run.dataset,
             ground_truth: symmetry::ground_truth(&experiment.config),
@@ -59,7 +57,7 @@ impl Analysis for Symmetry {
         };
         let (report, transform) = symmetry::train(&input, progress, publish)?;
         let record = weights::record_bytes(&transform).map_err(|error| error.to_string())?;
-        artifacts::save_symmetry(ctx.data_dir, experiment.id, mode.as_str(), &record)
+        artifacts::save_symmetry(ctx.files, experiment.id, mode.as_str(), &record)
             .map_err(|error| error.to_string())?;
         Ok(report)
     }

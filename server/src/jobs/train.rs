@@ -78,7 +78,7 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             .get(&config.dataset)
             .map_err(|error| error.to_string())?;
         // A run stopped by a crash or a kill goes on from its last finished epoch.
-        let resume = checkpoint::load(&worker.data_dir, id);
+        let resume = checkpoint::load(worker.files.as_ref(), id);
         let mut curves = Vec::new();
         if let Some(saved) = &resume {
             tracing::info!(
@@ -110,11 +110,10 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             }
             worker.hub.publish(id, event);
         };
-        let data_dir = worker.data_dir.clone();
         let stopping = worker.clone();
         let stop = move || stopping.is_stopping();
         let mut on_checkpoint = |saved: Checkpoint| {
-            checkpoint::save(&data_dir, id, &saved)
+            checkpoint::save(worker.files.as_ref(), id, &saved)
                 .map_err(|error| TrainError::Checkpoint(error.to_string()))
         };
         let mut train = |from: Option<&Checkpoint>| {
@@ -132,7 +131,7 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
         if let Err(TrainError::BadCheckpoint(why)) = &outcome {
             // Nothing was trained yet: start over rather than fail for good.
             tracing::warn!(id, %why, "the checkpoint is unusable; training from the start");
-            checkpoint::remove(&worker.data_dir, id).map_err(|error| error.to_string())?;
+            checkpoint::remove(worker.files.as_ref(), id).map_err(|error| error.to_string())?;
             runtime
                 .block_on(store::experiments::set_resumed(&worker.pool, id, None, &[]))
                 .map_err(|error| error.to_string())?;
@@ -149,7 +148,7 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
             class_names: dataset.info.class_names.clone(),
         };
         artifacts::save(
-            &worker.data_dir,
+            worker.files.as_ref(),
             id,
             &card,
             &outcome.model,
@@ -165,7 +164,7 @@ async fn train_blocking(state: &AppState, experiment: &Experiment) -> Result<(),
                 &card,
             ))
             .map_err(|error| error.to_string())?;
-        if let Err(error) = checkpoint::remove(&worker.data_dir, id) {
+        if let Err(error) = checkpoint::remove(worker.files.as_ref(), id) {
             tracing::warn!(id, %error, "could not delete the finished run's checkpoint");
         }
         Ok(())

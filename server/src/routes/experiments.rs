@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use memlab_science::training;
+use memlab_store::artifacts::Artifact;
 use memlab_store::{self as store, artifacts};
 
 /// Adds live progress to a stored experiment.
@@ -140,13 +141,14 @@ pub async fn finished(state: &AppState, id: i64) -> Result<Experiment, AppError>
 
 /// A file from disk as a download named `filename`.
 pub async fn file_response(
-    path: std::path::PathBuf,
+    state: &AppState,
+    key: String,
     content_type: &str,
     filename: String,
 ) -> Result<Response, AppError> {
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|error| AppError::Internal(format!("reading {}: {error}", path.display())))?;
+    let worker = state.clone();
+    let bytes =
+        tokio::task::spawn_blocking(move || artifacts::read(worker.files.as_ref(), &key)).await??;
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
@@ -166,8 +168,14 @@ pub async fn weights_get(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, AppError> {
     finished(&state, id).await?;
-    let path = artifacts::record_path(&state.data_dir, id);
-    file_response(path, "application/octet-stream", format!("memlab-{id}.bpk")).await
+    let key = Artifact::Record.key(id);
+    file_response(
+        &state,
+        key,
+        "application/octet-stream",
+        format!("memlab-{id}.bpk"),
+    )
+    .await
 }
 
 /// `GET /api/experiments/{id}/weights.safetensors`: PyTorch names and layouts.
@@ -176,9 +184,9 @@ pub async fn safetensors_get(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, AppError> {
     finished(&state, id).await?;
-    let path = artifacts::safetensors_path(&state.data_dir, id);
     file_response(
-        path,
+        &state,
+        Artifact::Safetensors.key(id),
         "application/octet-stream",
         format!("memlab-{id}.safetensors"),
     )

@@ -46,10 +46,10 @@ pub async fn image_publish(
     if let Some(Extension(ConnectInfo(address))) = client {
         state.publishing.take(address.ip(), Instant::now())?;
     }
-    let data_dir = state.data_dir.clone();
+    let worker = state.clone();
     let published = tokio::task::spawn_blocking(move || {
         let (png, width, height) = canonical_png(&body, MAX_PUBLISHED_SIDE)?;
-        let id = images::publish(&data_dir, &png)
+        let id = images::publish(worker.files.as_ref(), &png)
             .map_err(|error| AppError::Internal(format!("storing a published image: {error}")))?;
         Ok::<_, AppError>(PublishedImage {
             id,
@@ -73,21 +73,16 @@ pub async fn image_get(
             detail: format!("an image id is 64 lowercase hex digits (a SHA-256), got '{id}'"),
         });
     }
-    let path = images::image_path(&state.data_dir, &id);
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(AppError::NotFound(format!(
-                "no published image {id} on this server: it was never published here, or has \
-                 been removed"
-            )));
-        }
-        Err(error) => {
-            return Err(AppError::Internal(format!(
-                "reading {}: {error}",
-                path.display()
-            )));
-        }
+    let worker = state.clone();
+    let wanted = id.clone();
+    let stored = tokio::task::spawn_blocking(move || images::get(worker.files.as_ref(), &wanted))
+        .await?
+        .map_err(|error| AppError::Internal(format!("reading a published image: {error}")))?;
+    let Some(bytes) = stored else {
+        return Err(AppError::NotFound(format!(
+            "no published image {id} on this server: it was never published here, or has been \
+             removed"
+        )));
     };
     Ok((
         [

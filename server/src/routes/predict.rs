@@ -43,7 +43,9 @@ pub async fn predict_post(
     })?;
     let worker = state.clone();
     let prediction = tokio::task::spawn_blocking(move || {
-        let (card, model) = worker.models.get(&worker.data_dir, id, &worker.device)?;
+        let (card, model) = worker
+            .models
+            .get(worker.files.as_ref(), id, &worker.device)?;
         inference::predict_bytes(&model, &card, &bytes, &worker.device)
     })
     .await??;

@@ -80,9 +80,9 @@ pub async fn symmetry_weights_get(
             mode.as_str()
         )));
     }
-    let path = artifacts::symmetry_path(&state.data_dir, id, mode.as_str());
     file_response(
-        path,
+        &state,
+        artifacts::symmetry_key(id, mode.as_str()),
         "application/octet-stream",
         format!("memlab-{id}-symmetry-{}.bpk", mode.as_str()),
     )

@@ -138,9 +138,11 @@ async fn train_predict_and_refuse_bad_uploads() {
         "not_found",
     );
 
-    let initial = memlab_store::artifacts::initial_record_path(&state.data_dir, id);
+    let initial = memlab_store::artifacts::Artifact::Initial.key(id);
     assert!(
-        std::fs::metadata(initial).expect("init.bpk").len() > 0,
+        !memlab_store::artifacts::read(state.files.as_ref(), &initial)
+            .expect("init.bpk")
+            .is_empty(),
         "initial weights are kept"
     );
     let (status, weights) = get(&state, &format!("/api/experiments/{id}/weights")).await;
@@ -307,9 +309,9 @@ async fn interrupted_runs_resume_from_their_checkpoints() {
     )
     .expect("train");
     let mut first = first.expect("a checkpoint");
-    memlab_store::checkpoint::save(&state.data_dir, saved, &first).expect("save");
+    memlab_store::checkpoint::save(state.files.as_ref(), saved, &first).expect("save");
     first.model.truncate(10);
-    memlab_store::checkpoint::save(&state.data_dir, damaged, &first).expect("save");
+    memlab_store::checkpoint::save(state.files.as_ref(), damaged, &first).expect("save");
     drop(state);
 
     let state = toy_state(dir.path(), false).await;
@@ -379,7 +381,7 @@ async fn interrupted_runs_resume_from_their_checkpoints() {
         "the damaged checkpoint was dropped"
     );
     assert_eq!(finished[2].resumed_from_epoch, None);
-    assert!(memlab_store::checkpoint::load(&state.data_dir, saved).is_none());
+    assert!(memlab_store::checkpoint::load(state.files.as_ref(), saved).is_none());
 
     let read_only = toy_state(dir.path(), true).await;
     check_error(
