@@ -66,7 +66,7 @@ impl AppState {
     pub fn stop(&self) {
         self.stopping
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.wake.all();
+        self.wake.stop();
     }
 }
 

@@ -1,15 +1,16 @@
-//! The job runner's wake-up signals (`jobs/`): one per lane. A signal sent while a lane is
-//! busy is kept, so a job queued then is not left waiting for the poll.
+//! The job runner's wake-up signals (`jobs/`): one per lane (a signal sent while a lane is
+//! busy is kept, so a job queued then is not left waiting for the poll), and shutdown.
 
 use tokio::sync::Notify;
 
 /// How many lanes the runner has.
 pub const LANES: usize = 4;
 
-/// One wake-up signal per lane.
+/// One wake-up signal per lane, and the shutdown signal.
 #[derive(Debug, Default)]
 pub struct Wake {
     lanes: [Notify; LANES],
+    stopped: Notify,
 }
 
 impl Wake {
@@ -18,6 +19,18 @@ impl Wake {
         for lane in &self.lanes {
             lane.notify_one();
         }
+    }
+
+    /// Tells every lane waiting on [`Wake::stopped`] that the server stops.
+    pub fn stop(&self) {
+        self.stopped.notify_waiters();
+        self.all();
+    }
+
+    /// The shutdown signal (to be created before the stop flag is checked, so that a stop in
+    /// between is not missed).
+    pub fn stopped(&self) -> tokio::sync::futures::Notified<'_> {
+        self.stopped.notified()
     }
 
     /// The signal of lane `index`.

@@ -78,8 +78,25 @@ pub fn spawn_worker(state: AppState) -> JoinHandle<()> {
 }
 
 async fn lane(state: AppState, lane: Lane) {
-    while !state.is_stopping() {
-        match next(&state, lane).await {
+    loop {
+        let stopped = state.wake.stopped();
+        tokio::pin!(stopped);
+        stopped.as_mut().enable();
+        if state.is_stopping() {
+            break;
+        }
+        let outcome = if lane == Lane::Training {
+            // Training stops itself: it checkpoints after its current step.
+            next(&state, lane).await
+        } else {
+            // An analysis keeps no checkpoint: at shutdown it is left (queued again at the
+            // next start) rather than waited for.
+            tokio::select! {
+                outcome = next(&state, lane) => outcome,
+                () = &mut stopped => break,
+            }
+        };
+        match outcome {
             Ok(true) => {}
             Ok(false) => {
                 let _ = tokio::time::timeout(POLL, state.wake.lane(lane.index()).notified()).await;
