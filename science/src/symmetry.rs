@@ -18,25 +18,19 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, softplus};
-use burn::tensor::module::avg_pool2d;
-use burn::tensor::ops::AvgPoolOptions;
 use memlab_shared::api::{ExperimentConfig, InputRandomization};
-use memlab_shared::glasses::{self, GlassesConfig};
+use memlab_shared::glasses::GlassesConfig;
 use memlab_shared::limits;
-use memlab_shared::model::{
-    Classifier, ClassifierConfig, Discriminator, DiscriminatorConfig, LeNetConfig, TransformNet,
-    TransformNetConfig,
-};
-use memlab_shared::preprocess::{InputSpec, Pixels, png_data_url};
+use memlab_shared::model::{Classifier, DiscriminatorConfig, TransformNet, TransformNetConfig};
+use memlab_shared::preprocess::InputSpec;
 use memlab_shared::symmetry::{
-    BasinReport, GroundTruthScore, Objective, SampleGrid, SymmetryMode, SymmetryReport,
-    SymmetryRequest, SymmetrySearch, SymmetryStep,
+    BasinReport, Objective, SymmetryMode, SymmetryReport, SymmetryRequest, SymmetrySearch,
+    SymmetryStep,
 };
 
 use crate::data::{Dataset, Split};
-use crate::linalg;
 use crate::oracles::{Oracle, OracleSource};
-use crate::probes::{agreement, row_argmax, spread};
+use crate::probes::row_argmax;
 use crate::progress::Report;
 use crate::rng::{SplitMix64, seeded};
 
@@ -46,11 +40,15 @@ pub mod label_model;
 mod references;
 mod reflection;
 mod rivals;
+mod scores;
+mod tensors;
 mod terms;
 
 use discovery::{DiscoveryInput, Splitter};
 use label_model::LabelModel;
 
+use scores::*;
+use tensors::*;
 use terms::TermSums;
 
 /// Test images scored at the end.
@@ -155,134 +153,6 @@ fn seeded_subset(full: &Split, max: usize, seed: u64) -> (Vec<usize>, Split) {
         image_len: full.image_len,
     };
     (chosen, split)
-}
-
-/// Images `indices` of `split` as `[0, 1]` values `[n, c, h, w]`.
-fn pixels_tensor(split: &Split, spec: &InputSpec, indices: &[usize], device: &Device) -> Tensor<4> {
-    let values: Vec<f32> = indices
-        .iter()
-        .flat_map(|&index| split.image(index).iter().map(|&b| f32::from(b) / 255.0))
-        .collect();
-    Tensor::from_data(
-        TensorData::new(
-            values,
-            [indices.len(), spec.channels, spec.height, spec.width],
-        ),
-        device,
-    )
-}
-
-/// Training normalization of `[0, 1]` images, as tensor operations (so gradients pass).
-fn normalize(images: Tensor<4>, spec: &InputSpec) -> Tensor<4> {
-    let device = images.device();
-    let shape = [1, spec.channels, 1, 1];
-    let mean = Tensor::<1>::from_floats(spec.mean.as_slice(), &device).reshape(shape);
-    let std = Tensor::<1>::from_floats(spec.std.as_slice(), &device).reshape(shape);
-    (images - mean) / std
-}
-
-/// Root-mean-square difference of each image pair, `[n]`.
-fn rms(a: Tensor<4>, b: Tensor<4>) -> Tensor<1> {
-    let diff = a - b;
-    let n = diff.dims()[0];
-    (diff.clone() * diff)
-        .reshape([n as i32, -1])
-        .mean_dim(1)
-        .reshape([n])
-        .add_scalar(1e-8)
-        .sqrt()
-}
-
-/// 2×2 average pooling: the scale at which the non-triviality term measures change, so that
-/// pixel-level noise (which a discriminator barely sees) cannot satisfy it.
-fn coarse(images: Tensor<4>) -> Tensor<4> {
-    avg_pool2d(images, AvgPoolOptions::new([2, 2]))
-}
-
-/// RMS_q of each image pair's change, `[n]`: the root of the mean squared change (over
-/// channels) of the `fraction` of 2×2-pooled pixels that change most (at least one). With
-/// `fraction` 1 it is the RMS of the pooled difference.
-fn local_change(moved: Tensor<4>, x: Tensor<4>, fraction: f64) -> Tensor<1> {
-    let diff = coarse(moved) - coarse(x);
-    let [n, _, height, width] = diff.dims();
-    let pixels = height * width;
-    let kept = ((fraction * pixels as f64).ceil() as usize).clamp(1, pixels);
-    let squared = (diff.clone() * diff).mean_dim(1).reshape([n, pixels]); // [n, pixels]
-    let largest = if kept == pixels {
-        squared
-    } else {
-        squared.topk(kept, 1)
-    };
-    largest.mean_dim(1).reshape([n]).add_scalar(1e-8).sqrt()
-}
-
-/// The non-triviality hinge of each image pair, max(0, τ − RMS_q(P(L x − x))), `[n]`.
-fn shortfall(moved: Tensor<4>, x: Tensor<4>, settings: &SymmetryRequest) -> Tensor<1> {
-    local_change(moved, x, settings.change_fraction.unwrap_or(1.0))
-        .neg()
-        .add_scalar(settings.min_change.unwrap_or(0.0))
-        .clamp_min(0.0)
-}
-
-/// Mask logits beyond ±this are pulled back during training: past it the mask is within
-/// 3.4·10⁻⁴ of 0 or 1 (nothing visible changes), while a saturated sigmoid passes no gradient
-/// and a run whose logits had all fallen there stayed the identity for good.
-const MASK_LOGIT_LIMIT: f64 = 8.0;
-
-/// The mean distance of the mask logits past ±[`MASK_LOGIT_LIMIT`], `[1]`: added to L's loss so
-/// that no logit stays where its gradient vanishes.
-fn saturation(logit: Tensor<4>) -> Tensor<1> {
-    logit
-        .abs()
-        .sub_scalar(MASK_LOGIT_LIMIT)
-        .clamp_min(0.0)
-        .flatten::<1>(0, 3)
-        .mean()
-}
-
-fn scalar(tensor: Tensor<1>) -> f64 {
-    f64::from(tensor.into_scalar::<f32>())
-}
-
-fn rows(tensor: Tensor<2>) -> Vec<f32> {
-    tensor.into_data().iter::<f32>().collect()
-}
-
-/// A grid: `x`, `L x` and `|L x − x|` (×4, clipped) as three rows of `images`.
-fn sample_grid(
-    transform: &TransformNet,
-    images: Tensor<4>,
-    step: usize,
-) -> Result<SampleGrid, String> {
-    let moved = transform.forward(images.clone()).clamp(0.0, 1.0);
-    let difference = ((moved.clone() - images.clone()).abs() * 4.0).clamp(0.0, 1.0);
-    let [n, c, h, w] = images.dims();
-    let rows_of = |t: Tensor<4>| -> Vec<f32> { t.into_data().iter::<f32>().collect() };
-    let parts = [rows_of(images), rows_of(moved), rows_of(difference)];
-    let (height, width) = (3 * h, n * w);
-    let mut values = vec![0.0; c * height * width];
-    for (row, part) in parts.iter().enumerate() {
-        for image in 0..n {
-            for channel in 0..c {
-                for y in 0..h {
-                    for x in 0..w {
-                        values[channel * height * width + (row * h + y) * width + image * w + x] =
-                            part[((image * c + channel) * h + y) * w + x];
-                    }
-                }
-            }
-        }
-    }
-    let pixels = Pixels {
-        channels: c,
-        height,
-        width,
-        values,
-    };
-    Ok(SampleGrid {
-        step,
-        png: png_data_url(&pixels).map_err(|error| error.to_string())?,
-    })
 }
 
 /// Everything a training run of L_θ needs.
@@ -611,185 +481,6 @@ pub fn train(
     Ok((report, transform))
 }
 
-/// Φ's predictions, the discriminator's view and the change on test images; the Fréchet
-/// distance; and, on Glasses, the ground-truth scores.
-fn score(
-    input: &SymmetryInput,
-    transform: &TransformNet,
-    discriminator: &Discriminator,
-    report: &mut SymmetryReport,
-) -> Result<(), String> {
-    let device = input.device;
-    let spec = &input.dataset.info.input;
-    let test = &input.dataset.test;
-    let indices = crate::probes::subset(test.len(), N_TEST, 1);
-    let labels: Vec<usize> = indices
-        .iter()
-        .map(|&i| usize::from(test.labels[i]))
-        .collect();
-    let config = input.ground_truth.unwrap_or_default();
-    let oracle = if input.ground_truth.is_some() {
-        Some((
-            input.oracles.oracle(Oracle::Identity, &config, device)?,
-            input.oracles.oracle(Oracle::Glasses, &config, device)?,
-        ))
-    } else {
-        None
-    };
-    // Fixed features for the Fréchet distance: the identity oracle's, else a seeded random
-    // LeNet's (independent of the model L keeps).
-    let random = seeded(device, 99, || {
-        ClassifierConfig::Lenet(LeNetConfig::new(spec.channels, spec.height, spec.width, 10))
-            .init(device)
-    });
-    let (fixed, fixed_spec, frechet_features) = match &oracle {
-        Some(((card, model, _), _)) => (
-            model,
-            &card.input,
-            "penultimate features of the Glasses identity oracle (LeNet, 84)".to_owned(),
-        ),
-        None => (
-            &random,
-            spec,
-            "penultimate features of a fixed random LeNet (seed 99, 84)".to_owned(),
-        ),
-    };
-    let (mut real_features, mut moved_features) = (Vec::new(), Vec::new());
-    let mut truth_features = Vec::new();
-    let mut changes = Vec::new();
-    let mut d_real = 0usize;
-    let mut glasses = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut truth_distance = (0.0, 0.0);
-    // The objective's terms over the scored images, for L and for L*.
-    let (mut learned, mut truth_sums) = (TermSums::default(), TermSums::default());
-    let spread_phi = feature_spread(input);
-    let identities = config.identity_list();
-    for chunk in indices.chunks(100) {
-        let x = pixels_tensor(test, spec, chunk, device);
-        let (logit, content) = transform.edit(x.clone());
-        let mask = sigmoid(logit);
-        let painted = rows_sum(mask.clone().flatten::<2>(1, 3).mean_dim(1).flatten(0, 1));
-        let moved = TransformNet::paint(x.clone(), mask, content).clamp(0.0, 1.0);
-        let twice = transform.forward(moved.clone());
-        learned.add(input, discriminator, &x, &moved, Some(twice), painted);
-        changes.extend(rms(moved.clone(), x.clone()).into_data().iter::<f32>());
-        d_real += rows(discriminator.forward(x.clone()))
-            .iter()
-            .filter(|&&v| v > 0.0)
-            .count();
-        real_features.extend(rows(fixed.features(normalize(x.clone(), fixed_spec))));
-        moved_features.extend(rows(fixed.features(normalize(moved.clone(), fixed_spec))));
-        if let Some(((identity_card, identity, _), (glasses_card, glasses_model, _))) = &oracle {
-            // L* x: the same face, pose, light and noise with the glasses toggled, stored as
-            // 8-bit pixels like the data set.
-            let truth: Vec<f32> = chunk
-                .iter()
-                .flat_map(|&index| {
-                    let example = config.example(&identities, true, index);
-                    glasses::to_u8(&glasses::render(&example, config.size, true))
-                        .into_iter()
-                        .map(|b| f32::from(b) / 255.0)
-                })
-                .collect();
-            let truth = Tensor::<4>::from_data(
-                TensorData::new(truth, [chunk.len(), spec.channels, spec.height, spec.width]),
-                device,
-            );
-            truth_distance.0 += rows_sum(rms(moved.clone(), truth.clone()));
-            truth_distance.1 += rows_sum(rms(x.clone(), truth.clone()));
-            // L* paints exactly the glasses pixels; toggled twice it is the identity (its
-            // involution term is 0).
-            let painted = chunk
-                .iter()
-                .map(|&index| {
-                    let example = config.example(&identities, true, index);
-                    let mask = glasses::glasses_mask(&example, config.size);
-                    mask.iter().filter(|&&inside| inside).count() as f64 / mask.len() as f64
-                })
-                .sum::<f64>();
-            truth_sums.add(input, discriminator, &x, &truth, None, painted);
-            truth_features.extend(rows(fixed.features(normalize(truth.clone(), fixed_spec))));
-            let see = |images: Tensor<4>| {
-                row_argmax(
-                    &rows(glasses_model.forward(normalize(images, &glasses_card.input))),
-                    2,
-                )
-            };
-            glasses.0.extend(see(x.clone()));
-            glasses.1.extend(see(truth));
-            glasses.2.extend(see(moved.clone()));
-            let who = |images: Tensor<4>| {
-                row_argmax(
-                    &rows(identity.forward(normalize(images, &identity_card.input))),
-                    identity_card.class_names.len(),
-                )
-            };
-            glasses.3.extend(who(x));
-            glasses.4.extend(who(moved));
-        }
-    }
-    let n = indices.len();
-    let classes = input.dataset.info.class_names.len();
-    let predicted_after = row_argmax(&learned.after, classes);
-    report.n_test = n;
-    report.prediction_kept = learned.prediction_kept(classes);
-    report.accuracy_on_transformed = agreement(&predicted_after, &labels);
-    report.mean_change = changes.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64;
-    report.discriminator_accuracy = (d_real + learned.judged_transformed) as f64 / (2 * n) as f64;
-    report.frechet_distance = linalg::sample_frechet_distance(&real_features, &moved_features, 84);
-    report.frechet_features = frechet_features;
-    report.objective = learned.objective(input, &labels, spread_phi);
-    report.references =
-        references::score_references(input, discriminator, &indices, &labels, spread_phi);
-    if let Some(((card, model, _), _)) = &oracle {
-        let oracle = rivals::IdentityOracle { card, model };
-        report.references.extend(rivals::score_rivals(
-            input,
-            discriminator,
-            &config,
-            &oracle,
-            &indices,
-            &labels,
-            spread_phi,
-        ));
-    }
-    if let Some(((_, _, identity_accuracy), (_, _, glasses_accuracy))) = &oracle {
-        let truths: Vec<usize> = indices
-            .iter()
-            .map(|&index| usize::from(config.example(&identities, true, index).glasses))
-            .collect();
-        let toggled: Vec<usize> = truths.iter().map(|&g| 1 - g).collect();
-        let (seen_x, seen_truth, seen_moved, who_x, who_moved) = &glasses;
-        report.ground_truth = Some(GroundTruthScore {
-            n,
-            toggle_rate: agreement(seen_moved, &toggled),
-            identity_kept: agreement(who_moved, &labels),
-            distance_to_truth: truth_distance.0 / n as f64,
-            truth_change: truth_distance.1 / n as f64,
-            glasses_oracle_accuracy: agreement(seen_x, &truths),
-            identity_oracle_accuracy: agreement(who_x, &labels),
-            truth_toggle_rate: agreement(seen_truth, &toggled),
-            truth_keep: truth_sums.feature_distance() / n as f64 / spread_phi,
-            truth_prediction_kept: truth_sums.prediction_kept(classes),
-            truth_judged_real: truth_sums.judged_real as f64 / n as f64,
-            truth_objective: truth_sums.objective(input, &labels, spread_phi),
-            toggle_on_to_off: toggle_among(seen_moved, &truths, 1),
-            toggle_off_to_on: toggle_among(seen_moved, &truths, 0),
-            truth_frechet_distance: Some(linalg::sample_frechet_distance(
-                &real_features,
-                &truth_features,
-                84,
-            )),
-        });
-        tracing::debug!(
-            identity_accuracy,
-            glasses_accuracy,
-            "oracles (held-out accuracy)"
-        );
-    }
-    Ok(())
-}
-
 /// Stage A for this run: groups by the true labels ("from f") or Φ's argmax ("from Φ"), the
 /// glasses of the Glasses generator as the (scoring-only) truth.
 fn discover(
@@ -854,82 +545,6 @@ fn discover(
     )
 }
 
-/// The fraction of scored test images on which the splitter decides differently for L x, over
-/// all of them and per class.
-fn splitter_flip_rate(
-    input: &SymmetryInput,
-    transform: &TransformNet,
-    splitter: &Splitter,
-) -> (f64, Vec<f64>) {
-    let test = &input.dataset.test;
-    let spec = &input.dataset.info.input;
-    let indices = crate::probes::subset(test.len(), N_TEST, 1);
-    let classes = input.dataset.info.class_names.len();
-    let mut by_class = vec![(0usize, 0usize); classes];
-    for chunk in indices.chunks(100) {
-        let x = pixels_tensor(test, spec, chunk, input.device);
-        let moved = transform.forward(x.clone()).clamp(0.0, 1.0);
-        let before = splitter.probability(x).into_data();
-        let after = splitter.probability(moved).into_data();
-        for ((a, b), &index) in before.iter::<f32>().zip(after.iter::<f32>()).zip(chunk) {
-            let class = usize::from(test.labels[index]).min(classes.saturating_sub(1));
-            by_class[class].0 += usize::from((a > 0.5) != (b > 0.5));
-            by_class[class].1 += 1;
-        }
-    }
-    let flipped: usize = by_class.iter().map(|(flipped, _)| flipped).sum();
-    let rates = by_class
-        .iter()
-        .map(|&(flipped, total)| flipped as f64 / total.max(1) as f64)
-        .collect();
-    (flipped as f64 / indices.len().max(1) as f64, rates)
-}
-
-/// E‖Φ(x) − Φ(x′)‖² of the model's features on (up to) 256 training images: the unit of the
-/// "from Φ" keep term.
-fn feature_spread(input: &SymmetryInput) -> f64 {
-    let train = &input.dataset.train;
-    let spec = &input.dataset.info.input;
-    let indices: Vec<usize> = (0..train.len().min(256)).collect();
-    let features = input.model.features(normalize(
-        pixels_tensor(train, spec, &indices, input.device),
-        spec,
-    ));
-    let width = features.dims()[1];
-    spread(&rows(features), width).max(1e-12)
-}
-
-/// Mean cross-entropy of `labels` under the `logits` rows (`classes` wide), computed stably.
-fn cross_entropy(logits: &[f32], classes: usize, labels: &[usize]) -> f64 {
-    let total: f64 = logits
-        .chunks(classes)
-        .zip(labels)
-        .map(|(row, &label)| {
-            let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum: f64 = row.iter().map(|&v| f64::from(v - top).exp()).sum();
-            f64::from(top) + sum.ln() - f64::from(row[label])
-        })
-        .sum();
-    total / labels.len().max(1) as f64
-}
-
-/// Of the images whose true attribute is `from`, the fraction the oracle sees with the other
-/// value (`seen`: the oracle's verdicts on L x).
-fn toggle_among(seen: &[usize], truths: &[usize], from: usize) -> f64 {
-    let (toggled, total) = seen
-        .iter()
-        .zip(truths)
-        .filter(|(_, truth)| **truth == from)
-        .fold((0usize, 0usize), |(toggled, total), (seen, _)| {
-            (toggled + usize::from(*seen != from), total + 1)
-        });
-    toggled as f64 / total.max(1) as f64
-}
-
-fn rows_sum(tensor: Tensor<1>) -> f64 {
-    tensor.into_data().iter::<f32>().map(f64::from).sum()
-}
-
 /// The Glasses generator behind a run's test split, when it has one (Glasses with its own
 /// inputs): what the oracles and L* score against.
 pub fn ground_truth(config: &ExperimentConfig) -> Option<GlassesConfig> {
@@ -941,17 +556,6 @@ pub fn ground_truth(config: &ExperimentConfig) -> Option<GlassesConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oracles::InMemory;
-
-    fn small() -> GlassesConfig {
-        GlassesConfig {
-            identities: 4,
-            size: 16,
-            train_per_identity: 60,
-            test_per_identity: 10,
-            ..Default::default()
-        }
-    }
 
     #[test]
     fn settings_fill_defaults_and_refuse_bad_values() {
@@ -1027,210 +631,5 @@ mod tests {
         let message = check_input(&even, SymmetrySearch::Reflection).expect_err("10 × 12");
         assert!(message.contains("multiples of 4"), "{message}");
         assert!(check_input(&InputSpec::raw(3, 32, 28), SymmetrySearch::Reflection).is_ok());
-    }
-
-    /// An untrained L paints the grey 0.5 through the mask σ(−4) everywhere: L x = x + σ(−4)
-    /// (0.5 − x) exactly, so its change is known, and every score takes (nearly) the value of
-    /// the identity (Φ's predictions kept, glasses toggled only where the oracle errs on x, L x
-    /// as far from L* x as x is, Fréchet ≈ 0).
-    #[test]
-    fn the_identity_transform_scores_as_expected() {
-        let device = Device::flex();
-        let config = small();
-        let dataset = crate::data::glasses::dataset(&config);
-        let spec = &dataset.info.input;
-        let model = seeded(&device, 3, || {
-            ClassifierConfig::Lenet(LeNetConfig::new(3, 16, 16, 4)).init(&device)
-        });
-        let transform = TransformNetConfig::new(3).init(&device);
-        let images = pixels_tensor(&dataset.test, spec, &[0, 1, 2], &device);
-        let moved = transform.forward(images.clone());
-        let mask = 1.0 / (1.0 + 4f32.exp());
-        let expected = images.clone() + (images.clone().neg().add_scalar(0.5)) * mask;
-        let largest = rows((moved - expected).abs().flatten::<2>(1, 3))
-            .into_iter()
-            .fold(0.0f32, f32::max);
-        assert!(largest < 1e-6, "{largest}");
-        let discriminator = DiscriminatorConfig::new(3, 16, 16).init(&device);
-        let oracles = InMemory::default();
-        let filled = settings(&SymmetryRequest::default()).expect("defaults");
-        let input = SymmetryInput {
-            dataset: &dataset,
-            ground_truth: Some(config),
-            model: &model,
-            mode: SymmetryMode::FromPhi,
-            settings: &filled,
-            oracles: &oracles,
-            device: &device,
-            device_name: "flex",
-            label_model: None,
-        };
-        let mut report = train(
-            &SymmetryInput {
-                settings: &SymmetryRequest {
-                    steps: Some(2),
-                    ..filled.clone()
-                },
-                ..input
-            },
-            &mut |_, _| {},
-            &mut |_| {},
-        )
-        .expect("train")
-        .0;
-        assert!(report.finished && report.history.len() == 2 && report.samples.len() == 2);
-        score(&input, &transform, &discriminator, &mut report).expect("score");
-        assert_eq!(report.n_test, 40);
-        assert!(report.prediction_kept >= 0.95, "{}", report.prediction_kept);
-        // RMS(L x − x) = σ(−4) RMS(0.5 − x), averaged over the scored images.
-        let indices = crate::probes::subset(dataset.test.len(), N_TEST, 1);
-        let x = pixels_tensor(&dataset.test, spec, &indices, &device);
-        let known = f64::from(
-            rms(x.clone().neg().add_scalar(0.5), Tensor::zeros_like(&x))
-                .mean()
-                .into_scalar::<f32>(),
-        ) * f64::from(mask);
-        assert!(
-            (report.mean_change - known).abs() < 1e-4,
-            "{} vs {known}",
-            report.mean_change
-        );
-        // Small next to the 100–700 of trained transforms on Glasses.
-        assert!(report.frechet_distance < 5.0, "{}", report.frechet_distance);
-        let truth = report.ground_truth.expect("ground truth");
-        assert!((truth.identity_kept - truth.identity_oracle_accuracy).abs() <= 0.05);
-        assert!((truth.distance_to_truth - truth.truth_change).abs() < 0.01);
-        assert!(truth.truth_change > 0.01);
-        // The glasses oracle sees x as it is: "toggled" only where it errs on x.
-        assert!((truth.toggle_rate - (1.0 - truth.glasses_oracle_accuracy)).abs() <= 0.05);
-        assert!(truth.glasses_oracle_accuracy > 0.7, "{truth:?}");
-        // The objective on test images: the mask is σ(−4) everywhere; the change is far below
-        // τ; L* is an involution, paints only the glasses pixels and keeps what it keeps.
-        let objective = &report.objective;
-        assert!(
-            (objective.sparsity - f64::from(mask)).abs() < 1e-5,
-            "{objective:?}"
-        );
-        let tau = filled.min_change.expect("τ");
-        assert!(objective.nontriviality < tau && objective.nontriviality > tau - 0.02);
-        assert!(
-            objective.keep >= 0.0 && objective.keep < 0.05,
-            "{objective:?}"
-        );
-        let glasses = &truth.truth_objective;
-        assert_eq!(glasses.involution, 0.0);
-        assert!((glasses.keep - truth.truth_keep).abs() < 1e-9);
-        let identities = config.identity_list();
-        let painted: f64 = indices
-            .iter()
-            .map(|&index| {
-                let mask = glasses::glasses_mask(&config.example(&identities, true, index), 16);
-                mask.iter().filter(|&&inside| inside).count() as f64 / 256.0
-            })
-            .sum::<f64>()
-            / indices.len() as f64;
-        assert!((glasses.sparsity - painted).abs() < 1e-12 && painted > 0.01);
-        assert!((0.0..=1.0).contains(&truth.truth_judged_real));
-        // The known transforms, scored on the same images: a mirror undoes itself exactly; a
-        // brightening by 0.05 applied twice is off by at most 0.1 (0.01 squared); a circular
-        // shift of a noisy image paints nearly every pixel.
-        let named = |name: &str| {
-            report
-                .references
-                .iter()
-                .find(|r| r.name.starts_with(name))
-                .unwrap_or_else(|| panic!("no {name}: {:?}", report.references))
-        };
-        // Then, on Glasses, the local rivals: one identity attribute changed, a local edit
-        // (under half the pixels; a bald head shows no hair colour) judged by the identity oracle.
-        let locals = memlab_shared::glasses::Attribute::LOCAL.len();
-        assert_eq!(
-            report.references.len(),
-            references::REFERENCES.len() + locals
-        );
-        for rival in &report.references[references::REFERENCES.len()..] {
-            assert!(rival.name.starts_with("one attribute: "), "{}", rival.name);
-            let kept = rival.identity_kept.expect("identity judged");
-            assert!((0.0..=1.0).contains(&kept), "{kept}");
-            let painted = rival.objective.sparsity;
-            assert!(painted > 0.0 && painted < 0.5, "{}: {painted}", rival.name);
-        }
-        assert!(
-            report.references[..references::REFERENCES.len()]
-                .iter()
-                .all(|r| r.identity_kept.is_none())
-        );
-        assert_eq!(named("mirror").objective.involution, 0.0);
-        let brighter = &named("brightness").objective;
-        assert!(brighter.involution > 0.0 && brighter.involution <= 0.01 + 1e-6);
-        assert!(
-            named("shift").objective.sparsity > 0.9,
-            "{:?}",
-            report.references
-        );
-        for reference in &report.references {
-            assert!((0.0..=1.0).contains(&reference.prediction_kept));
-            assert!((0.0..=1.0).contains(&reference.judged_real));
-        }
-    }
-
-    /// RMS_q by hand: a 4×4 two-channel image whose pooled difference is 0.4 in one pooled
-    /// pixel (both channels) and 0.2 in another (one channel), 0 elsewhere.
-    #[test]
-    fn local_change_measures_the_most_changed_pooled_pixels() {
-        let device = Device::flex();
-        let x = Tensor::<4>::zeros([1, 2, 4, 4], &device);
-        let mut values = vec![0.0f32; 32];
-        // Pooled pixel (0, 0): every value of its 2×2 block moves by 0.4, in both channels.
-        for channel in 0..2 {
-            for (y, x) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                values[channel * 16 + y * 4 + x] = 0.4;
-            }
-        }
-        // Pooled pixel (1, 1): one value of channel 0 moves by 0.8 (block mean 0.2).
-        values[3 * 4 + 3] = 0.8;
-        let moved = Tensor::<4>::from_data(TensorData::new(values, [1, 2, 4, 4]), &device);
-        let at = |fraction: f64| scalar(local_change(moved.clone(), x.clone(), fraction));
-        // Mean squared change over channels per pooled pixel: 0.16 and 0.02, two zeros.
-        let whole = ((0.16f64 + 0.02) / 4.0).sqrt();
-        assert!((at(1.0) - whole).abs() < 1e-6, "{}", at(1.0));
-        // q = 1 is the RMS of the pooled difference.
-        let pooled = scalar(rms(coarse(moved.clone()), coarse(x.clone())));
-        assert!((at(1.0) - pooled).abs() < 1e-6);
-        // One pooled pixel of four (q = 1/4, also any q that rounds up to one).
-        assert!((at(0.25) - 0.4).abs() < 1e-6, "{}", at(0.25));
-        assert!((at(0.01) - 0.4).abs() < 1e-6);
-        // Two of four.
-        assert!((at(0.5) - ((0.16f64 + 0.02) / 2.0).sqrt()).abs() < 1e-6);
-        // The hinge: τ = 0.5 at q = 1/4 falls short by 0.1; τ = 0.3 not at all.
-        let settings = |tau: f64| SymmetryRequest {
-            min_change: Some(tau),
-            change_fraction: Some(0.25),
-            ..Default::default()
-        };
-        let short = |tau: f64| scalar(shortfall(moved.clone(), x.clone(), &settings(tau)));
-        assert!((short(0.5) - 0.1).abs() < 1e-6 && short(0.3) == 0.0);
-    }
-
-    /// Only logits beyond ±8 cost anything, by their distance past it.
-    #[test]
-    fn saturated_mask_logits_are_pulled_back() {
-        let device = Device::flex();
-        let logits = Tensor::<4>::from_data(
-            TensorData::new(vec![-20.0f32, -8.0, 0.0, 3.0, 8.5, 9.0], [1, 1, 2, 3]),
-            &device,
-        );
-        // (12 + 0.5 + 1) / 6
-        assert!((scalar(saturation(logits)) - 13.5 / 6.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn cross_entropy_matches_known_answers() {
-        // Equal logits: ln(classes); a confident right row: about 0; two rows averaged.
-        assert!((cross_entropy(&[1.0; 4], 4, &[2]) - 4f64.ln()).abs() < 1e-9);
-        let confident = cross_entropy(&[50.0, 0.0, 0.0], 3, &[0]);
-        assert!((0.0..1e-12).contains(&confident), "{confident}");
-        let both = cross_entropy(&[0.0, 0.0, 0.0, 50.0], 2, &[0, 0]);
-        assert!((both - (2f64.ln() + 50.0) / 2.0).abs() < 1e-9, "{both}");
     }
 }

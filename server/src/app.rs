@@ -1,16 +1,13 @@
-//! The HTTP surface: `pub fn app(state) -> Router` with the JSON API under `/api` and the built
-//! frontend (single-page app) everywhere else.
+//! The HTTP surface: `pub fn app(state) -> Router` with the JSON API under `/api` (its routes:
+//! `routes::api`, documented at `/api/openapi.json` and `/api/docs`) and the built frontend
+//! (single-page app) everywhere else.
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::routes::{
-    bounds, datasets, events, experiments, health, images, lie, predict, probes, studies, symmetry,
-};
 use crate::state::AppState;
 
 pub use memlab_shared::limits::MAX_BODY_BYTES;
@@ -19,63 +16,8 @@ pub use memlab_shared::limits::MAX_BODY_BYTES;
 pub fn app(state: AppState) -> Router {
     let index = state.static_dir.join("index.html");
     let frontend = ServeDir::new(&state.static_dir).fallback(ServeFile::new(index));
-    let api = Router::new()
-        .route("/health", get(health::health_get))
-        .route(
-            "/experiments",
-            get(experiments::experiments_list).post(experiments::experiment_create),
-        )
-        .route("/experiments/{id}", get(experiments::experiment_get))
-        .route("/experiments/{id}/events", get(events::events_stream))
-        .route(
-            "/experiments/{id}/resume",
-            post(experiments::experiment_resume),
-        )
-        .route("/experiments/{id}/weights", get(experiments::weights_get))
-        .route(
-            "/experiments/{id}/weights.safetensors",
-            get(experiments::safetensors_get),
-        )
-        .route("/experiments/{id}/predict", post(predict::predict_post))
-        .route(
-            "/experiments/{id}/bounds",
-            get(bounds::bounds_get).post(bounds::bounds_create),
-        )
-        .route("/experiments/{id}/bounds.csv", get(bounds::bounds_csv_get))
-        .route(
-            "/experiments/{id}/bounds/layers.csv",
-            get(bounds::layers_csv_get),
-        )
-        .route(
-            "/experiments/{id}/probes",
-            get(probes::probes_get).post(probes::probes_create),
-        )
-        .route("/experiments/{id}/probes.csv", get(probes::probes_csv_get))
-        .route(
-            "/experiments/{id}/lie",
-            get(lie::lie_get).post(lie::lie_create),
-        )
-        .route(
-            "/experiments/{id}/symmetry/{mode}",
-            get(symmetry::symmetry_get).post(symmetry::symmetry_create),
-        )
-        .route(
-            "/experiments/{id}/symmetry/{mode}/weights",
-            get(symmetry::symmetry_weights_get),
-        )
-        .route(
-            "/studies",
-            get(studies::studies_list).post(studies::study_create),
-        )
-        .route("/studies/{id}", get(studies::study_get))
-        .route("/images", post(images::image_publish))
-        .route("/images/{image}", get(images::image_get))
-        .route("/datasets", get(datasets::datasets_list))
-        .route(
-            "/datasets/{name}/samples/{index}",
-            get(datasets::sample_get),
-        )
-        .route("/datasets/{name}/geometry", get(datasets::geometry_get))
+    let (api, _) = crate::routes::api().split_for_parts();
+    let api = api
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     let api = api.layer(axum::middleware::from_fn_with_state(

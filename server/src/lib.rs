@@ -103,7 +103,8 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
             );
         }
     }
-    let analyses = store::analyses::requeue_unfinished(&pool).await?;
+    let analyses = store::analyses::requeue_unfinished(&pool).await?
+        + store::dataset_jobs::requeue_unfinished(&pool).await?;
     if analyses > 0 {
         tracing::info!(
             analyses,

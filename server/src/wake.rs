@@ -4,7 +4,7 @@
 use tokio::sync::Notify;
 
 /// How many lanes the runner has.
-pub const LANES: usize = 4;
+pub const LANES: usize = 5;
 
 /// One wake-up signal per lane, and the shutdown signal.
 #[derive(Debug, Default)]

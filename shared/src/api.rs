@@ -7,6 +7,7 @@ use crate::preprocess::InputSpec;
 
 /// The body of every 4xx and 5xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A short machine-readable kind, e.g. `invalid_input`, `not_found`.
     pub error: String,
@@ -16,6 +17,7 @@ pub struct ErrorBody {
 
 /// `GET /api/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// Always `"ok"` when the server answers.
     pub status: String,
@@ -29,6 +31,7 @@ pub struct Health {
 
 /// Which architecture an experiment trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ModelKind {
@@ -58,6 +61,7 @@ impl ModelKind {
 
 /// Which optimizer trains the weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum OptimizerKind {
@@ -69,6 +73,7 @@ pub enum OptimizerKind {
 
 /// What `POST /api/experiments` accepts: everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentConfig {
     /// A name for people; defaults to `<model> on <dataset>`.
@@ -114,6 +119,7 @@ pub struct ExperimentConfig {
 /// then a linear classifier or the "hybrid" small CNN. Only the layers after the transform
 /// train.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ScatteringSettings {
     /// Scales J (2^J at most the image's side).
@@ -161,6 +167,7 @@ impl ScatteringSettings {
 /// each patch marked by its k nearest atoms (and its negative's), marks averaged over a grid,
 /// then a linear head. Only the head trains.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct PatchSettings {
     /// Patch side p.
@@ -228,6 +235,7 @@ impl PatchSettings {
 /// (rotation, zoom, translation, about the centre, zero fill) and possibly mirrored, with the
 /// transforms of [`crate::transform`]; test images are never augmented.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Augmentation {
     /// Rotation by an angle uniform in `[−r, r]` degrees.
@@ -279,6 +287,7 @@ impl Augmentation {
 
 /// What a randomization test does to the inputs (Zhang, Bengio, Hardt, Recht & Vinyals 2017).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum InputRandomization {
@@ -296,6 +305,7 @@ pub enum InputRandomization {
 
 /// A randomization test: corrupted labels and/or randomized inputs, drawn from the run's seed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Randomization {
     /// Probability p that a training label is replaced by a uniformly random class (which may
@@ -316,6 +326,7 @@ impl Randomization {
 
 /// Life cycle of a training job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     /// Waiting in the queue.
@@ -332,6 +343,7 @@ pub enum JobStatus {
 
 /// Loss and accuracy of one epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EpochMetrics {
     /// 1-based epoch number.
     pub epoch: usize,
@@ -352,6 +364,7 @@ pub struct EpochMetrics {
 
 /// Final numbers of a finished run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FinalMetrics {
     /// Cross-entropy over the training examples with the final weights.
     pub train_loss: f64,
@@ -376,6 +389,7 @@ pub struct FinalMetrics {
 
 /// Live progress of a running job, as streamed over SSE.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Progress {
     /// 1-based current epoch.
     pub epoch: usize,
@@ -397,6 +411,7 @@ pub struct Progress {
 
 /// One experiment as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Experiment {
     /// Identifier.
     pub id: i64,
@@ -433,6 +448,7 @@ pub struct Experiment {
 
 /// A server-sent event on `GET /api/experiments/{id}/events`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TrainingEvent {
     /// Status changed (queued, running, done, failed, interrupted).
@@ -450,6 +466,7 @@ pub enum TrainingEvent {
 
 /// One data set in `GET /api/datasets`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasetInfo {
     /// Name used in URLs and configs.
     pub name: String,
@@ -467,6 +484,7 @@ pub struct DatasetInfo {
 
 /// Answer of `POST /api/images`: an image published for share links, stored content-addressed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublishedImage {
     /// SHA-256 of the stored PNG, lowercase hex: `GET /api/images/{id}` serves it, and probe
     /// links name it as `image={id}`.
@@ -489,6 +507,7 @@ pub fn is_image_id(text: &str) -> bool {
 
 /// Answer of `POST /api/experiments/{id}/predict`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Prediction {
     /// Softmax probabilities, index = class.
     pub probabilities: Vec<f32>,

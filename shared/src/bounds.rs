@@ -7,6 +7,7 @@ use crate::analysis::AnalysisJob;
 
 /// What `POST /api/experiments/{id}/bounds` accepts (every field optional).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BoundRequest {
     /// Confidence parameter δ of every bound (each holds with probability ≥ 1 − δ);
@@ -20,6 +21,7 @@ pub struct BoundRequest {
 
 /// Where the PAC-Bayes prior is centred.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PacBayesPrior {
     /// At the run's random initialization (data-free; Dziugaite & Roy 2017).
@@ -32,6 +34,7 @@ pub enum PacBayesPrior {
 
 /// Options of the optimized PAC-Bayes bound (defaults when absent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PacBayesRequest {
     /// Gradient steps on the posterior (default 3000, at most 200 000).
@@ -55,6 +58,7 @@ pub struct PacBayesRequest {
 
 /// A named input of a bound (a norm, a margin, a count), with its value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quantity {
     /// The symbol used in the formula, e.g. `γ`, `‖X‖₂`.
     pub symbol: String,
@@ -66,6 +70,7 @@ pub struct Quantity {
 
 /// One generalization bound on the test error (0-1 loss) of the trained network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bound {
     /// Stable identifier, e.g. `vc`, `bft_zero`.
     pub key: String,
@@ -90,6 +95,7 @@ pub struct Bound {
 
 /// Norms of one weight layer, seen as the linear map it computes on its real input size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LayerNorms {
     /// Parameter name in the model (`conv1`, `hidden.0`, `head`).
     pub name: String,
@@ -124,6 +130,7 @@ pub struct LayerNorms {
 
 /// The distribution of training margins f(x)_y − max_{j≠y} f(x)_j.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarginSummary {
     /// Quantiles as `(q, value)` pairs, q ∈ {0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1}.
     pub quantiles: Vec<(f64, f64)>,
@@ -133,6 +140,7 @@ pub struct MarginSummary {
 
 /// The stored panel of a finished bound job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoundPanel {
     /// Confidence parameter of every bound.
     pub delta: f64,

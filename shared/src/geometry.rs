@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::DatasetJob;
+
 /// Intrinsic-dimension estimates of one point set.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntrinsicDimension {
     /// Distinct points the estimates use.
     pub points: usize,
@@ -18,6 +21,7 @@ pub struct IntrinsicDimension {
 
 /// The geometry of one patch size's patches, raw and whitened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatchGeometry {
     /// Patch side p.
     pub patch: usize,
@@ -35,8 +39,9 @@ pub struct PatchGeometry {
     pub whitened: IntrinsicDimension,
 }
 
-/// What `GET /api/datasets/{name}/geometry` measures (every field optional).
+/// What `POST /api/datasets/{name}/geometry` measures (every field optional).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct GeometryQuery {
     /// Smallest patch side.
@@ -54,6 +59,10 @@ pub struct GeometryQuery {
     /// Seed of the draws.
     pub seed: u64,
 }
+
+/// `GET /api/datasets/{name}/geometry/{job}`: a patch-geometry job, one entry per patch size
+/// once done.
+pub type GeometryJob = DatasetJob<GeometryQuery, Vec<PatchGeometry>>;
 
 impl Default for GeometryQuery {
     fn default() -> Self {

@@ -42,6 +42,7 @@ pub const MAX_IDENTITIES: usize = FACE_SHAPES.len()
 
 /// How a Glasses data set is generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GlassesConfig {
     /// Seed of the identities and of every example.
     pub seed: u64,
@@ -69,6 +70,7 @@ impl Default for GlassesConfig {
 
 /// The attributes that make an identity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     /// Index into the face shapes.
     pub face: usize,
@@ -139,6 +141,7 @@ impl Attribute {
 
 /// What varies between images of one identity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Nuisance {
     /// Horizontal shift of the face, as a fraction of the half image.
     pub shift_x: f32,
@@ -158,6 +161,7 @@ pub struct Nuisance {
 
 /// One example: who, how, and whether the glasses are on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Example {
     /// The class.
     pub label: usize,

@@ -19,6 +19,7 @@ pub const CANONICAL: [&str; 6] = [
 
 /// `POST /api/experiments/{id}/lie` (every field optional).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LieRequest {
     /// Test images (a seeded subset); 500 when absent.
@@ -31,6 +32,7 @@ pub struct LieRequest {
 
 /// One generalized eigenvector: a generator and how much the features move along it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LieGenerator {
     /// Squared feature change per squared image change along this direction (divided by the
     /// features' spread): 0 for an exact symmetry.
@@ -46,6 +48,7 @@ pub struct LieGenerator {
 
 /// What discovery found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LieReport {
     /// Test images used.
     pub n_images: usize,

@@ -8,6 +8,7 @@ use crate::model::ClassifierConfig;
 
 /// One architecture's best run on one data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelRow {
     /// The data set.
     pub dataset: String,

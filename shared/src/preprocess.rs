@@ -13,6 +13,7 @@ pub use crate::limits::{MAX_DECODE_BYTES, MAX_DECODE_SIDE};
 
 /// The input a model expects: its size and the per-channel normalization used in training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InputSpec {
     /// 1 for grayscale, 3 for RGB.
     pub channels: usize,

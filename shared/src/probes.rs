@@ -8,6 +8,7 @@ use crate::transform::TransformKind;
 
 /// One transform swept over `points` evenly spaced values from `from` to `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Sweep {
     /// The transform.
@@ -35,6 +36,7 @@ impl Sweep {
 
 /// `POST /api/experiments/{id}/probes` (every field optional).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProbeRequest {
     /// The sweeps; the classical ones with their default ranges when absent.
@@ -50,6 +52,7 @@ pub struct ProbeRequest {
 
 /// The measurements along one sweep, one entry per parameter value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProbeCurve {
     /// What was swept.
     pub sweep: Sweep,
@@ -75,6 +78,7 @@ impl ProbeCurve {
 
 /// A finished probe.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProbeReport {
     /// Test images probed.
     pub n_images: usize,

@@ -5,14 +5,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::AnalysisJob;
 use crate::api::{Augmentation, Experiment, ExperimentConfig, InputRandomization, JobStatus};
-use crate::bounds::BoundJob;
-use crate::lie::LieJob;
-use crate::probes::ProbeJob;
+use crate::bounds::{BoundPanel, BoundRequest};
+use crate::lie::{LieReport, LieRequest};
+use crate::probes::{ProbeReport, ProbeRequest};
 use crate::transform::TransformKind;
 
 /// What varies across the runs of a study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StudyKind {
     /// Zhang et al. (2017): label corruption p over a grid, plus optional input randomizations.
@@ -70,6 +72,7 @@ impl StudyKind {
 
 /// What `POST /api/studies` accepts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StudyRequest {
     /// A name for people; defaults to a description of the grid.
@@ -107,6 +110,7 @@ pub struct StudyRequest {
 
 /// One run of a study.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StudyMember {
     /// The value of the varied variable (p, or n).
     pub value: f64,
@@ -116,19 +120,21 @@ pub struct StudyMember {
     pub on_grid: bool,
     /// The training run.
     pub experiment: Experiment,
-    /// Its bound panel job, once requested.
-    pub bounds: Option<BoundJob>,
+    /// Its bound panel job, once requested (spelled out, not `BoundJob`, so its schema is
+    /// named after both type parameters).
+    pub bounds: Option<AnalysisJob<BoundRequest, BoundPanel>>,
     /// Its invariance probe, once requested (augmentation studies).
     #[serde(default)]
-    pub probes: Option<ProbeJob>,
+    pub probes: Option<AnalysisJob<ProbeRequest, ProbeReport>>,
     /// Its Lie-generator discovery, once requested (augmentation studies).
     #[serde(default)]
-    pub lie: Option<LieJob>,
+    pub lie: Option<AnalysisJob<LieRequest, LieReport>>,
 }
 
 /// What an augmentation study found for one transform: mean consistency over the probe's
 /// sweep with an augmentation that includes the transform, and without augmentation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvarianceComparison {
     /// The augmented member's label.
     pub member: String,
@@ -164,6 +170,7 @@ impl InvarianceComparison {
 
 /// A study as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Study {
     /// Identifier.
     pub id: i64,

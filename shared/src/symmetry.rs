@@ -10,6 +10,7 @@ use crate::model::TransformNetConfig;
 
 /// What L_θ must keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum SymmetryMode {
@@ -48,6 +49,7 @@ impl SymmetryMode {
 
 /// How L_θ is searched for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum SymmetrySearch {
@@ -74,6 +76,7 @@ impl SymmetrySearch {
 
 /// `POST /api/experiments/{id}/symmetry/{mode}` (every field optional).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SymmetryRequest {
     /// Generator steps (each after one discriminator step).
@@ -139,6 +142,7 @@ pub struct SymmetryRequest {
 /// images (the same definitions as in [`SymmetryStep`]; the mask mean is the fraction of pixels
 /// the transform paints), and their weighted sum under the run's settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Objective {
     /// The keep term.
     pub keep: f64,
@@ -245,6 +249,7 @@ impl Objective {
 /// A known transform T scored as if it were L: its objective under the run's settings and the
 /// final discriminator, on the same test images.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReferenceScore {
     /// What T is ("mirror", "shift 1 px (circular)", …).
     pub name: String,
@@ -284,6 +289,7 @@ pub fn rivals_of_truth<'a>(
 
 /// The losses at one logged step (means over the step's batch).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SymmetryStep {
     /// Generator steps done.
     pub step: usize,
@@ -313,6 +319,7 @@ pub struct SymmetryStep {
 
 /// A picture of what L does: rows of x, L x and |L x − x| (amplified).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SampleGrid {
     /// Generator steps done when it was drawn.
     pub step: usize,
@@ -322,6 +329,7 @@ pub struct SampleGrid {
 
 /// L_θ against the known symmetry L* (Glasses: toggle the glasses), on test faces.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroundTruthScore {
     /// Test faces scored.
     pub n: usize,
@@ -367,6 +375,7 @@ pub struct GroundTruthScore {
 
 /// A trained L_θ: its history, pictures and scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SymmetryReport {
     /// Which term kept what.
     pub mode: SymmetryMode,
@@ -431,6 +440,7 @@ pub struct SymmetryReport {
 /// The classifier f̂ of the "from f" mode: trained apart from Φ on the training images and their
 /// true labels, so that keeping f's label and keeping Φ's features are different demands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LabelModelReport {
     /// What it is and how it was trained.
     pub description: String,
@@ -443,6 +453,7 @@ pub struct LabelModelReport {
 /// Stage A of discovery: a binary factor found *within* groups of training images without its
 /// labels (2-means per group, polarities aligned, a self-trained splitter S).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiscoveryReport {
     /// How the training images were grouped (true labels, or Φ's argmax).
     pub grouping: String,
@@ -458,6 +469,7 @@ pub struct DiscoveryReport {
 /// The latent-reflection search: an autoencoder, candidate reflections of its codes, the one
 /// chosen, and how closely L_θ learned its edit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReflectionReport {
     /// Length of a code.
     pub latent: usize,
@@ -479,6 +491,7 @@ pub struct ReflectionReport {
 
 /// One candidate reflection T z = z − 2(⟨n, z⟩ − b_g) n and its edit x + Dec(T z) − Dec(z).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReflectionCandidate {
     /// Where its direction n comes from.
     pub name: String,
@@ -509,6 +522,7 @@ pub struct ReflectionCandidate {
 /// The basin test: L started at a regression onto the oracle pairs (x, L* x), then the game;
 /// the glasses oracle's toggle rate at checkpoints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BasinReport {
     /// Regression steps before the game.
     pub regression_steps: usize,
@@ -520,6 +534,7 @@ pub struct BasinReport {
 
 /// One self-training round of the splitter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SplitterRound {
     /// From 1.
     pub round: usize,

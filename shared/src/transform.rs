@@ -12,6 +12,7 @@ use crate::preprocess::Pixels;
 
 /// A transform with one real parameter `t`; `identity()` is the value that changes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransformKind {
     /// Rotation by `t` degrees, counter-clockwise on screen.

@@ -2,7 +2,8 @@
 //! sqlx or a path on disk.
 //!
 //! - The database: [`sql`] (opening it, migrations from `store/migrations`, the error type);
-//!   repositories [`experiments`], [`analyses`], [`studies`].
+//!   repositories [`experiments`], [`analyses`] (of a run), [`dataset_jobs`] (of a data set),
+//!   [`studies`].
 //! - Files, behind one small trait ([`files::Files`]; a local directory today): [`artifacts`]
 //!   (a run's weights and model card), [`checkpoint`] (training checkpoints, put whole),
 //!   [`oracles`] (the Glasses oracles, trained once), [`images`] (published images,
@@ -11,6 +12,7 @@
 pub mod analyses;
 pub mod artifacts;
 pub mod checkpoint;
+pub mod dataset_jobs;
 pub mod experiments;
 pub mod files;
 pub mod images;

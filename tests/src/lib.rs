@@ -2,20 +2,10 @@
 //! training, and find the data sets and the built frontend.
 //!
 //! `src/lib.rs` starts the real server on `127.0.0.1:0`; `src/browser.rs` starts ChromeDriver and
-//! headless Chromium sessions with WebGPU; `tests/demo_browser.rs` trains the real
-//! demo (≥ 98 % asserted), drives Debian's Chromium through ChromeDriver (fantoccini, with
-//! `--enable-unsafe-webgpu`) through the gallery, live training, probe (WebGPU and CPU), uploads
-//! and the new-experiment form, checks probabilities against `/predict`, sends bad input over a
-//! real socket, checks the bound panels, the demo's invariance probe and a short learned symmetry
-//! against their stored numbers, runs a randomization study and an augmentation study from the
-//! studies form (the augmented LeNet must be more consistent under rotation), runs a
-//! whitened-patch model and a scattering network from the form (the browser's probabilities equal
-//! the server's on WebGPU and CPU; the scattering panel's sample split and its comparison with
-//! the CNN's bound on the page), a whitening ablation study, the probe studio's inputs (a pasted image, a GIF upload
-//! published and opened from its link in a new session, a drawing; each equal to `/predict` on
-//! the same file), the learned symmetry's orbit against the native L_θ, the charts' hover values
-//! and SVG/PNG downloads, panel links, pages of missing things, the benchmark page, the probe page
-//! at phone width, and restarts on the same folder. `src/bin/memlab-load.rs` is the load generator `bench/load.sh` runs;
+//! headless Chromium sessions with WebGPU; `tests/browser/` drives Debian's Chromium through
+//! ChromeDriver (fantoccini, with `--enable-unsafe-webgpu`) in independent scenarios, each on
+//! its own server and data folder (its `main.rs` lists them). `src/bin/memlab-load.rs` is the
+//! load generator `bench/load.sh` runs;
 //! `src/bin/memlab-browser-bench.rs` trains the demo in-process and reads the benchmark page on
 //! WebGPU and on the CPU fallback (`bench/browser_latency.sh`). The server
 //! crate's `tests/bad_input.rs` sends 70 malformed requests over a real socket (each route's

@@ -1,6 +1,6 @@
 //! The architecture invariants of `ARCHITECTURE.md`, checked: which crates may depend on the
-//! async runtime, the web framework and the database, and no import cycle between the
-//! top-level modules of any crate.
+//! async runtime, the web framework and the database, no import cycle between the top-level
+//! modules of any crate, and every API route declared where the OpenAPI document reads it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -47,6 +47,19 @@ pub fn check() -> anyhow::Result<()> {
         let src = Path::new(krate).join("src");
         for cycle in cycles(&module_imports(&src)?) {
             broken.push(format!("{krate}: import cycle {}", cycle.join(" → ")));
+        }
+    }
+    let mut server = String::new();
+    collect_rust(Path::new("server/src"), &mut server)?;
+    for line in server
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+    {
+        if let Some(call) = plain_route(line) {
+            broken.push(format!(
+                "server/src adds a route with `{call}`: declare it in `routes::api` with \
+                 `routes!` (and `#[utoipa::path]`) so /api/openapi.json lists it"
+            ));
         }
     }
     if !broken.is_empty() {
@@ -106,6 +119,13 @@ fn module_imports(src: &Path) -> anyhow::Result<BTreeMap<String, BTreeSet<String
             (module.clone(), named)
         })
         .collect())
+}
+
+/// An axum routing call that bypasses the documented route table, if `line` has one.
+pub fn plain_route(line: &str) -> Option<&'static str> {
+    [".route(", ".route_service("]
+        .into_iter()
+        .find(|call| line.contains(call))
 }
 
 fn collect_rust(dir: &Path, text: &mut String) -> anyhow::Result<()> {
@@ -231,6 +251,20 @@ pub fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_outside_the_table_are_found() {
+        assert_eq!(plain_route(r#"    .route("/x", get(x))"#), Some(".route("));
+        assert_eq!(
+            plain_route("    .route_service(\"/x\", svc)"),
+            Some(".route_service(")
+        );
+        assert_eq!(
+            plain_route("        .routes(routes!(health::health_get))"),
+            None
+        );
+        assert_eq!(plain_route(r#"    .nest("/api", api)"#), None);
+    }
 
     fn graph(edges: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {
         edges

@@ -2,10 +2,13 @@
 //! (TwoNN, Levina–Bickel; raw and whitened) against the patch size, and their PCA spectra,
 //! measured on the server.
 
-use leptos::prelude::*;
-use memlab_shared::api::DatasetInfo;
-use memlab_shared::geometry::PatchGeometry;
+use std::time::Duration;
 
+use leptos::prelude::*;
+use memlab_shared::api::{DatasetInfo, JobStatus};
+use memlab_shared::geometry::{GeometryJob, GeometryQuery, PatchGeometry};
+
+use super::analysis_job::JobState;
 use crate::api;
 use crate::components::LineChart;
 use crate::components::line_chart::Line;
@@ -66,21 +69,48 @@ fn GeometryPlots(geometry: Vec<PatchGeometry>) -> impl IntoView {
     }
 }
 
-/// Choose a data set, measure, see the plots.
+/// How often a measurement in progress is polled.
+const POLL: Duration = Duration::from_millis(800);
+
+/// Whether the job is queued or running.
+fn in_progress(job: &GeometryJob) -> bool {
+    matches!(job.status, JobStatus::Queued | JobStatus::Running)
+}
+
+/// Choose a data set, measure (a job on the server, asked again it answers what it measured
+/// before), see the plots.
 #[component]
 pub fn PatchGeometryPanel(datasets: Vec<DatasetInfo>) -> impl IntoView {
     let dataset = RwSignal::new(datasets.first().map(|d| d.name.clone()).unwrap_or_default());
-    let result = RwSignal::new(None::<Result<Vec<PatchGeometry>, String>>);
-    let busy = RwSignal::new(false);
+    let job = RwSignal::new(None::<Result<GeometryJob, String>>);
+    let posting = RwSignal::new(false);
+    let busy =
+        move || posting.get() || job.with(|job| matches!(job, Some(Ok(job)) if in_progress(job)));
     let measure = move |_| {
-        busy.set(true);
+        posting.set(true);
         let name = dataset.get_untracked();
         leptos::task::spawn_local(async move {
             let url = format!("/api/datasets/{name}/geometry");
-            result.set(Some(api::get_json::<Vec<PatchGeometry>>(&url).await));
-            busy.set(false);
+            job.set(Some(api::post_json(&url, &GeometryQuery::default()).await));
+            posting.set(false);
         });
     };
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let Some(Ok(current)) = job.get_untracked() else {
+                return;
+            };
+            if in_progress(&current) {
+                let url = format!("/api/datasets/{}/geometry/{}", current.dataset, current.id);
+                leptos::task::spawn_local(async move {
+                    job.set(Some(api::get_json(&url).await));
+                });
+            }
+        },
+        POLL,
+    ) {
+        on_cleanup(move || handle.clear());
+    }
     view! {
         <div class="card" id="patch-geometry">
             <h3>"Patch geometry"</h3>
@@ -93,11 +123,18 @@ pub fn PatchGeometryPanel(datasets: Vec<DatasetInfo>) -> impl IntoView {
                 {datasets.into_iter().map(|info| view! { <option value=info.name.clone()>{info.name.clone()}</option> }).collect_view()}
             </select>
             " "
-            <button id="geometry-measure" on:click=measure prop:disabled=move || busy.get()>
-                {move || if busy.get() { "Measuring…" } else { "Measure" }}
+            <button id="geometry-measure" on:click=measure prop:disabled=busy>
+                {move || if busy() { "Measuring…" } else { "Measure" }}
             </button>
-            {move || result.get().map(|result| match result {
-                Ok(geometry) => view! { <GeometryPlots geometry /> }.into_any(),
+            {move || job.get().map(|job| match job {
+                Ok(GeometryJob { status: JobStatus::Done, result: Some(geometry), .. }) => {
+                    view! { <GeometryPlots geometry /> }.into_any()
+                }
+                Ok(job) => view! {
+                    <JobState prefix="geometry" status=job.status progress=job.progress
+                        stage=job.stage error=job.error />
+                }
+                .into_any(),
                 Err(message) => view! { <p class="error">{message}</p> }.into_any(),
             })}
         </div>

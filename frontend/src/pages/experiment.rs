@@ -13,6 +13,7 @@ use crate::components::line_chart::Line;
 use crate::components::{
     BoundSection, LieSection, LineChart, ProbeSection, ProgressBar, StatusBadge, SymmetrySection,
 };
+use crate::page_error::PageError;
 
 /// Opens the SSE stream of experiment `id`: progress goes to `progress`; an epoch, or a status
 /// other than the one `shown` (once one is shown), bumps `changed` (so the page refetches).
@@ -91,9 +92,8 @@ pub fn ExperimentPage() -> impl IntoView {
     });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || experiment.get().map(|result| match result {
-                Ok(experiment) => view! { <Details experiment progress /> }.into_any(),
-                Err(message) => view! { <p class="error">{message}</p> }.into_any(),
+            {move || experiment.get().map(|result| {
+                result.map_err(PageError::Load).map(|experiment| view! { <Details experiment progress /> })
             })}
         </Transition>
     }

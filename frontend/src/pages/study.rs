@@ -13,6 +13,7 @@ use memlab_shared::transform::TransformKind;
 use crate::api;
 use crate::components::line_chart::Line;
 use crate::components::{LineChart, ProgressBar, StatusBadge, number};
+use crate::page_error::PageError;
 
 /// How often a running study is refreshed.
 const REFRESH: Duration = Duration::from_secs(2);
@@ -55,9 +56,8 @@ pub fn StudyPage() -> impl IntoView {
     }
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || study.get().map(|result| match result {
-                Ok(study) => view! { <StudyView study /> }.into_any(),
-                Err(message) => view! { <p class="error">{message}</p> }.into_any(),
+            {move || study.get().map(|result| {
+                result.map_err(PageError::Load).map(|study| view! { <StudyView study /> })
             })}
         </Transition>
     }

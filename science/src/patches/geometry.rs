@@ -158,18 +158,22 @@ pub fn settings(
 }
 
 /// [`PatchGeometry`] of `settings.count` patches of each side, drawn (seeded) from the images
-/// `images` of `split`.
+/// `images` of `split`; `progress` hears the fraction done before each side.
 pub fn patch_geometry(
     split: &crate::data::Split,
     spec: &memlab_shared::preprocess::InputSpec,
     images: &[usize],
     settings: &GeometrySettings,
+    progress: crate::progress::Report<'_>,
 ) -> Vec<PatchGeometry> {
     let (count, epsilon, k, seed) = (settings.count, settings.epsilon, settings.k, settings.seed);
+    let sides = settings.sizes.len().max(1) as f64;
     settings
         .sizes
         .iter()
-        .map(|&patch| {
+        .enumerate()
+        .map(|(index, &patch)| {
+            progress(index as f64 / sides, &format!("patches of side {patch}"));
             let dim = super::extract::patch_len(spec, patch);
             let rows = super::extract::sample_patches(split, spec, images, patch, count, seed);
             let whitening = super::whitening::Whitening::fit(&rows, dim, Some(epsilon));
@@ -360,7 +364,13 @@ mod tests {
             k: 5,
             seed: 1,
         };
-        let geometry = patch_geometry(&split, &spec, &images, &settings);
+        let mut heard = Vec::new();
+        let geometry = patch_geometry(&split, &spec, &images, &settings, &mut |f, _| heard.push(f));
+        assert_eq!(
+            heard,
+            vec![0.0],
+            "one side, announced before it is measured"
+        );
         let g = &geometry[0];
         assert_eq!(g.components_90, 1);
         assert!(g.spectrum[1].abs() < 1e-12, "{:?}", g.spectrum);

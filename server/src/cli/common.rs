@@ -74,6 +74,7 @@ pub(crate) async fn run_analysis<A: Analysis>(
         catalog: &catalog,
         device: &device,
         device_name: &device_name,
+        stopping: None,
     };
     let pool = &pool;
     let experiment = &experiment;

@@ -56,7 +56,10 @@ pub(crate) fn geometry_command(args: GeometryArgs) -> anyhow::Result<()> {
     let (settings, images) =
         geometry::settings(&query, spec, dataset.train.len()).map_err(anyhow::Error::msg)?;
     let started = std::time::Instant::now();
-    let result = geometry::patch_geometry(&dataset.train, spec, &images, &settings);
+    let result =
+        geometry::patch_geometry(&dataset.train, spec, &images, &settings, &mut |_, stage| {
+            eprintln!("{stage}");
+        });
     let show = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
     println!(
         "{} patches from {} images of {}; ε = {}, Levina–Bickel k = {}",

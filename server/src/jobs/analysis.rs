@@ -3,6 +3,7 @@
 //! and outcome stored, for the runner ([`run_claimed`]) and the CLI alike.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use burn::prelude::Device;
@@ -32,6 +33,16 @@ pub struct Context<'a> {
     pub device: &'a Device,
     /// Its name, for reports.
     pub device_name: &'a str,
+    /// Set when the server stops: from then on nothing is stored (the row, left running, is
+    /// queued again at the next start), so a runtime that is shutting down is not called.
+    pub stopping: Option<&'a AtomicBool>,
+}
+
+impl Context<'_> {
+    fn is_stopping(&self) -> bool {
+        self.stopping
+            .is_some_and(|stopping| stopping.load(Ordering::SeqCst))
+    }
 }
 
 impl<'a> Context<'a> {
@@ -42,6 +53,7 @@ impl<'a> Context<'a> {
             catalog: &state.catalog,
             device: &state.device,
             device_name: &state.device_name,
+            stopping: Some(&state.stopping),
         }
     }
 }
@@ -110,6 +122,9 @@ pub fn execute<A: Analysis>(
     let mut last = Instant::now();
     let mut progress = |fraction: f64, stage: &str| {
         observe(fraction, stage);
+        if ctx.is_stopping() {
+            return;
+        }
         if last.elapsed().as_secs_f64() >= 0.25 || fraction == 0.0 {
             last = Instant::now();
             let update = store::analyses::set_progress(pool, id, kind, fraction, stage);
@@ -119,12 +134,23 @@ pub fn execute<A: Analysis>(
         }
     };
     let mut publish = |report: &A::Report| {
+        if ctx.is_stopping() {
+            return;
+        }
         let update = store::analyses::set_partial(pool, id, kind, report);
         if let Err(error) = runtime.block_on(update) {
             tracing::warn!(id, %error, kind = kind.as_str(), "could not store the partial report");
         }
     };
     let outcome = analysis.run(ctx, experiment, request, &mut progress, &mut publish);
+    if ctx.is_stopping() {
+        tracing::info!(
+            id,
+            kind = kind.as_str(),
+            "the server stopped: the analysis is left queued"
+        );
+        return outcome;
+    }
     let stored = match &outcome {
         Ok(result) => runtime.block_on(store::analyses::set_done(pool, id, kind, result)),
         Err(message) => runtime.block_on(store::analyses::set_failed(pool, id, kind, message)),
@@ -157,6 +183,8 @@ pub async fn run_claimed(state: &AppState, claimed: Claimed) {
     });
     let failure = match task.await {
         Ok(Ok(())) => return,
+        // Stopped with the server: left to be queued again at the next start.
+        _ if state.is_stopping() => return,
         Ok(Err(message)) => message,
         Err(error) => format!("the {} crashed: {error}", kind.label()),
     };

@@ -1,17 +1,18 @@
 //! The one job system. Every kind of work is a row in the store: a training run (an
 //! experiment), each analysis of a finished run (bound panel, probes, Lie discovery, a learned
-//! symmetry per mode), and the follow-ups that queue more rows (a study member's panels, the
-//! demo's). This runner claims the rows and runs them on blocking threads; what a kind does
-//! lives in its own file ([`train`], and [`analysis::Analysis`] implemented in [`bounds`],
-//! [`probes`], [`lie`], [`symmetry`]).
+//! symmetry per mode), an analysis of a data set (patch geometry), and the follow-ups that
+//! queue more rows (a study member's panels, the demo's). This runner claims the rows and runs
+//! them on blocking threads; what a kind does lives in its own file ([`train`], [`geometry`],
+//! and [`analysis::Analysis`] implemented in [`bounds`], [`probes`], [`lie`], [`symmetry`]).
 //!
 //! Concurrency is the runner's: one lane per resource family, each running one job at a time
-//! (training; bound panels; probes and Lie discovery; learned symmetries), the lanes side by
-//! side. A lane sleeps until `Wake::all` (`wake.rs`) or a poll interval. Work stopped by a shutdown is
+//! (training; bound panels; probes and Lie discovery; learned symmetries; data sets), the
+//! lanes side by side. A lane sleeps until `Wake::all` (`wake.rs`) or a poll interval. Work stopped by a shutdown is
 //! queued again at the next start (training from its checkpoint, an analysis from the start).
 
 pub mod analysis;
 pub mod bounds;
+pub mod geometry;
 pub mod lie;
 pub mod probes;
 pub mod symmetry;
@@ -40,16 +41,24 @@ pub enum Lane {
     Probes,
     /// Learned symmetries, both modes.
     Symmetry,
+    /// Analyses of a data set (patch geometry).
+    Datasets,
 }
 
 impl Lane {
     /// Every lane.
-    pub const ALL: [Lane; 4] = [Lane::Training, Lane::Bounds, Lane::Probes, Lane::Symmetry];
+    pub const ALL: [Lane; 5] = [
+        Lane::Training,
+        Lane::Bounds,
+        Lane::Probes,
+        Lane::Symmetry,
+        Lane::Datasets,
+    ];
 
-    /// The analyses this lane runs (none for training).
+    /// The analyses of a run this lane runs (none for training and data sets).
     pub fn kinds(self) -> &'static [AnalysisKind] {
         match self {
-            Lane::Training => &[],
+            Lane::Training | Lane::Datasets => &[],
             Lane::Bounds => &[AnalysisKind::Bounds],
             Lane::Probes => &[AnalysisKind::Probes, AnalysisKind::Lie],
             Lane::Symmetry => &[
@@ -72,7 +81,8 @@ pub fn spawn_worker(state: AppState) -> JoinHandle<()> {
             lane(state.clone(), Lane::Training),
             lane(state.clone(), Lane::Bounds),
             lane(state.clone(), Lane::Probes),
-            lane(state, Lane::Symmetry),
+            lane(state.clone(), Lane::Symmetry),
+            lane(state, Lane::Datasets),
         );
     })
 }
@@ -116,6 +126,11 @@ async fn next(state: &AppState, lane: Lane) -> Result<bool, DbError> {
             return Ok(false);
         };
         train::run(state, experiment).await;
+    } else if lane == Lane::Datasets {
+        let Some(claimed) = store::dataset_jobs::claim_next(&state.pool).await? else {
+            return Ok(false);
+        };
+        geometry::run(state, claimed).await;
     } else {
         let Some(claimed) = store::analyses::claim_next(&state.pool, lane.kinds()).await? else {
             return Ok(false);
@@ -139,6 +154,7 @@ mod tests {
             assert_eq!(lanes, 1, "{kind:?}");
         }
         assert!(Lane::Training.kinds().is_empty());
+        assert!(Lane::Datasets.kinds().is_empty());
         for (index, lane) in Lane::ALL.into_iter().enumerate() {
             assert_eq!(lane.index(), index);
         }

@@ -5,6 +5,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use memlab_shared::analysis::AnalysisJob;
+use memlab_shared::api::ErrorBody;
 use memlab_shared::bounds::{BoundJob, BoundPanel, BoundRequest};
 
 use super::experiments::{find, finished};
@@ -17,7 +19,14 @@ use memlab_store as store;
 use memlab_store::analyses::AnalysisKind;
 
 /// `POST /api/experiments/{id}/bounds`: queues the panel of a finished experiment; the body
-/// (optional) is a [`BoundRequest`]. Answers 202 with the job.
+/// (optional) is a [`BoundRequest`] (δ, and a PAC-Bayes certificate to train). Answers 202 with
+/// the job; an empty body gives the defaults.
+#[utoipa::path(post, path = "/experiments/{id}/bounds", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id")),
+    request_body(content = Option<BoundRequest>, description = "Optional; empty for the defaults"),
+    responses((status = 202, description = "Queued", body = AnalysisJob<BoundRequest, BoundPanel>),
+        (status = 400, description = "Not JSON", body = ErrorBody), (status = 404, description = "No experiment with this id", body = ErrorBody),
+        (status = 409, description = "Not trained yet, or a panel is already being computed", body = ErrorBody),
+        (status = 422, description = "A value out of range", body = ErrorBody)))]
 pub async fn bounds_create(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -53,7 +62,11 @@ async fn panel(state: &AppState, id: i64) -> Result<BoundPanel, AppError> {
     })
 }
 
-/// `GET /api/experiments/{id}/bounds`: the job and, once done, its panel.
+/// `GET /api/experiments/{id}/bounds`: the job (status, progress, stage) and, once done, its
+/// panel: every bound with its value, formula, inputs and source, next to the test error.
+#[utoipa::path(get, path = "/experiments/{id}/bounds", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "The job", body = AnalysisJob<BoundRequest, BoundPanel>),
+        (status = 404, description = "No such experiment, or no panel requested", body = ErrorBody)))]
 pub async fn bounds_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -124,7 +137,11 @@ pub fn layers_csv(panel: &BoundPanel) -> String {
     out
 }
 
-/// `GET /api/experiments/{id}/bounds.csv`.
+/// `GET /api/experiments/{id}/bounds.csv`: one row per bound, its inputs as `symbol=value`.
+#[utoipa::path(get, path = "/experiments/{id}/bounds.csv", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "The panel's bounds", content_type = "text/csv", body = String),
+        (status = 404, description = "No such experiment, or no panel requested", body = ErrorBody),
+        (status = 409, description = "The panel is not finished", body = ErrorBody)))]
 pub async fn bounds_csv_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -136,7 +153,11 @@ pub async fn bounds_csv_get(
     ))
 }
 
-/// `GET /api/experiments/{id}/bounds/layers.csv`.
+/// `GET /api/experiments/{id}/bounds/layers.csv`: the per-layer norms of the panel.
+#[utoipa::path(get, path = "/experiments/{id}/bounds/layers.csv", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "One row per layer", content_type = "text/csv", body = String),
+        (status = 404, description = "No such experiment, or no panel requested", body = ErrorBody),
+        (status = 409, description = "The panel is not finished", body = ErrorBody)))]
 pub async fn layers_csv_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,

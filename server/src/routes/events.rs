@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
-use memlab_shared::api::{JobStatus, TrainingEvent};
+use memlab_shared::api::{ErrorBody, JobStatus, TrainingEvent};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::AppError;
@@ -39,7 +39,10 @@ fn to_sse(event: &TrainingEvent) -> Event {
         })
 }
 
-/// The SSE stream of experiment `id`.
+/// `GET /api/experiments/{id}/events`: the training run as server-sent events named `status`,
+/// `progress` and `epoch`, each a JSON [`TrainingEvent`].
+#[utoipa::path(get, path = "/experiments/{id}/events", tag = "experiments", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "The event stream; it ends when the run is done, failed or interrupted", content_type = "text/event-stream", body = TrainingEvent), (status = 404, description = "No experiment with this id", body = ErrorBody)))]
 pub async fn events_stream(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,

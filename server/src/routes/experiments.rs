@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use memlab_shared::api::{Experiment, ExperimentConfig, JobStatus};
+use memlab_shared::api::{ErrorBody, Experiment, ExperimentConfig, JobStatus};
 
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath};
@@ -31,6 +31,8 @@ pub async fn find(state: &AppState, id: i64) -> Result<Experiment, AppError> {
 }
 
 /// `GET /api/experiments`: newest first.
+#[utoipa::path(get, path = "/experiments", tag = "experiments",
+    responses((status = 200, description = "Every experiment, newest first, with live progress while training", body = Vec<Experiment>)))]
 pub async fn experiments_list(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<Experiment>>, AppError> {
@@ -43,7 +45,9 @@ pub async fn experiments_list(
     ))
 }
 
-/// `GET /api/experiments/{id}`.
+/// `GET /api/experiments/{id}`: config, status, live progress, curves and metrics.
+#[utoipa::path(get, path = "/experiments/{id}", tag = "experiments", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "The experiment", body = Experiment), (status = 404, description = "No experiment with this id", body = ErrorBody)))]
 pub async fn experiment_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -84,7 +88,16 @@ pub async fn load_dataset(
         })
 }
 
-/// `POST /api/experiments`: validates and queues a run; answers 201 with the experiment.
+/// `POST /api/experiments`: validates and queues a training run; answers 201 with the experiment.
+///
+/// The model is `mlp`, `lenet`, `patches` (with `patches`: patch, atoms, neighbors, grid,
+/// whitening, dictionary_images, hidden) or `scattering` (with `scattering`: scales, angles,
+/// calibration_images, hidden); every range is in `shared/src/limits.rs`.
+#[utoipa::path(post, path = "/experiments", tag = "experiments", request_body = ExperimentConfig,
+    responses(
+        (status = 201, description = "Queued", body = Experiment),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A value out of range, or an unknown data set", body = ErrorBody)))]
 pub async fn experiment_create(
     State(state): State<AppState>,
     ApiJson(config): ApiJson<ExperimentConfig>,
@@ -106,7 +119,11 @@ pub async fn experiment_create(
 }
 
 /// `POST /api/experiments/{id}/resume`: queues an interrupted or failed run again; it goes on
-/// from its last checkpoint when it has one (else it starts over). 409 for any other status.
+/// from its last checkpoint when it has one (after every epoch; after the current step on
+/// SIGTERM), else it starts over. 409 for any other status.
+#[utoipa::path(post, path = "/experiments/{id}/resume", tag = "experiments", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "Queued again", body = Experiment), (status = 404, description = "No experiment with this id", body = ErrorBody),
+        (status = 409, description = "Neither interrupted nor failed", body = ErrorBody)))]
 pub async fn experiment_resume(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -163,6 +180,9 @@ pub async fn file_response(
 }
 
 /// `GET /api/experiments/{id}/weights`: burn's record (burnpack), what the browser loads.
+#[utoipa::path(get, path = "/experiments/{id}/weights", tag = "experiments", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "The trained weights", content_type = "application/octet-stream", body = Vec<u8>), (status = 404, description = "No experiment with this id", body = ErrorBody),
+        (status = 409, description = "Not trained yet", body = ErrorBody)))]
 pub async fn weights_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -179,6 +199,9 @@ pub async fn weights_get(
 }
 
 /// `GET /api/experiments/{id}/weights.safetensors`: PyTorch names and layouts.
+#[utoipa::path(get, path = "/experiments/{id}/weights.safetensors", tag = "experiments", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "The trained weights as safetensors", content_type = "application/octet-stream", body = Vec<u8>), (status = 404, description = "No experiment with this id", body = ErrorBody),
+        (status = 409, description = "Not trained yet", body = ErrorBody)))]
 pub async fn safetensors_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,

@@ -14,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use memlab_shared::api::{PublishedImage, is_image_id};
+use memlab_shared::api::{ErrorBody, PublishedImage, is_image_id};
 use memlab_shared::limits::{MAX_PUBLISHED_BYTES, MAX_PUBLISHED_SIDE};
 use memlab_shared::preprocess::canonical_png;
 use memlab_store::images;
@@ -25,7 +25,15 @@ use crate::state::AppState;
 
 /// `POST /api/images`: the body is the image file itself (PNG, JPEG, WebP or GIF, at most
 /// `MAX_PUBLISHED_BYTES` and `MAX_PUBLISHED_SIDE` pixels a side). 201 with its id; publishing
-/// the same pixels again gives the same id.
+/// the same pixels again gives the same id. Stored as a canonical PNG (the same pixels); allowed
+/// on a public server, rate-limited per client address.
+#[utoipa::path(post, path = "/images", tag = "images",
+    request_body(content = Vec<u8>, description = "The image file", content_type = "application/octet-stream"),
+    responses((status = 201, description = "Published", body = PublishedImage),
+        (status = 400, description = "Empty body", body = ErrorBody),
+        (status = 413, description = "Too many bytes or pixels", body = ErrorBody),
+        (status = 422, description = "Not a usable image", body = ErrorBody),
+        (status = 429, description = "Too many publications from this address", body = ErrorBody)))]
 pub async fn image_publish(
     State(state): State<AppState>,
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -63,6 +71,11 @@ pub async fn image_publish(
 }
 
 /// `GET /api/images/{image}`: the stored PNG (immutable: its name is its content).
+#[utoipa::path(get, path = "/images/{image}", tag = "images",
+    params(("image" = String, Path, description = "The image's id: the SHA-256 of its PNG, 64 hex digits")),
+    responses((status = 200, description = "The PNG", content_type = "image/png", body = Vec<u8>),
+        (status = 400, description = "Not an image id", body = ErrorBody),
+        (status = 404, description = "Not published here", body = ErrorBody)))]
 pub async fn image_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

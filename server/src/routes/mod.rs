@@ -1,7 +1,9 @@
-//! HTTP handlers, one file per resource, named `resource_verb`.
+//! HTTP handlers, one file per resource, named `resource_verb`, and [`api`]: the table of
+//! every API route with its OpenAPI annotation (the only way a route is added).
 
 pub mod bounds;
 pub mod datasets;
+pub mod docs;
 pub mod events;
 pub mod experiments;
 pub mod health;
@@ -17,9 +19,47 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::error::AppError;
 use crate::state::AppState;
 use memlab_store as store;
+
+/// Every API route (paths relative to `/api`), each from its handler's `#[utoipa::path]`, so
+/// the router and the OpenAPI document ([`docs::openapi`]) are one list.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::health_get))
+        .routes(routes!(docs::openapi_get))
+        .routes(routes!(docs::docs_page))
+        .routes(routes!(
+            experiments::experiments_list,
+            experiments::experiment_create
+        ))
+        .routes(routes!(experiments::experiment_get))
+        .routes(routes!(events::events_stream))
+        .routes(routes!(experiments::experiment_resume))
+        .routes(routes!(experiments::weights_get))
+        .routes(routes!(experiments::safetensors_get))
+        .routes(routes!(predict::predict_post))
+        .routes(routes!(bounds::bounds_get, bounds::bounds_create))
+        .routes(routes!(bounds::bounds_csv_get))
+        .routes(routes!(bounds::layers_csv_get))
+        .routes(routes!(probes::probes_get, probes::probes_create))
+        .routes(routes!(probes::probes_csv_get))
+        .routes(routes!(lie::lie_get, lie::lie_create))
+        .routes(routes!(symmetry::symmetry_get, symmetry::symmetry_create))
+        .routes(routes!(symmetry::symmetry_weights_get))
+        .routes(routes!(studies::studies_list, studies::study_create))
+        .routes(routes!(studies::study_get))
+        .routes(routes!(images::image_publish))
+        .routes(routes!(images::image_get))
+        .routes(routes!(datasets::datasets_list))
+        .routes(routes!(datasets::sample_get))
+        .routes(routes!(datasets::geometry_create))
+        .routes(routes!(datasets::geometry_get))
+}
 
 /// The stored `kind` analysis of experiment `id`; 404 for an unknown experiment, and 404 with
 /// `how` (how to start one) when none was requested.

@@ -5,6 +5,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use memlab_shared::analysis::AnalysisJob;
+use memlab_shared::api::ErrorBody;
 use memlab_shared::probes::{ProbeJob, ProbeReport, ProbeRequest};
 
 use super::experiments::finished;
@@ -17,7 +19,15 @@ use memlab_store as store;
 use memlab_store::analyses::AnalysisKind;
 
 /// `POST /api/experiments/{id}/probes`: queues the probe of a finished experiment; the body
-/// (optional) is a [`ProbeRequest`]. Answers 202 with the job.
+/// (optional) is a [`ProbeRequest`] (images, seed, and the sweeps: rotation, translate_x,
+/// translate_y, scale, horizontal_flip, brightness, contrast, circular_shift_x/y). Answers 202
+/// with the job.
+#[utoipa::path(post, path = "/experiments/{id}/probes", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id")),
+    request_body(content = Option<ProbeRequest>, description = "Optional; empty for the defaults"),
+    responses((status = 202, description = "Queued", body = AnalysisJob<ProbeRequest, ProbeReport>),
+        (status = 400, description = "Not JSON", body = ErrorBody), (status = 404, description = "No experiment with this id", body = ErrorBody),
+        (status = 409, description = "Not trained yet, or already being probed", body = ErrorBody),
+        (status = 422, description = "A value out of range", body = ErrorBody)))]
 pub async fn probes_create(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -43,7 +53,11 @@ async fn stored(state: &AppState, id: i64) -> Result<ProbeJob, AppError> {
     super::stored_analysis(state, id, AnalysisKind::Probes, how).await
 }
 
-/// `GET /api/experiments/{id}/probes`: the job and, once done, its curves.
+/// `GET /api/experiments/{id}/probes`: the job and, once done, its curves (consistency,
+/// accuracy, sensitivity of logits and features per parameter value).
+#[utoipa::path(get, path = "/experiments/{id}/probes", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "The job", body = AnalysisJob<ProbeRequest, ProbeReport>),
+        (status = 404, description = "No such experiment, or never probed", body = ErrorBody)))]
 pub async fn probes_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -76,7 +90,11 @@ pub fn probes_csv(report: &ProbeReport) -> String {
     out
 }
 
-/// `GET /api/experiments/{id}/probes.csv`.
+/// `GET /api/experiments/{id}/probes.csv`: one row per transform and parameter value.
+#[utoipa::path(get, path = "/experiments/{id}/probes.csv", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id")),
+    responses((status = 200, description = "The curves", content_type = "text/csv", body = String),
+        (status = 404, description = "No such experiment, or never probed", body = ErrorBody),
+        (status = 409, description = "The probe is not finished", body = ErrorBody)))]
 pub async fn probes_csv_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use memlab_shared::api::ErrorBody;
 use memlab_shared::studies::{Study, StudyRequest};
 
 use super::experiments::{check_name, load_dataset};
@@ -13,6 +14,8 @@ use crate::studies;
 use memlab_store as store;
 
 /// `GET /api/studies`: newest first.
+#[utoipa::path(get, path = "/studies", tag = "studies",
+    responses((status = 200, description = "Every study with its members", body = Vec<Study>)))]
 pub async fn studies_list(State(state): State<AppState>) -> Result<Json<Vec<Study>>, AppError> {
     let mut list = Vec::new();
     for row in store::studies::list(&state.pool).await? {
@@ -28,7 +31,10 @@ async fn find(state: &AppState, id: i64) -> Result<Study, AppError> {
     Ok(studies::view(state, row).await?)
 }
 
-/// `GET /api/studies/{id}`.
+/// `GET /api/studies/{id}`: status, progress, and the members with their runs and panels.
+#[utoipa::path(get, path = "/studies/{id}", tag = "studies", params(("id" = i64, Path, description = "The study's id")),
+    responses((status = 200, description = "The study", body = Study),
+        (status = 404, description = "No study with this id", body = ErrorBody)))]
 pub async fn study_get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -37,6 +43,14 @@ pub async fn study_get(
 }
 
 /// `POST /api/studies`: validates the grid and queues every member; answers 201 with the study.
+///
+/// Kinds: `randomization` (label corruptions, input variants), `sample_size`, `augmentation`,
+/// and the patch ablations `patch_whitening`, `patch_atoms`, `patch_neighbors`, `patch_size`
+/// (with `values`, base model `patches`).
+#[utoipa::path(post, path = "/studies", tag = "studies", request_body = StudyRequest,
+    responses((status = 201, description = "Queued", body = Study),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A value out of range, or an unknown data set", body = ErrorBody)))]
 pub async fn study_create(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<StudyRequest>,

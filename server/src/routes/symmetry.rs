@@ -6,8 +6,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use memlab_shared::api::JobStatus;
-use memlab_shared::symmetry::{SymmetryJob, SymmetryMode, SymmetryRequest};
+use memlab_shared::analysis::AnalysisJob;
+use memlab_shared::api::{ErrorBody, JobStatus};
+use memlab_shared::symmetry::{SymmetryJob, SymmetryMode, SymmetryReport, SymmetryRequest};
 
 use super::experiments::{file_response, finished, load_dataset};
 use crate::error::AppError;
@@ -27,6 +28,16 @@ fn mode(text: &str) -> Result<SymmetryMode, AppError> {
 
 /// `POST /api/experiments/{id}/symmetry/{mode}`: queues training L_θ for a finished
 /// experiment; the body (optional) is a [`SymmetryRequest`]. Answers 202 with the job.
+/// `flip_weight` > 0 first discovers a splitter S without attribute labels; `search` =
+/// `reflection` starts L at a latent reflection; `basin_steps` > 0 runs the basin diagnosis
+/// on Glasses.
+#[utoipa::path(post, path = "/experiments/{id}/symmetry/{mode}", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id"), ("mode" = SymmetryMode, Path, description = "What L_θ keeps: Φ's features (from_phi) or the true label through f̂ (from_labels)")),
+    request_body(content = Option<SymmetryRequest>, description = "Optional; empty for the defaults"),
+    responses((status = 202, description = "Queued", body = AnalysisJob<SymmetryRequest, SymmetryReport>),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 404, description = "No such experiment or mode", body = ErrorBody),
+        (status = 409, description = "Not trained yet, or already being learned", body = ErrorBody),
+        (status = 422, description = "A value out of range, or a search the data set cannot take", body = ErrorBody)))]
 pub async fn symmetry_create(
     State(state): State<AppState>,
     ApiPath((id, mode_text)): ApiPath<(i64, String)>,
@@ -57,7 +68,11 @@ async fn stored(state: &AppState, id: i64, mode: SymmetryMode) -> Result<Symmetr
     super::stored_analysis(state, id, symmetry_jobs::kind(mode), how).await
 }
 
-/// `GET /api/experiments/{id}/symmetry/{mode}`: the job and its report (partial while it runs).
+/// `GET /api/experiments/{id}/symmetry/{mode}`: the job and its report (partial while it runs:
+/// history and sample grids; then scores, and `ground_truth` on Glasses).
+#[utoipa::path(get, path = "/experiments/{id}/symmetry/{mode}", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id"), ("mode" = SymmetryMode, Path, description = "What L_θ keeps: Φ's features (from_phi) or the true label through f̂ (from_labels)")),
+    responses((status = 200, description = "The job", body = AnalysisJob<SymmetryRequest, SymmetryReport>),
+        (status = 404, description = "No such experiment or mode, or never learned", body = ErrorBody)))]
 pub async fn symmetry_get(
     State(state): State<AppState>,
     ApiPath((id, mode_text)): ApiPath<(i64, String)>,
@@ -68,6 +83,10 @@ pub async fn symmetry_get(
 
 /// `GET /api/experiments/{id}/symmetry/{mode}/weights`: L_θ in burn's record format (rebuild
 /// it from the report's `network`).
+#[utoipa::path(get, path = "/experiments/{id}/symmetry/{mode}/weights", tag = "analyses", params(("id" = i64, Path, description = "The experiment's id"), ("mode" = SymmetryMode, Path, description = "What L_θ keeps: Φ's features (from_phi) or the true label through f̂ (from_labels)")),
+    responses((status = 200, description = "L_θ's weights", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, description = "No such experiment or mode, or never learned", body = ErrorBody),
+        (status = 409, description = "Not finished", body = ErrorBody)))]
 pub async fn symmetry_weights_get(
     State(state): State<AppState>,
     ApiPath((id, mode_text)): ApiPath<(i64, String)>,

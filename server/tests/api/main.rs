@@ -7,6 +7,7 @@ mod bounds;
 mod datasets;
 mod experiments;
 mod lie;
+mod openapi;
 mod probes;
 mod studies;
 mod symmetry;

@@ -9,6 +9,7 @@ use super::{
 
 /// Which architecture to build, with its hyper-parameters (saved next to the weights).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "arch", rename_all = "snake_case")]
 pub enum ClassifierConfig {
     /// A multi-layer perceptron.

@@ -8,6 +8,7 @@ use memlab_kernels::conv2d_max_pool2d;
 
 /// Configuration of a [`LeNet`].
 #[derive(Config, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeNetConfig {
     /// Input channels (1 grayscale, 3 RGB).
     pub channels: usize,

@@ -5,6 +5,7 @@ use burn::prelude::*;
 
 /// Configuration of a [`Mlp`].
 #[derive(Config, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MlpConfig {
     /// Number of input values (channels × height × width).
     pub input_size: usize,

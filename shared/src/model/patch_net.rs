@@ -17,6 +17,7 @@ use burn::tensor::ops::ConvOptions;
 
 /// Configuration of a [`PatchNet`].
 #[derive(Config, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatchNetConfig {
     /// Input channels (1 grayscale, 3 RGB).
     pub channels: usize,

@@ -13,6 +13,7 @@ use crate::scattering::filters::output_len;
 
 /// Configuration of a [`ScatterNet`].
 #[derive(Config, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScatterNetConfig {
     /// Input channels (1 grayscale, 3 RGB).
     pub channels: usize,

@@ -14,6 +14,7 @@ use crate::scattering::fourier::{Spectrum, fft2, ifft2};
 
 /// Configuration of a [`Scattering`] transform.
 #[derive(Config, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScatteringConfig {
     /// Input height in pixels.
     pub height: usize,

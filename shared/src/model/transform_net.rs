@@ -11,6 +11,7 @@ use burn::tensor::activation::sigmoid;
 
 /// Configuration of a [`TransformNet`].
 #[derive(Config, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransformNetConfig {
     /// Image channels (1 grayscale, 3 RGB).
     pub channels: usize,

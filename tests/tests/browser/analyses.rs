@@ -1,0 +1,332 @@
+//! Analyses of the LeNet demo from its page: the invariance probe, Lie generators, a short
+//! learned symmetry and its orbit on the probe page against the native L_θ.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, Locator};
+use memlab_e2e::TestApp;
+use memlab_shared::api::JobStatus;
+use memlab_shared::lie::LieJob;
+use memlab_shared::preprocess::decode_image;
+use memlab_shared::probes::{ProbeJob, ProbeReport};
+use memlab_shared::symmetry::{SymmetryJob, SymmetrySearch};
+use memlab_shared::transform::{TransformKind, rotate};
+
+use crate::page::*;
+
+/// Reads `#orbit`'s probabilities once its key ends with `key_suffix`.
+pub async fn orbit_for(client: &Client, key_suffix: &str) -> anyhow::Result<Vec<Vec<f32>>> {
+    keyed_probabilities(client, "#orbit", "#orbit-error", key_suffix).await
+}
+
+/// The learned symmetry's orbit on the probe page: x, L x, …, L⁴ x of test image 0 (at 20°)
+/// computed in the browser, each prediction equal to the native model's on the native L_θ's
+/// orbit from the stored weights.
+pub async fn check_orbit(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
+    client
+        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0&rotation=20")))
+        .await?;
+    let browser = orbit_for(client, "test image 0 of mnist|rotation=20|from_phi").await?;
+    let device = burn::prelude::Device::flex();
+    let (card, model) =
+        memlab_store::artifacts::load(&memlab_store::LocalDir::new(&app.data_dir), id, &device)?;
+    let record = memlab_store::artifacts::read(
+        &memlab_store::LocalDir::new(&app.data_dir),
+        &memlab_store::artifacts::symmetry_key(id, "from_phi"),
+    )?;
+    let transform = memlab_science::weights::load_into(
+        memlab_shared::model::TransformNetConfig::new(1).init(&device),
+        &record,
+    )?;
+    let pixels = rotate(
+        &decode_image(&sample_png(app, 0).await?, &card.input)?,
+        20.0,
+    );
+    let shape = [1, 1, pixels.height, pixels.width];
+    let mut current = burn::prelude::Tensor::<4>::from_data(
+        burn::prelude::TensorData::new(pixels.values.clone(), shape),
+        &device,
+    );
+    assert_eq!(browser.len(), 5, "x and four powers of L");
+    for (power, row) in browser.iter().enumerate() {
+        if power > 0 {
+            current = transform.forward(current);
+        }
+        let values = current
+            .clone()
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|error| anyhow::anyhow!("{error:?}"))?;
+        let image = memlab_shared::preprocess::Pixels {
+            values,
+            ..pixels.clone()
+        };
+        let native = memlab_server::inference::predict_pixels(&model, &card, &image, &device);
+        assert_close(row, &native.probabilities, &format!("L^{power} x"));
+    }
+    wait_for(client, Locator::Id("orbit-heat")).await?;
+    client
+        .execute(
+            "document.getElementById('orbit-section').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "probe-orbit.png").await
+}
+
+/// A learned symmetry of the LeNet demo from its page (a short run): the stored report's
+/// scores, chart and last sample grid are shown.
+pub async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    wait_for(client, Locator::Id("learn-symmetry")).await?;
+    fill(client, "symmetry-steps", "30").await?;
+    // Discovery on (λ_flip 1), one self-training round of the splitter to keep it short; L
+    // starts at the latent reflection (the page's default start).
+    fill(client, "symmetry-flip", "1").await?;
+    fill(client, "symmetry-rounds", "1").await?;
+    let start = client
+        .find(Locator::Id("symmetry-search"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(start.as_deref(), Some("reflection"));
+    client
+        .find(Locator::Id("learn-symmetry"))
+        .await?
+        .click()
+        .await?;
+    let url = format!("/api/experiments/{id}/symmetry/from_phi");
+    let started = std::time::Instant::now();
+    let mut report = None;
+    // A hang, not a speed, is what the limit catches: the run shares two cores with another
+    // scenario.
+    for _ in 0..3600 {
+        if let Ok(job) = app.get_json::<SymmetryJob>(&url).await
+            && !matches!(job.status, JobStatus::Queued | JobStatus::Running)
+        {
+            report = Some(
+                job.result
+                    .with_context(|| format!("no report: {:?}", job.error))?,
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let report = report.context("the symmetry did not finish within 30 min")?;
+    eprintln!(
+        "symmetry job (stage A, one round, the latent reflection, 30 steps): {:.0} s from the click, {:.0} s of work",
+        started.elapsed().as_secs_f64(),
+        report.seconds
+    );
+    assert!(report.finished && report.history.last().map(|s| s.step) == Some(30));
+    let discovery = report.discovery.as_ref().context("no discovery report")?;
+    assert_eq!(discovery.rounds.len(), 1);
+    assert_eq!(report.splitter_flip_by_class.len(), 10);
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    wait_for(client, Locator::Id("symmetry-grid-from_phi")).await?;
+    wait_for(client, Locator::Css("#symmetry-chart-from_phi svg")).await?;
+    let kept = wait_text(client, "#symmetry-scores-from_phi .kept").await?;
+    assert_eq!(kept, format!("{:.1} %", report.prediction_kept * 100.0));
+    wait_for(client, Locator::Id("symmetry-discovery-from_phi")).await?;
+    let by_class = wait_text(client, "#symmetry-by-class-from_phi").await?;
+    assert!(by_class.contains("9: "), "{by_class}");
+    // The latent reflection L started from: every candidate in the table, the chosen one marked.
+    let reflection = report
+        .reflection
+        .as_ref()
+        .context("no latent-reflection report")?;
+    assert!(
+        reflection.candidates.len() >= 9,
+        "{:?}",
+        reflection.candidates
+    );
+    assert_eq!(report.settings.search, Some(SymmetrySearch::Reflection));
+    for candidate in &reflection.candidates {
+        eprintln!(
+            "MNIST reflection candidate: {}: bimodality {:.3}, kept {:.3}, change {:.4}, S flips {:?}",
+            candidate.name,
+            candidate.bimodality,
+            candidate.kept,
+            candidate.mean_change,
+            candidate.splitter_flip_rate
+        );
+    }
+    let rows = client
+        .find_all(Locator::Css("#symmetry-reflection-from_phi tr"))
+        .await?;
+    assert_eq!(rows.len(), reflection.candidates.len() + 1);
+    let chosen = wait_text(
+        client,
+        &format!(
+            "#symmetry-reflection-from_phi tr:nth-child({}) td:first-child",
+            reflection.chosen + 2
+        ),
+    )
+    .await?;
+    assert_eq!(chosen, format!("{} ✓", reflection.chosen + 1));
+    client
+        .execute(
+            "document.getElementById('symmetry-reflection-from_phi').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "symmetry-reflection.png").await?;
+    eprintln!(
+        "symmetry of the LeNet demo (30 steps): kept {kept}, RMS change {:.4}, D accuracy {:.3}",
+        report.mean_change, report.discriminator_accuracy
+    );
+    client
+        .execute(
+            "document.getElementById('symmetry').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "symmetry.png").await?;
+    // The objective's total of the final L, as stored (MNIST has no L* column), then each
+    // known transform's, and their totals at the equilibrium.
+    let row = |class: &str, column: usize| {
+        format!("#symmetry-objective-from_phi tr.{class} td:nth-child({column})")
+    };
+    let total = wait_text(client, &row("objective-total", 2)).await?;
+    assert_eq!(total, format!("{:.4}", report.objective.total));
+    assert_eq!(report.references.len(), 4, "{:?}", report.references);
+    for (column, reference) in (3..).zip(&report.references) {
+        let shown = wait_text(client, &row("objective-total", column)).await?;
+        assert_eq!(
+            shown,
+            format!("{:.4}", reference.objective.total),
+            "{}",
+            reference.name
+        );
+        let bound = wait_text(client, &row("objective-equilibrium", column)).await?;
+        let expected = reference.objective.at_equilibrium(&report.settings);
+        assert_eq!(bound, format!("{expected:.4}"), "{}", reference.name);
+    }
+    client
+        .execute(
+            "document.getElementById('symmetry-objective-from_phi').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "symmetry-objective.png").await
+}
+
+/// The finished invariance probe of `id` over `images` test images, within 5 min.
+pub async fn stored_probe(app: &TestApp, id: i64, images: usize) -> anyhow::Result<ProbeReport> {
+    let url = format!("/api/experiments/{id}/probes");
+    for _ in 0..600 {
+        if let Ok(job) = app.get_json::<ProbeJob>(&url).await
+            && !matches!(job.status, JobStatus::Queued | JobStatus::Running)
+            && let Some(report) = job.result.filter(|r| r.n_images == images)
+        {
+            return Ok(report);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    bail!("no probe of {images} images of {id} within 5 min")
+}
+
+/// The invariance probe of the LeNet demo, computed when it finished: curves on its page with
+/// the stored numbers; the button probes again with fewer images.
+pub async fn check_probes(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
+    let report = stored_probe(app, id, 500).await?;
+    let kinds: Vec<TransformKind> = report.curves.iter().map(|c| c.sweep.transform).collect();
+    assert_eq!(kinds, TransformKind::CLASSICAL);
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    for plot in [
+        "rotation",
+        "translatex",
+        "translatey",
+        "scale",
+        "brightness",
+    ] {
+        wait_for(client, Locator::Css(&format!("#probe-{plot} svg"))).await?;
+    }
+    let means = wait_text(client, "#probes-means").await?;
+    for curve in &report.curves {
+        let shown = format!(
+            "{} {:.3}",
+            curve.sweep.transform.label(),
+            curve.mean_consistency()
+        );
+        assert!(means.contains(&shown), "{shown} not in {means}");
+    }
+    eprintln!("probe of the LeNet demo: {means}");
+    client
+        .execute(
+            "document.getElementById('probes').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "probes.png").await?;
+    fill(client, "probe-images", "100").await?;
+    client
+        .find(Locator::Id("run-probes"))
+        .await?
+        .click()
+        .await?;
+    let again = stored_probe(app, id, 100).await?;
+    assert_eq!(again.curves.len(), report.curves.len());
+
+    // Lie generators from the same page.
+    client
+        .find(Locator::Id("find-generators"))
+        .await?
+        .click()
+        .await?;
+    let url = format!("/api/experiments/{id}/lie");
+    let mut lie = None;
+    let mut last = String::from("no job");
+    for attempt in 0..600 {
+        match app.get_json::<LieJob>(&url).await {
+            Ok(job) if !matches!(job.status, JobStatus::Queued | JobStatus::Running) => {
+                lie = Some(
+                    job.result
+                        .with_context(|| format!("no generators: {:?}", job.error))?,
+                );
+                break;
+            }
+            Ok(job) => {
+                last = format!(
+                    "{:?} at {:.0} %: {}",
+                    job.status,
+                    job.progress * 100.0,
+                    job.stage
+                );
+            }
+            Err(_) if attempt == 40 => {
+                // No job 20 s after the click: say what the page shows, then press again.
+                let shown = client
+                    .execute(
+                        "const e = document.querySelector('#lie .error'); return e ? e.textContent : '';",
+                        vec![],
+                    )
+                    .await?;
+                eprintln!(
+                    "no Lie job 20 s after the click (the page says {shown}); clicking again"
+                );
+                wait_for(client, Locator::Id("find-generators"))
+                    .await?
+                    .click()
+                    .await?;
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let lie = lie.with_context(|| format!("discovery did not finish within 5 min ({last})"))?;
+    client.goto(&app.url(&format!("/experiments/{id}"))).await?;
+    let summary = wait_text(client, "#lie-summary").await?;
+    let best = &lie.generators[0];
+    assert!(
+        summary.contains(&format!("closest to {}", best.closest)),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("sensitivity {:.4}", best.sensitivity)),
+        "{summary}"
+    );
+    eprintln!("Lie generators of the LeNet demo: {summary}");
+    Ok(())
+}
