@@ -178,7 +178,11 @@ pub async fn check_share(
 /// Uploads in the page: a bad file gives a readable message and the page keeps working; a
 /// good one is predicted like the server predicts it (at the slider's current 90°).
 pub async fn check_uploads(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
-    open_sample(app, client, id, 0, "").await?;
+    // The probe page with the rotation slider at 90°: an upload keeps the sliders as they are.
+    client
+        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0&rotation=90")))
+        .await?;
+    prediction_for(client, "test image 0 of mnist|rotation=90").await?;
     let dir = tempfile::tempdir()?;
     let bad = dir.path().join("not-an-image.png");
     std::fs::write(&bad, b"this is not a PNG")?;
