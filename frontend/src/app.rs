@@ -22,6 +22,8 @@ pub fn App() -> impl IntoView {
                     <A href="/">"Experiments"</A>
                     <A href="/studies">"Studies"</A>
                     <A href="/models">"Models"</A>
+                    // The API reference is the server's page, not a route of this app.
+                    <a href="/api/docs" rel="external">"API"</a>
                 </nav>
             </header>
             <main>

@@ -345,6 +345,7 @@ pub fn train(
         discovery: discovered.as_ref().map(|(_, report)| report.clone()),
         splitter_flip_rate: None,
         splitter_flip_by_class: Vec::new(),
+        by_class: Vec::new(),
         label_model: label_model_report,
         reflection: reflection_report,
         seconds: 0.0,

@@ -1,5 +1,5 @@
-//! Public demo mode: every route of `app.rs` (read from its source, so a new route cannot be
-//! missed) on a read-only server. Reads and uploads to probe work without a token; every route
+//! Public demo mode: every route of the API (read from its OpenAPI document, so a new route
+//! cannot be missed) on a read-only server. Reads and uploads to probe work without a token; every route
 //! that starts work or writes answers 403 without the admin token, 401 with a wrong one, and
 //! gets through with the right one.
 
@@ -12,29 +12,22 @@ use memlab_shared::api::{ErrorBody, Experiment, JobStatus};
 
 use common::{ADMIN_TOKEN, bright_png, send, toy_config, toy_state};
 
-/// Every (method, path) the router of `app.rs` serves under `/api`.
+/// Every (method, path) the API serves, from its OpenAPI document (which lists exactly the
+/// routes `app()` answers: `tests/api/openapi.rs`), so a new route cannot be missed.
 fn routes() -> Vec<(Method, String)> {
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/app.rs"))
-        .expect("app.rs");
+    let document =
+        serde_json::to_value(memlab_server::routes::docs::openapi()).expect("the document");
     let mut routes = Vec::new();
-    for block in source.split(".route(").skip(1) {
-        let path = block.split('"').nth(1).expect("a path").to_owned();
-        let block = block.split(".fallback").next().unwrap_or(block);
+    for (path, item) in document["paths"].as_object().expect("paths") {
         for (name, method) in [
-            ("get(", Method::GET),
-            ("post(", Method::POST),
-            ("put(", Method::PUT),
-            ("patch(", Method::PATCH),
-            ("delete(", Method::DELETE),
+            ("get", Method::GET),
+            ("post", Method::POST),
+            ("put", Method::PUT),
+            ("patch", Method::PATCH),
+            ("delete", Method::DELETE),
         ] {
-            let called = block.match_indices(name).any(|(at, _)| {
-                !block[..at]
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
-            });
-            if called {
-                routes.push((method, format!("/api{path}")));
+            if item[name].is_object() {
+                routes.push((method, path.clone()));
             }
         }
     }
@@ -69,6 +62,9 @@ fn body_for(method: &Method, path: &str) -> (Option<&'static str>, Vec<u8>) {
     }
     if path.contains("/symmetry/") {
         return json(serde_json::json!({"steps": 1, "batch_size": 2}));
+    }
+    if path.ends_with("/geometry") {
+        return json(serde_json::json!({"min_patch": 3, "max_patch": 3, "patches": 300, "k": 5}));
     }
     json(serde_json::json!({}))
 }
@@ -151,7 +147,8 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
             .replace("{mode}", "from_phi")
             .replace("{name}", "toy")
             .replace("{index}", "0")
-            .replace("{image}", &published);
+            .replace("{image}", &published)
+            .replace("{job}", "1");
         let is_write = memlab_server::admin::writes(method, &path);
         writes += usize::from(is_write);
         let (status, body) = request(&state, method, &path, None).await;
@@ -178,8 +175,9 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    // The write routes: create a run, start each analysis, create a study, resume.
-    assert_eq!(writes, 7, "{writes} write routes of {routes:?}");
+    // The write routes: create a run, start each analysis, create a study, resume, measure a
+    // data set's patch geometry.
+    assert_eq!(writes, 8, "{writes} write routes of {routes:?}");
     // The admin's run was really created.
     let (status, body) = request(&state, &Method::GET, "/api/experiments", None).await;
     assert_eq!(status, StatusCode::OK);

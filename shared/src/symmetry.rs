@@ -327,6 +327,25 @@ pub struct SampleGrid {
     pub png: String,
 }
 
+/// What L does to the scored test images of one class (which classes it changes, and how: its
+/// grid shows a few of them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClassEffect {
+    /// The class (of the test image's label).
+    pub class: usize,
+    /// Its name.
+    pub name: String,
+    /// Scored test images of the class.
+    pub images: usize,
+    /// Mean RMS(L x − x) over them.
+    pub mean_change: f64,
+    /// P[argmax Φ(L x) = argmax Φ(x)] over them.
+    pub prediction_kept: f64,
+    /// x, L x and |L x − x| of the first few of them (step: the steps L was trained).
+    pub grid: SampleGrid,
+}
+
 /// L_θ against the known symmetry L* (Glasses: toggle the glasses), on test faces.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -425,6 +444,10 @@ pub struct SymmetryReport {
     /// That fraction per class of the scored test images (which classes L changes).
     #[serde(default)]
     pub splitter_flip_by_class: Vec<f64>,
+    /// What L does to each class of the scored test images (without a ground truth, the
+    /// evidence of what it found).
+    #[serde(default)]
+    pub by_class: Vec<ClassEffect>,
     /// From f: the classifier f̂ (not Φ) the keep term's true labels go through.
     #[serde(default)]
     pub label_model: Option<LabelModelReport>,

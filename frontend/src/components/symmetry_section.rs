@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{DiscoveryView, Permalink, ReflectionView};
+use super::{ClassEffects, DiscoveryView, Permalink, ReflectionView};
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::symmetry::{
@@ -234,6 +234,7 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
                 })}
             </table>
             <DiscoveryView mode report=report.clone() />
+            <ClassEffects mode report=report.clone() />
             {report.reflection.clone().map(|reflection| view! { <ReflectionView mode reflection /> })}
             <ObjectiveTable mode settings=report.settings.clone() objective=report.objective.clone()
                 truth=report.ground_truth.as_ref().map(|t| t.truth_objective.clone())

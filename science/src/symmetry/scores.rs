@@ -1,12 +1,13 @@
 //! Scoring what L_θ learned on test images: the objective's terms at the end and at the
 //! game's equilibrium, Φ kept, the splitter's flips, and on Glasses the oracles' toggle rate,
-//! identity kept and distance to L* x, next to the reference transforms and local rivals.
+//! identity kept and distance to L* x, next to the reference transforms and local rivals; and
+//! per class, what L does (the evidence where there is no ground truth).
 
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 use memlab_shared::glasses;
 use memlab_shared::model::{ClassifierConfig, Discriminator, LeNetConfig, TransformNet};
-use memlab_shared::symmetry::{GroundTruthScore, SymmetryReport};
+use memlab_shared::symmetry::{ClassEffect, GroundTruthScore, SymmetryReport};
 
 use crate::linalg;
 use crate::oracles::Oracle;
@@ -144,6 +145,13 @@ pub(super) fn score(
     report.frechet_distance = linalg::sample_frechet_distance(&real_features, &moved_features, 84);
     report.frechet_features = frechet_features;
     report.objective = learned.objective(input, &labels, spread_phi);
+    let kept: Vec<bool> = row_argmax(&learned.before, classes)
+        .into_iter()
+        .zip(&predicted_after)
+        .map(|(before, after)| before == *after)
+        .collect();
+    let step = report.history.last().map_or(0, |logged| logged.step);
+    report.by_class = class_effects(input, transform, &indices, &labels, &changes, &kept, step)?;
     report.references =
         references::score_references(input, discriminator, &indices, &labels, spread_phi);
     if let Some(((card, model, _), _)) = &oracle {
@@ -193,6 +201,49 @@ pub(super) fn score(
         );
     }
     Ok(())
+}
+
+/// Test images of each class shown in its grid.
+const CLASS_GRID_IMAGES: usize = 4;
+
+/// What L does to each class of the scored test images `indices` (labels `labels`; per image
+/// its change RMS(L x − x) and whether Φ's prediction is kept): mean change, prediction kept,
+/// and a grid of the first [`CLASS_GRID_IMAGES`] of the class. Classes without a scored image
+/// are left out.
+pub(super) fn class_effects(
+    input: &SymmetryInput,
+    transform: &TransformNet,
+    indices: &[usize],
+    labels: &[usize],
+    changes: &[f32],
+    kept: &[bool],
+    step: usize,
+) -> Result<Vec<ClassEffect>, String> {
+    let spec = &input.dataset.info.input;
+    let names = &input.dataset.info.class_names;
+    let mut effects = Vec::new();
+    for (class, name) in names.iter().enumerate() {
+        let members: Vec<usize> = (0..indices.len()).filter(|&k| labels[k] == class).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let count = members.len() as f64;
+        let shown: Vec<usize> = members
+            .iter()
+            .take(CLASS_GRID_IMAGES)
+            .map(|&k| indices[k])
+            .collect();
+        let images = pixels_tensor(&input.dataset.test, spec, &shown, input.device);
+        effects.push(ClassEffect {
+            class,
+            name: name.clone(),
+            images: members.len(),
+            mean_change: members.iter().map(|&k| f64::from(changes[k])).sum::<f64>() / count,
+            prediction_kept: members.iter().filter(|&&k| kept[k]).count() as f64 / count,
+            grid: sample_grid(transform, images, step)?,
+        });
+    }
+    Ok(effects)
 }
 
 /// The fraction of scored test images on which the splitter decides differently for L x, over
@@ -336,6 +387,32 @@ mod tests {
         );
         // Small next to the 100–700 of trained transforms on Glasses.
         assert!(report.frechet_distance < 5.0, "{}", report.frechet_distance);
+        // Per class: the classes present among the scored images, their counts adding up, the
+        // change and Φ's predictions kept averaging to the overall ones, and a grid each.
+        let by_class = &report.by_class;
+        assert!(!by_class.is_empty());
+        assert!(
+            by_class
+                .windows(2)
+                .all(|pair| pair[0].class < pair[1].class)
+        );
+        assert_eq!(
+            by_class.iter().map(|e| e.images).sum::<usize>(),
+            report.n_test
+        );
+        let weighted = |value: fn(&ClassEffect) -> f64| {
+            by_class
+                .iter()
+                .map(|e| value(e) * e.images as f64)
+                .sum::<f64>()
+                / report.n_test as f64
+        };
+        assert!((weighted(|e| e.mean_change) - report.mean_change).abs() < 1e-9);
+        assert!((weighted(|e| e.prediction_kept) - report.prediction_kept).abs() < 1e-9);
+        for effect in by_class {
+            assert!(effect.mean_change > 0.0, "class {}", effect.class);
+            assert!(effect.grid.png.starts_with("data:image/png;base64,"));
+        }
         let truth = report.ground_truth.expect("ground truth");
         assert!((truth.identity_kept - truth.identity_oracle_accuracy).abs() <= 0.05);
         assert!((truth.distance_to_truth - truth.truth_change).abs() < 0.01);

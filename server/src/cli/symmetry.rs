@@ -202,6 +202,19 @@ pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         report.frechet_distance,
         report.frechet_features
     );
+    let effects: Vec<String> = report
+        .by_class
+        .iter()
+        .map(|effect| {
+            format!(
+                "{} change {:.4} kept {:.2}",
+                effect.name, effect.mean_change, effect.prediction_kept
+            )
+        })
+        .collect();
+    if !effects.is_empty() {
+        println!("  per class (test): {}", effects.join("; "));
+    }
     if let Some(truth) = &report.ground_truth {
         println!(
             "  ground truth: glasses on → off {:.3}, off → on {:.3}; Fréchet distance of L* x {}",

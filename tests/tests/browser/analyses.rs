@@ -131,6 +131,40 @@ pub async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::
     wait_for(client, Locator::Id("symmetry-discovery-from_phi")).await?;
     let by_class = wait_text(client, "#symmetry-by-class-from_phi").await?;
     assert!(by_class.contains("9: "), "{by_class}");
+    // What L does to each digit (MNIST has no ground truth: this is the evidence), with the
+    // stored numbers: a row and a grid per digit.
+    assert_eq!(
+        report.by_class.len(),
+        10,
+        "every digit is among 500 test images"
+    );
+    let rows = client
+        .find_all(Locator::Css(
+            "#symmetry-classes-from_phi tr[data-class] img.class-grid",
+        ))
+        .await?;
+    assert_eq!(rows.len(), 10);
+    let most = wait_text(client, "#symmetry-most-changed-from_phi").await?;
+    let top = report
+        .by_class
+        .iter()
+        .max_by(|a, b| a.mean_change.total_cmp(&b.mean_change))
+        .context("no class")?;
+    assert!(
+        most.starts_with(&format!(
+            "L changes most: {} ({:.4})",
+            top.name, top.mean_change
+        )),
+        "{most}"
+    );
+    eprintln!("MNIST learned symmetry by digit: {most}");
+    client
+        .execute(
+            "document.getElementById('symmetry-classes-from_phi').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    screenshot(client, "symmetry-by-digit.png").await?;
     // The latent reflection L started from: every candidate in the table, the chosen one marked.
     let reflection = report
         .reflection
