@@ -124,7 +124,7 @@ pub fn render(document: &Value) -> String {
                  <span class=\"path\">{}</span></a> {}</li>",
                 op.anchor(),
                 escape(&op.path),
-                escape(&text(&op.body["summary"])),
+                inline(&text(&op.body["summary"])),
                 m = op.method,
             );
         }
