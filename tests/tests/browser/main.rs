@@ -68,6 +68,15 @@ async fn trained() -> anyhow::Result<&'static Trained> {
             bounds::stored_panel(&app, mlp).await?;
             analyses::stored_probe(&app, lenet, 500).await?;
             app.stop().await?;
+            // The store's connections close after the server stops; SQLite then folds its log
+            // into the database and removes it. Copies are made once that is done.
+            for _ in 0..200 {
+                let log = ["memlab.sqlite-wal", "memlab.sqlite-shm"];
+                if log.iter().all(|name| !dir.join(name).exists()) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             Ok(Trained { dir, lenet, mlp })
         })
         .await
@@ -82,8 +91,15 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         if entry.file_type()?.is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("copying {}", entry.path().display()))?;
+            match std::fs::copy(entry.path(), &target) {
+                Ok(_) => {}
+                // A file SQLite removed between listing and copying (its log, once folded in).
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(error)
+                        .with_context(|| format!("copying {}", entry.path().display()));
+                }
+            }
         }
     }
     Ok(())
