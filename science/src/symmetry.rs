@@ -14,7 +14,6 @@
 
 use std::time::Instant;
 
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, softplus};
@@ -36,6 +35,7 @@ use crate::rng::{SplitMix64, seeded};
 
 mod basin;
 pub mod discovery;
+mod keep;
 pub mod label_model;
 mod references;
 mod reflection;
@@ -45,7 +45,7 @@ mod tensors;
 mod terms;
 
 use discovery::{DiscoveryInput, Splitter};
-use label_model::LabelModel;
+use keep::KeepTerm;
 
 use scores::*;
 use tensors::*;
@@ -249,6 +249,9 @@ pub fn train(
     let critic = DiscriminatorConfig::new(spec.channels, spec.height, spec.width);
     let mut transform = seeded(&autodiff, seed, || network.init(&autodiff));
     let mut discriminator = seeded(&autodiff, seed ^ 0xd15c, || critic.init(&autodiff));
+    // The features' spread on real training images is the "from Φ" term's unit.
+    let feature_spread = feature_spread(input);
+    let keep_term = KeepTerm::new(input, &autodiff, feature_spread);
     // The latent-reflection search: L starts at the distilled edit of the best reflection.
     let mut reflection_report = None;
     if settings.search == Some(SymmetrySearch::Reflection) {
@@ -259,6 +262,7 @@ pub fn train(
             transform,
             &subset,
             discovered.as_ref().map(|(splitter, _)| splitter),
+            &keep_term,
             &mut stage,
         )?;
         transform = started_at;
@@ -279,6 +283,7 @@ pub fn train(
                 batch_size,
                 learning_rate,
                 seed,
+                None,
             );
             let (card, oracle, _) = input
                 .oracles
@@ -303,23 +308,14 @@ pub fn train(
         }
     };
     check_basin(0, &transform.valid(), &mut basin_report);
-    let phi = input.model.clone().fork(&autodiff);
-    let keeper = input.label_model.map(|label_model| LabelModel {
-        spec: label_model.spec.clone(),
-        model: label_model.model.clone().fork(&autodiff),
-    });
     let mut optimizer_g = AdamConfig::new().with_beta_1(0.5).init();
     let mut optimizer_d = AdamConfig::new().with_beta_1(0.5).init();
-    let cross_entropy = CrossEntropyLossConfig::new().init(&autodiff);
-
-    // The features' spread on real training images is the "from Φ" term's unit.
     let mut generator = SplitMix64::new(seed ^ 0x5eed);
     let mut draw = |count: usize| -> Vec<usize> {
         (0..count)
             .map(|_| (generator.next_u64() % train.len() as u64) as usize)
             .collect()
     };
-    let feature_spread = feature_spread(input);
 
     let grid_indices: Vec<usize> = (0..GRID_IMAGES.min(test.len())).collect();
     let grid_images = pixels_tensor(test, spec, &grid_indices, input.device);
@@ -384,29 +380,8 @@ pub fn train(
         let (logit, content) = transform.edit(x.clone());
         let mask = sigmoid(logit.clone());
         let moved = TransformNet::paint(x.clone(), mask.clone(), content);
-        let keep = match input.mode {
-            SymmetryMode::FromPhi => {
-                let before = phi.features(normalize(x.clone(), spec)).detach();
-                let after = phi.features(normalize(moved.clone(), spec));
-                let diff = after - before;
-                (diff.clone() * diff).sum_dim(1).mean() / feature_spread
-            }
-            SymmetryMode::FromLabels => {
-                let labels: Vec<i64> = indices
-                    .iter()
-                    .map(|&i| i64::from(train.labels[i]))
-                    .collect();
-                let targets = Tensor::<1, Int>::from_data(
-                    TensorData::new(labels, [indices.len()]),
-                    &autodiff,
-                );
-                let logits = match &keeper {
-                    Some(keeper) => keeper.logits(moved.clone()),
-                    None => phi.forward(normalize(moved.clone(), spec)),
-                };
-                cross_entropy.forward(logits, targets)
-            }
-        };
+        let labels: Vec<u8> = indices.iter().map(|&i| train.labels[i]).collect();
+        let keep = keep_term.loss(x.clone(), moved.clone(), &labels);
         let adversarial = softplus(discriminator.forward(moved.clone()).neg(), 1.0).mean();
         let change = rms(moved.clone(), x.clone());
         let nontriviality = shortfall(moved.clone(), x.clone(), settings).mean();

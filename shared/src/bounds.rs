@@ -85,6 +85,10 @@ pub struct Bound {
     pub vacuous: bool,
     /// Why the bound was not computed, when `value` is `None`.
     pub not_applicable: Option<String>,
+    /// Why a computed bound is vacuous, in one line (the term that passes 1 and what drives
+    /// it); `None` when it is not, and in panels stored before the reasons.
+    #[serde(default)]
+    pub why_vacuous: Option<String>,
     /// The paper, theorem and equation the formula comes from.
     pub source: String,
     /// The formula as computed, with every constant written out.
@@ -107,11 +111,18 @@ pub struct LayerNorms {
     pub outputs: usize,
     /// Trainable parameters (weights and biases).
     pub parameters: usize,
-    /// ‖A‖_σ: largest singular value of the weight map (biases left out).
+    /// ‖A‖_σ: largest singular value of the weight map (biases left out), a certified upper
+    /// bound (Gram iteration) in panels with `spectral_with_bias_estimate`.
     pub spectral: f64,
-    /// ‖A'‖_σ of the map with its bias folded in as an extra input fixed at 1.
+    /// ‖A'‖_σ of the map with its bias folded in as an extra input fixed at 1: the certified
+    /// upper bound every bound uses (in panels stored before certificates, the power-iteration
+    /// estimate, and then `spectral_with_bias_estimate` is `None`).
     pub spectral_with_bias: f64,
-    /// Power-iteration steps used for `spectral_with_bias`.
+    /// Power iteration's estimate of ‖A'‖_σ, from below: with `spectral_with_bias` it brackets
+    /// the norm.
+    #[serde(default)]
+    pub spectral_with_bias_estimate: Option<f64>,
+    /// Power-iteration steps used for `spectral_with_bias_estimate`.
     pub power_iterations: usize,
     /// Whether the power iteration met its tolerance.
     pub converged: bool,
@@ -190,17 +201,82 @@ pub struct BoundPanel {
 /// `GET /api/experiments/{id}/bounds`: the job and, once done, its panel.
 pub type BoundJob = AnalysisJob<BoundRequest, BoundPanel>;
 
+/// Whether the bound `key` is about a stochastic predictor (a posterior Q over networks or
+/// linear heads, drawn afresh for each input) rather than the trained network itself: the
+/// optimized PAC-Bayes certificates (`dr`, `dr_data`) and every `…_q` bound.
+pub fn is_stochastic(key: &str) -> bool {
+    matches!(key, "dr" | "dr_data") || key.ends_with("_q")
+}
+
+/// The smallest of a panel's computed bounds on one kind of predictor, with the confidence
+/// the minimum holds at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tightest {
+    /// The bound of smallest value.
+    pub bound: Bound,
+    /// K: the computed bounds it is the smallest of (each holds with probability ≥ 1 − δ).
+    pub candidates: usize,
+    /// 1 − K δ, at least 0: the minimum of K bounds is a bound with this probability (a union
+    /// bound over the K events that one fails); each alone holds at 1 − δ.
+    pub confidence: f64,
+}
+
+impl Tightest {
+    /// Its value (always computed).
+    pub fn value(&self) -> f64 {
+        self.bound.value.unwrap_or(f64::NAN)
+    }
+
+    /// "holds with probability ≥ 90 %", for people.
+    pub fn confidence_text(&self) -> String {
+        format!(
+            "the least of {} bounds: holds with probability ≥ {}",
+            self.candidates,
+            percent(self.confidence)
+        )
+    }
+}
+
+/// A probability as a percentage with the digits it needs (≥ 1 decimal only when not whole).
+fn percent(p: f64) -> String {
+    let value = 100.0 * p;
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{value:.0} %")
+    } else {
+        format!("{value:.1} %")
+    }
+}
+
 impl BoundPanel {
-    /// The computed bound of smallest value (the panel's best guarantee), if any.
-    pub fn tightest(&self) -> Option<&Bound> {
-        self.bounds
+    /// The smallest computed bound on the trained network (bounds on a stochastic predictor
+    /// left out: they are about another classifier), with the confidence the minimum holds at.
+    pub fn tightest(&self) -> Option<Tightest> {
+        self.tightest_of(false)
+    }
+
+    /// The smallest computed bound on a stochastic predictor (PAC-Bayes posteriors), with the
+    /// confidence the minimum holds at.
+    pub fn tightest_stochastic(&self) -> Option<Tightest> {
+        self.tightest_of(true)
+    }
+
+    fn tightest_of(&self, stochastic: bool) -> Option<Tightest> {
+        let candidates: Vec<&Bound> = self
+            .bounds
             .iter()
+            .filter(|bound| is_stochastic(&bound.key) == stochastic)
             .filter(|bound| bound.value.is_some_and(|v| !v.is_nan()))
-            .min_by(|a, b| {
-                a.value
-                    .unwrap_or(f64::INFINITY)
-                    .total_cmp(&b.value.unwrap_or(f64::INFINITY))
-            })
+            .collect();
+        let best = candidates.iter().min_by(|a, b| {
+            a.value
+                .unwrap_or(f64::INFINITY)
+                .total_cmp(&b.value.unwrap_or(f64::INFINITY))
+        })?;
+        Some(Tightest {
+            bound: (*best).clone(),
+            candidates: candidates.len(),
+            confidence: (1.0 - candidates.len() as f64 * self.delta).max(0.0),
+        })
     }
 }
 
@@ -226,16 +302,16 @@ mod tests {
             value,
             vacuous: value.is_none_or(|v| v > 1.0),
             not_applicable: value.is_none().then(|| "no".into()),
+            why_vacuous: None,
             source: String::new(),
             formula: String::new(),
             inputs: Vec::new(),
         }
     }
 
-    #[test]
-    fn the_tightest_bound_skips_missing_values() {
-        let panel = BoundPanel {
-            delta: 0.05,
+    fn panel_of(delta: f64, bounds: Vec<Bound>) -> BoundPanel {
+        BoundPanel {
+            delta,
             n_train: 10,
             held_out: 0,
             sample_split: None,
@@ -252,18 +328,86 @@ mod tests {
                 quantiles: Vec::new(),
                 fraction_non_positive: 0.0,
             },
-            bounds: vec![
+            bounds,
+            seconds: 0.0,
+            timings: Vec::new(),
+            device: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_tightest_bound_skips_missing_values() {
+        let panel = panel_of(
+            0.05,
+            vec![
                 bound("a", Some(4.0)),
                 bound("b", None),
                 bound("c", Some(0.5)),
                 bound("d", Some(f64::NAN)),
             ],
-            seconds: 0.0,
-            timings: Vec::new(),
-            device: String::new(),
-        };
-        assert_eq!(panel.tightest().map(|b| b.key.as_str()), Some("c"));
+        );
+        let tightest = panel.tightest().expect("two computed bounds");
+        assert_eq!(tightest.bound.key, "c");
+        assert_eq!(tightest.candidates, 2);
+        assert!((tightest.confidence - 0.9).abs() < 1e-12);
         assert_eq!(compare(0.5, 2.0), "4.0× tighter");
         assert_eq!(compare(3.0, 2.0), "1.5× looser");
+    }
+
+    /// Issue 21's known answer: {vc 0.90, linear_pac_bayes_q 0.30, linear_pac_bayes 0.60} at
+    /// δ = 0.05 gave the stochastic head's 0.30 as the trained model's tightest bound, at a
+    /// stated 95 %. The network's tightest is 0.60, the least of two bounds: 90 %.
+    #[test]
+    fn the_tightest_bound_is_about_the_network_and_counts_its_candidates() {
+        let panel = panel_of(
+            0.05,
+            vec![
+                bound("vc", Some(0.90)),
+                bound("linear_pac_bayes_q", Some(0.30)),
+                bound("linear_pac_bayes", Some(0.60)),
+            ],
+        );
+        let tightest = panel.tightest().expect("computed bounds");
+        assert_eq!(tightest.bound.key, "linear_pac_bayes");
+        assert_eq!(tightest.value(), 0.60);
+        assert_eq!(tightest.candidates, 2);
+        assert!((tightest.confidence - 0.90).abs() < 1e-12);
+        assert_eq!(
+            tightest.confidence_text(),
+            "the least of 2 bounds: holds with probability ≥ 90 %"
+        );
+        let stochastic = panel.tightest_stochastic().expect("one stochastic bound");
+        assert_eq!(stochastic.bound.key, "linear_pac_bayes_q");
+        assert_eq!(stochastic.candidates, 1);
+        assert!((stochastic.confidence - 0.95).abs() < 1e-12);
+        // Many candidates: the union bound says nothing, and the confidence stops at 0.
+        let many = panel_of(
+            0.3,
+            (0..5).map(|k| bound(&format!("b{k}"), Some(0.5))).collect(),
+        );
+        assert_eq!(many.tightest().map(|t| t.confidence), Some(0.0));
+    }
+
+    #[test]
+    fn stochastic_predictors_are_named_by_their_keys() {
+        for key in [
+            "dr",
+            "dr_data",
+            "linear_pac_bayes_q",
+            "linear_pac_bayes_data_q",
+        ] {
+            assert!(is_stochastic(key), "{key}");
+        }
+        for key in [
+            "vc",
+            "nts",
+            "grs",
+            "bft_zero",
+            "bft_init",
+            "nbs",
+            "linear_pac_bayes",
+        ] {
+            assert!(!is_stochastic(key), "{key}");
+        }
     }
 }

@@ -508,6 +508,13 @@ pub struct ReflectionReport {
     pub rule: String,
     /// Regression steps distilling its edit into L_θ.
     pub distill_steps: usize,
+    /// Weight of the keep term next to the regression in the distillation (0: none; reports
+    /// stored before it existed read 0).
+    #[serde(default)]
+    pub distill_keep_weight: f64,
+    /// What that keep term is (empty in reports stored before it was said).
+    #[serde(default)]
+    pub distill_keep_term: String,
     /// RMS of L_θ x − (the chosen edit of x) on test images after the distillation.
     pub distill_rms: f64,
 }

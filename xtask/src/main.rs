@@ -36,9 +36,10 @@ fn main() -> anyhow::Result<()> {
         Some("lint") => lint(),
         Some("test") => {
             setup(true)?;
+            let checker = tools::ensure_checker()?;
             lint()?;
             build_web(false)?;
-            test()
+            test(&checker)
         }
         Some("bench") => {
             setup(false)?;
@@ -180,14 +181,13 @@ fn lint() -> anyhow::Result<()> {
     ]))
 }
 
-fn test() -> anyhow::Result<()> {
+/// Every test; `checker` is the Python the browser test runs the independent bound checker with.
+fn test(checker: &Path) -> anyhow::Result<()> {
     let dist = std::env::current_dir()?.join("dist");
-    run(cargo().env("MEMLAB_DIST_DIR", dist).args([
-        "test",
-        "--workspace",
-        "--exclude",
-        "memlab-frontend",
-    ]))
+    run(cargo()
+        .env("MEMLAB_DIST_DIR", dist)
+        .env("MEMLAB_CHECKER_PYTHON", checker)
+        .args(["test", "--workspace", "--exclude", "memlab-frontend"]))
 }
 
 /// Runs every fuzz target `runs` times (nightly, cargo-fuzz, libFuzzer; no sanitizer: the code

@@ -8,6 +8,8 @@ use crate::{command, run};
 const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` version in Cargo.lock, or Trunk tries to download one.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// numpy for the independent bound checker (`tests/checker/check_bounds.py`).
+const NUMPY_VERSION: &str = "2.1.3";
 /// cargo-fuzz for `cargo xtask fuzz`.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
@@ -93,4 +95,47 @@ pub fn ensure_chromium() -> anyhow::Result<()> {
     run(command("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
         .args(["install", "-y", "chromium", "chromium-driver"]))
+}
+
+/// The Python of a virtual environment (under `~/.cache/memlab/checker-venv`) with numpy at
+/// [`NUMPY_VERSION`], for the independent bound checker; created once per machine.
+pub fn ensure_checker() -> anyhow::Result<std::path::PathBuf> {
+    let venv = crate::home().join(".cache/memlab/checker-venv");
+    let python = venv.join("bin/python");
+    let has_numpy = || {
+        command(&python.to_string_lossy())
+            .args([
+                "-c",
+                "import numpy, sys; sys.exit(numpy.__version__ != sys.argv[1])",
+            ])
+            .arg(NUMPY_VERSION)
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    if has_numpy() {
+        return Ok(python);
+    }
+    let created = command("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|status| status.success());
+    if !created {
+        // Debian's python3 ships venv separately.
+        run(command("apt-get").arg("update"))?;
+        run(command("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "python3", "python3-venv"]))?;
+        run(command("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    run(command(&python.to_string_lossy())
+        .args(["-m", "pip", "install", "--quiet"])
+        .arg(format!("numpy=={NUMPY_VERSION}")))?;
+    if !has_numpy() {
+        bail!(
+            "numpy {NUMPY_VERSION} is not importable from {}",
+            python.display()
+        );
+    }
+    Ok(python)
 }

@@ -8,7 +8,7 @@ use super::Permalink;
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::bounds::{
-    Bound, BoundJob, BoundPanel, BoundRequest, PacBayesPrior, PacBayesRequest,
+    Bound, BoundJob, BoundPanel, BoundRequest, LayerNorms, PacBayesPrior, PacBayesRequest,
 };
 
 use super::analysis_job::{JobState, Polled, writable};
@@ -23,6 +23,30 @@ pub fn number(value: f64) -> String {
         format!("{value:.3e}")
     } else {
         format!("{value:.4}")
+    }
+}
+
+/// What a σ′ cell's tooltip says: the certificate and power iteration's estimate below it, or
+/// for a panel stored before certificates, that the value is only an estimate.
+fn norm_note(layer: &LayerNorms) -> String {
+    let iterations = format!(
+        "{} power iterations{}",
+        layer.power_iterations,
+        if layer.converged {
+            ""
+        } else {
+            ", not converged"
+        }
+    );
+    match layer.spectral_with_bias_estimate {
+        Some(estimate) => format!(
+            "certified upper bound; power iteration's estimate (from below): {} ({iterations})",
+            number(estimate)
+        ),
+        None => format!(
+            "power iteration's estimate, not certified: this panel was computed before \
+             certified norms; recompute it ({iterations})"
+        ),
     }
 }
 
@@ -146,10 +170,8 @@ fn JobView(job: BoundJob, compare_on: Option<String>) -> impl IntoView {
 #[component]
 fn PanelView(id: i64, panel: BoundPanel, compare_on: Option<String>) -> impl IntoView {
     let comparison = compare_on.and_then(|dataset| {
-        let bound = panel.tightest()?;
-        Some(view! {
-            <BoundComparison dataset value=bound.value? name=bound.short_name.clone() />
-        })
+        let ours = panel.tightest()?;
+        Some(view! { <BoundComparison dataset ours /> })
     });
     let summary = format!(
         "m = {} training examples, {} test examples, {} parameters, δ = {} · train error {:.4} · test error {:.4} · computed in {:.2} s on {}",
@@ -184,21 +206,26 @@ fn PanelView(id: i64, panel: BoundPanel, compare_on: Option<String>) -> impl Int
         <p class="muted">
             "Each layer as the linear map it computes on its real input size (convolutions are not \
              reshaped kernels). σ′ and ‖·‖₂,₁ include the bias as a column and, for hidden layers, \
-             the constant unit that carries it."
+             the constant unit that carries it. Spectral norms are certified upper bounds (Gram \
+             iteration; a convolution through the Fourier blocks of the circular map that \
+             contains it): power iteration's estimate, from below, is in each σ′ cell's tooltip."
         </p>
         <table id="layer-norms">
             <tr>
                 <th>"layer"</th><th>"map"</th><th>"params"</th><th>"‖A‖σ"</th><th>"‖A′‖σ"</th>
                 <th>"‖A‖F"</th><th>"‖A′ᵀ‖₂,₁"</th><th>"‖(A′−M′)ᵀ‖₂,₁"</th><th>"‖θ−θ₀‖₂"</th><th>"then"</th>
             </tr>
-            {layers.into_iter().map(|layer| view! {
+            {layers.into_iter().map(|layer| {
+                let note = norm_note(&layer);
+                view! {
                 <tr>
                     <td>{layer.name}</td>
                     <td>{layer.description}</td>
                     <td>{layer.parameters}</td>
                     <td>{number(layer.spectral)}</td>
-                    <td title=format!("{} power iterations{}", layer.power_iterations, if layer.converged { "" } else { ", not converged" })>
+                    <td title=note>
                         {number(layer.spectral_with_bias)}
+                        {layer.spectral_with_bias_estimate.is_none().then_some(" (estimate)")}
                     </td>
                     <td>{number(layer.frobenius)}</td>
                     <td>{number(layer.two_one)}</td>
@@ -206,6 +233,7 @@ fn PanelView(id: i64, panel: BoundPanel, compare_on: Option<String>) -> impl Int
                     <td>{number(layer.distance_from_init)}</td>
                     <td>{layer.activation}</td>
                 </tr>
+                }
             }).collect_view()}
         </table>
         <h4>"Training margins: f(x)ᵧ minus the largest other logit"</h4>
@@ -228,6 +256,7 @@ fn BoundRow(bound: Bound) -> impl IntoView {
         (Some(value), _) => view! {
             <span class=if bound.vacuous { "bound vacuous" } else { "bound tight" }>{number(value)}</span>
             {bound.vacuous.then(|| view! { <span class="status failed">"vacuous"</span> })}
+            {bound.why_vacuous.clone().map(|why| view! { <div class="why-vacuous muted">{why}</div> })}
         }
         .into_any(),
         (None, why) => view! {

@@ -30,7 +30,7 @@ mod view_controls;
 
 pub use analysis_job::writable;
 pub use bound_chart::BoundChart;
-pub use bound_comparison::{BoundComparison, tightest_bound};
+pub use bound_comparison::{BoundComparison, describe, tightest_bound, versus};
 pub use bound_panel::{BoundSection, number};
 pub use class_effects::ClassEffects;
 pub use discovery_view::DiscoveryView;

@@ -17,13 +17,22 @@ pub fn ReflectionView(mode: &'static str, reflection: ReflectionReport) -> impl 
             "An autoencoder of {} training images (codes of {}, test reconstruction RMS {:.4}). Each \
              candidate direction n reflects a code across ⟨n, z⟩ = b_g (b_g: the midpoint of the two \
              modes in group g) and edits x + Dec(T z) − Dec(z). Chosen: {} ({}). Distilled into L_θ by \
-             {} regression steps (RMS from the chosen edit on test images {:.4}), then refined by the game.",
+             {} regression steps ({}; RMS from the chosen edit on test images {:.4}), then refined \
+             by the game.",
             reflection.images,
             reflection.latent,
             reflection.reconstruction_rms,
             chosen + 1,
             reflection.rule,
             reflection.distill_steps,
+            if reflection.distill_keep_weight > 0.0 {
+                format!(
+                    "with the keep term {} at weight {}",
+                    reflection.distill_keep_term, reflection.distill_keep_weight
+                )
+            } else {
+                "the regression alone".into()
+            },
             reflection.distill_rms
         )}</p>
         <table id=format!("symmetry-reflection-{mode}")>

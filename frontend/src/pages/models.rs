@@ -4,13 +4,14 @@
 
 use leptos::prelude::*;
 use memlab_shared::api::{DatasetInfo, Experiment, ModelKind};
-use memlab_shared::bounds::compare;
 use memlab_shared::models::{ModelRow, best_models};
 
 use crate::api;
-use crate::components::{PatchGeometryPanel, number, tightest_bound};
+use crate::components::{PatchGeometryPanel, describe, number, tightest_bound, versus};
 
-/// A row's tightest bound, and how it compares with the CNN's of the same table.
+/// A row's tightest bound on the trained network (vacuous ones marked, with the confidence the
+/// minimum holds at), and how it compares with the CNN's of the same table (no ratio between
+/// two vacuous values).
 #[component]
 fn BoundCell(id: i64, cnn: Option<i64>) -> impl IntoView {
     let bounds = LocalResource::new(move || async move {
@@ -24,13 +25,17 @@ fn BoundCell(id: i64, cnn: Option<i64>) -> impl IntoView {
     view! {
         <Suspense fallback=|| "…">
             {move || bounds.get().map(|(ours, theirs)| match ours {
-                Some((value, name)) => {
-                    let versus = theirs
-                        .map(|(other, _)| format!(" · {} than LeNet's {}", compare(value, other), number(other)))
+                Some(ours) => {
+                    let against = theirs
+                        .map(|theirs| match versus(&ours, &theirs) {
+                            Some(ratio) => format!(" · {ratio} than LeNet's {}", number(theirs.value())),
+                            None => " · LeNet's is vacuous too: no ratio".to_owned(),
+                        })
                         .unwrap_or_default();
                     view! {
-                        <span class="tightest-bound" data-value=value.to_string()>
-                            {format!("{} ({name}){versus}", number(value))}
+                        <span class="tightest-bound" data-value=ours.value().to_string()
+                            data-vacuous=ours.bound.vacuous.to_string()>
+                            {format!("{}{against}", describe(&ours))}
                         </span>
                     }.into_any()
                 }

@@ -13,7 +13,11 @@ use burn::prelude::*;
 use memlab_shared::model::Classifier;
 use memlab_shared::scattering::filters::output_len;
 
-use super::spectral::{Padding, PowerIteration, affine_conv2d_operator_norm, dense_spectral_norm};
+use super::spectral::{
+    OperatorNorm, Padding, ROUNDING_SLACK, affine_conv2d_operator_norm, affine_upper_bound,
+    affine_upper_bound_aligned, conv2d_transpose_apply, conv2d_upper_bound, dense_spectral_norm,
+    gram_upper_bound,
+};
 
 /// What follows a linear map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -588,12 +592,19 @@ impl Layer {
     }
 
     /// ‖A‖_σ of the map, or with `with_bias` of A' (bias column and, for hidden layers, the
-    /// constant unit), by power iteration on the real input size.
-    pub fn spectral(&self, with_bias: bool, device: &Device) -> PowerIteration {
+    /// constant unit), on the real input size: a certified upper bound (Gram iteration; for a
+    /// convolution, its Fourier blocks) and power iteration's estimate from below.
+    pub fn spectral(&self, with_bias: bool, device: &Device) -> OperatorNorm {
         match &self.map {
             LinearMap::Dense { rows, cols } => {
                 if !with_bias {
-                    return dense_spectral_norm(&self.weight, *rows, *cols);
+                    let estimate = dense_spectral_norm(&self.weight, *rows, *cols);
+                    return OperatorNorm {
+                        upper: gram_upper_bound(&self.weight, *rows, *cols),
+                        estimate: estimate.sigma,
+                        iterations: estimate.iterations,
+                        converged: estimate.converged,
+                    };
                 }
                 let constant = usize::from(!self.is_last());
                 let (out, inp) = (rows + constant, cols + 1);
@@ -606,7 +617,13 @@ impl Layer {
                 if constant == 1 {
                     matrix[out * inp - 1] = 1.0;
                 }
-                dense_spectral_norm(&matrix, out, inp)
+                let estimate = dense_spectral_norm(&matrix, out, inp);
+                OperatorNorm {
+                    upper: gram_upper_bound(&matrix, out, inp),
+                    estimate: estimate.sigma,
+                    iterations: estimate.iterations,
+                    converged: estimate.converged,
+                }
             }
             LinearMap::Conv {
                 input,
@@ -614,17 +631,52 @@ impl Layer {
                 kernel,
                 padding,
             } => {
+                let shape = [*out_channels, input[0], *kernel, *kernel];
                 let weight: Vec<f32> = self.weight.iter().map(|&w| w as f32).collect();
-                let data = TensorData::new(weight, [*out_channels, input[0], *kernel, *kernel]);
+                let data = TensorData::new(weight, shape);
                 let bias: Vec<f32> = self.bias.iter().map(|&b| b as f32).collect();
-                affine_conv2d_operator_norm(
+                let estimate = affine_conv2d_operator_norm(
                     &data,
                     with_bias.then_some(bias.as_slice()),
                     *input,
                     1,
                     Padding::Zeros(*padding),
                     device,
-                )
+                );
+                let linear =
+                    conv2d_upper_bound(&self.weight, shape, *input, Padding::Zeros(*padding));
+                let upper = if with_bias {
+                    // The bias image u·β: b_c on each of the channel's output positions.
+                    let [_, height, width] = self.output_shape();
+                    let image: Vec<f64> = self
+                        .bias
+                        .iter()
+                        .flat_map(|&b| std::iter::repeat_n(b, height * width))
+                        .collect();
+                    let bias_norm = image.iter().map(|b| b * b).sum::<f64>().sqrt();
+                    if bias_norm == 0.0 {
+                        affine_upper_bound(linear, 0.0, true)
+                    } else {
+                        let unit: Vec<f64> = image.iter().map(|b| b / bias_norm).collect();
+                        let pulled =
+                            conv2d_transpose_apply(&self.weight, shape, *input, *padding, &unit);
+                        let alignment = pulled.iter().map(|v| v * v).sum::<f64>().sqrt();
+                        affine_upper_bound_aligned(
+                            linear,
+                            bias_norm * (1.0 + ROUNDING_SLACK),
+                            alignment * (1.0 + ROUNDING_SLACK),
+                            true,
+                        )
+                    }
+                } else {
+                    linear
+                };
+                OperatorNorm {
+                    upper,
+                    estimate: estimate.sigma,
+                    iterations: estimate.iterations,
+                    converged: estimate.converged,
+                }
             }
         }
     }
@@ -786,11 +838,20 @@ mod tests {
         let conv = layer.spectral(true, &device);
         assert!(conv.converged);
         assert!(
-            (conv.sigma - dense).abs() / dense < 1e-4,
+            (conv.estimate - dense).abs() / dense < 1e-4,
             "{conv:?} vs {dense}"
         );
+        // The certificate holds for the exact matrix and stays close to it (the Fourier blocks
+        // of the enclosing circular map, and the bias folded in by the 2 × 2 block bound).
+        let exact = gram_upper_bound(&augmented, rows + 1, cols + 1);
+        assert!(
+            conv.upper >= exact / (1.0 + ROUNDING_SLACK) && conv.upper < 1.5 * exact,
+            "{conv:?} vs {exact}"
+        );
         let plain = dense_spectral_norm(&matrix, rows, cols).sigma;
-        assert!((layer.spectral(false, &device).sigma - plain).abs() / plain < 1e-4);
+        let linear = layer.spectral(false, &device);
+        assert!((linear.estimate - plain).abs() / plain < 1e-4);
+        assert!(linear.upper >= plain * (1.0 - 1e-9) && linear.upper <= conv.upper);
     }
 
     #[test]
@@ -806,9 +867,12 @@ mod tests {
             activation: Activation::Relu,
         };
         let device = Device::flex();
-        assert!((layer.spectral(false, &device).sigma - 4.0).abs() < 1e-9);
-        // A' = diag(3, 4, 1).
-        assert!((layer.spectral(true, &device).sigma - 4.0).abs() < 1e-9);
+        for with_bias in [false, true] {
+            // A = diag(3, 4); A' = diag(3, 4, 1): σ = 4 both ways, certified to the slack.
+            let norm = layer.spectral(with_bias, &device);
+            assert!((norm.estimate - 4.0).abs() < 1e-9);
+            assert!(norm.upper >= 4.0 && norm.upper < 4.0 * (1.0 + 2.0 * ROUNDING_SLACK));
+        }
         assert!((layer.frobenius() - 5.0).abs() < 1e-12);
         assert!((layer.frobenius_with_bias() - 26f64.sqrt()).abs() < 1e-12);
         assert!((layer.two_one() - 8.0).abs() < 1e-12);

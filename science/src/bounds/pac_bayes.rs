@@ -75,6 +75,23 @@ mod tests {
         assert_eq!(DR_GRID.nearest(0.5), 1, "above c: the first grid point");
     }
 
+    /// Issue 21's known answer, from an independent Python computation: KL = 38, j = 691,
+    /// m = 30 000, 400 errors in 20 000 draws, δ′ = 0.01. With the PAC-Bayes step at δ = 0.05
+    /// (1 − δ − δ′ = 0.94 overall) and at δ = 0.04 (0.95 overall, what memlab now does).
+    #[test]
+    fn certificate_known_answer() {
+        let upper = monte_carlo_upper(400, 20_000, 0.01);
+        assert!((upper - 0.0233938).abs() < 1e-7, "{upper}");
+        let loose = numerator(38.0, 691, 30_000, 0.05);
+        assert!((loose - 60.41734).abs() < 1e-5, "{loose}");
+        let value = certificate(upper, loose, 30_000);
+        assert!((value - 0.0342956).abs() < 1e-7, "{value}");
+        let held = numerator(38.0, 691, 30_000, 0.04);
+        assert!((held - 60.64048).abs() < 1e-5, "{held}");
+        let value = certificate(upper, held, 30_000);
+        assert!((value - 0.0343182).abs() < 1e-7, "{value}");
+    }
+
     #[test]
     fn numerator_by_hand() {
         // KL 100, j = 300, m = 60 000, δ = 0.025:

@@ -148,9 +148,9 @@ pub struct PacBayesSettings {
     pub initial_prior_variance: f64,
     /// Monte-Carlo draws (network, example) for the certificate.
     pub samples: usize,
-    /// Confidence of the PAC-Bayes step.
+    /// Confidence of the PAC-Bayes step (the requested δ less `delta_mc`).
     pub delta: f64,
-    /// Confidence of the Monte-Carlo step.
+    /// Confidence of the Monte-Carlo step; the certificate holds at 1 − `delta` − `delta_mc`.
     pub delta_mc: f64,
     /// Seed of minibatch order and of the noise.
     pub seed: u64,
@@ -254,18 +254,15 @@ pub fn optimize_and_certify(
 
     // The prior's centre: the initialization, or a network trained from it on the prior half.
     progress(0.0, "prior");
-    let prior_network = match settings.prior {
-        PacBayesPrior::Initialization => initial.clone(),
-        PacBayesPrior::DataDependent => train_prior(
-            dataset,
-            initial,
-            &parts.prior,
-            settings,
-            &autodiff,
-            &mut generator,
-            &mut |f| progress(0.3 * f, "training the prior on the held-out half"),
-        ),
-    };
+    let prior_network = prior_centre(
+        dataset,
+        initial,
+        &parts,
+        settings,
+        &autodiff,
+        &mut generator,
+        &mut |f| progress(0.3 * f, "training the prior on the held-out half"),
+    );
     let prior_mean: Vec<Tensor<1>> = parameters(&prior_network)
         .into_iter()
         .map(|tensor| Tensor::from_data(tensor.into_data(), &autodiff))
@@ -474,6 +471,11 @@ pub fn optimize_and_certify(
                 settings.delta_mc,
             ),
             quantity(
+                "δ + δ′",
+                "the certificate fails with probability at most this (the panel's δ)",
+                settings.delta + settings.delta_mc,
+            ),
+            quantity(
                 "seconds",
                 "wall time of optimization and certificate",
                 started.elapsed().as_secs_f64(),
@@ -488,6 +490,31 @@ pub fn optimize_and_certify(
 
 /// Trains a copy of `initial` on `indices` only (5 epochs of the settings' batch size, Adam at
 /// 1e-3): the data-dependent prior's centre.
+/// The prior's centre: the initialization, or a network trained from it on `parts.prior` only
+/// (the bound's sample S is never read: tested by permuting its labels).
+fn prior_centre(
+    dataset: &Dataset,
+    initial: &Classifier,
+    parts: &SampleSplit,
+    settings: &PacBayesSettings,
+    autodiff: &Device,
+    generator: &mut SplitMix64,
+    progress: &mut dyn FnMut(f64),
+) -> Classifier {
+    match settings.prior {
+        PacBayesPrior::Initialization => initial.clone(),
+        PacBayesPrior::DataDependent => train_prior(
+            dataset,
+            initial,
+            &parts.prior,
+            settings,
+            autodiff,
+            generator,
+            progress,
+        ),
+    }
+}
+
 fn train_prior(
     dataset: &Dataset,
     initial: &Classifier,
@@ -595,6 +622,74 @@ mod tests {
         let (total, with_gradient) = (count.1, count.2);
         // Means and log-deviations of 2 weights and 2 biases (λ gets none from this loss).
         assert_eq!((total, with_gradient), (9, 8));
+    }
+
+    /// Prior isolation by effect: permuting the labels of the bound's half leaves the
+    /// data-dependent prior bit-identical, while permuting those of the prior's half moves it
+    /// (so the test can fail).
+    #[test]
+    fn the_data_dependent_prior_never_reads_the_bound_half() {
+        let n = 48;
+        let images: Vec<u8> = (0..n * 4).map(|i| ((i * 37) % 251) as u8).collect();
+        let labels: Vec<u8> = (0..n).map(|i| ((i * 7 + i / 5) % 2) as u8).collect();
+        let dataset = |labels: Vec<u8>| {
+            let split = Split {
+                images: images.clone(),
+                labels,
+                image_len: 4,
+            };
+            Dataset::new(
+                "toy",
+                String::new(),
+                [1, 2, 2],
+                vec!["a".into(), "b".into()],
+                split.clone(),
+                split,
+            )
+        };
+        let settings = PacBayesSettings {
+            steps: 1,
+            batch_size: 8,
+            learning_rate: 1e-3,
+            initial_std: 0.01,
+            initial_prior_variance: 1e-4,
+            samples: 10,
+            delta: 0.04,
+            delta_mc: 0.01,
+            seed: 3,
+            prior: PacBayesPrior::DataDependent,
+        };
+        let parts = split(n, PacBayesPrior::DataDependent);
+        let autodiff = Device::flex().autodiff();
+        let initial = tiny();
+        let centre = |labels: Vec<u8>| -> Vec<f32> {
+            let prior = prior_centre(
+                &dataset(labels),
+                &initial,
+                &parts,
+                &settings,
+                &autodiff,
+                &mut SplitMix64::new(settings.seed),
+                &mut |_| {},
+            );
+            parameters(&prior)
+                .into_iter()
+                .flat_map(|t| t.into_data().try_into_vec::<f32>().expect("f32"))
+                .collect()
+        };
+        let reference = centre(labels.clone());
+        let mut bound_half = labels.clone();
+        bound_half[n / 2..].reverse();
+        bound_half[n / 2..].iter_mut().for_each(|l| *l = 1 - *l);
+        assert_ne!(bound_half, labels);
+        assert_eq!(centre(bound_half), reference, "the prior read S's labels");
+        let mut prior_half = labels.clone();
+        prior_half[..n / 2].iter_mut().for_each(|l| *l = 1 - *l);
+        assert_ne!(
+            centre(prior_half),
+            reference,
+            "the prior ignores its own half"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use memlab_shared::glasses::{self, GlassesConfig};
 use memlab_shared::model::{Classifier, TransformNet};
 use memlab_shared::preprocess::InputSpec;
 
+use super::keep::KeepTerm;
 use super::{normalize, pixels_tensor, rows};
 use crate::data::Split;
 use crate::probes::row_argmax;
@@ -35,7 +36,8 @@ pub fn truth_split(config: &GlassesConfig, test: bool, count: usize) -> Split {
 
 /// Fits `transform` (on an autodiff device) to the pairs (x, `truth` of x) — L* here, the
 /// latent reflection's edit in its search — by `steps` Adam steps on the mean squared
-/// difference ‖L x − target‖² over batches of training pairs.
+/// difference ‖L x − target‖² over batches of training pairs, plus `keep`'s term at its weight
+/// when given (the distillation keeps what L must keep; the basin test fits the pairs alone).
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     mut transform: TransformNet,
@@ -46,6 +48,7 @@ pub fn fit(
     batch_size: usize,
     learning_rate: f64,
     seed: u64,
+    keep: Option<(&KeepTerm, f64)>,
 ) -> TransformNet {
     let device = transform.down.weight.device();
     let mut optimizer = AdamConfig::new().init();
@@ -56,8 +59,13 @@ pub fn fit(
             .collect();
         let x = pixels_tensor(train, spec, &indices, &device);
         let target = pixels_tensor(truth, spec, &indices, &device);
-        let diff = transform.forward(x) - target;
-        let loss = (diff.clone() * diff).mean();
+        let moved = transform.forward(x.clone());
+        let diff = moved.clone() - target;
+        let mut loss = (diff.clone() * diff).mean();
+        if let Some((term, weight)) = keep {
+            let labels: Vec<u8> = indices.iter().map(|&i| train.labels[i]).collect();
+            loss = loss + term.loss(x, moved, &labels) * weight;
+        }
         let gradients = GradientsParams::from_grads(loss.backward(), &transform);
         transform = optimizer.step(learning_rate, transform, gradients);
     }

@@ -14,6 +14,7 @@ use memlab_shared::preprocess::InputSpec;
 use memlab_shared::symmetry::{ReflectionCandidate, ReflectionReport, SymmetryMode};
 
 use super::discovery::{self, Splitter, dot};
+use super::keep::KeepTerm;
 use super::{N_TEST, SymmetryInput, basin, normalize, pixels_tensor, rms, rows};
 use crate::data::Split;
 use crate::linalg;
@@ -41,6 +42,20 @@ const KEEP_FLOOR: f64 = 0.9;
 pub const DISTILL_STEPS: usize = 1500;
 /// Adam's step size for the distillation.
 const DISTILL_LEARNING_RATE: f64 = 2e-3;
+/// Weight of the keep term in the distillation, next to the mean squared distance to the edit
+/// (≈ 5e-4 once fitted; the from-Φ keep term of the edit is ≈ 0.04): where the fit cannot
+/// follow the edit, it errs towards images that keep what L must keep. From Φ: 0.02 (identity
+/// kept 0.926 → 0.962, Φ kept 0.940 → 0.952, the splitter's gap 0.040 → 0.024, toggled 0.968 →
+/// 0.946). From f: none. Every pull through f̂ that was tried undid the adding of glasses, which
+/// lowers f̂'s confidence without changing its answer: cross-entropy toggled 0.53 (off → on
+/// 0.16), the hinge max(0, κ + max_{j≠y} f̂_j − f̂_y) 0.03 at κ = 1 and 0.12 at κ = 0, against
+/// 0.99 for the regression alone (bench/RESULTS.md, issue 19).
+fn distill_keep(mode: SymmetryMode) -> f64 {
+    match mode {
+        SymmetryMode::FromPhi => 0.02,
+        SymmetryMode::FromLabels => 0.0,
+    }
+}
 /// Images per chunk of inference.
 const CHUNK: usize = 250;
 
@@ -230,13 +245,14 @@ pub fn side_reflection(
 
 /// L_θ started from the latent-reflection search on the training images `train` (the stage-A
 /// subset): the search, then [`DISTILL_STEPS`] regression steps of `transform` (on an autodiff
-/// device) onto the chosen edit of each image (the last third at a tenth of the step size), and
-/// the distillation's RMS on test images.
+/// device) onto the chosen edit of each image with `keep`'s term (the last third at a tenth of
+/// the step size), and the distillation's RMS on test images.
 pub(super) fn start(
     input: &SymmetryInput,
     transform: TransformNet,
     train: &Split,
     splitter: Option<&Splitter>,
+    keep: &KeepTerm,
     progress: &mut dyn FnMut(f64, &str),
 ) -> Result<(TransformNet, ReflectionReport), String> {
     let spec = &input.dataset.info.input;
@@ -308,6 +324,7 @@ pub(super) fn start(
         batch_size,
         DISTILL_LEARNING_RATE,
         seed,
+        (distill_keep(input.mode) > 0.0).then_some((keep, distill_keep(input.mode))),
     );
     let transform = basin::fit(
         transform,
@@ -318,6 +335,7 @@ pub(super) fn start(
         batch_size,
         DISTILL_LEARNING_RATE / 10.0,
         seed ^ 1,
+        (distill_keep(input.mode) > 0.0).then_some((keep, distill_keep(input.mode))),
     );
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "distilled");
     let test = &input.dataset.test;
@@ -632,6 +650,12 @@ pub(super) fn search(
             chosen,
             rule,
             distill_steps: DISTILL_STEPS,
+            distill_keep_weight: distill_keep(input.mode),
+            distill_keep_term: match input.mode {
+                SymmetryMode::FromPhi => "‖Φ(L x) − Φ(x)‖² over the features' spread",
+                SymmetryMode::FromLabels => "none (the regression alone)",
+            }
+            .into(),
             distill_rms: 0.0,
         },
     })

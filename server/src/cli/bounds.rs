@@ -63,11 +63,15 @@ pub(crate) async fn bounds(args: BoundsArgs) -> anyhow::Result<()> {
     );
     for layer in &panel.layers {
         println!(
-            "  {:<10} {:<42} σ {:>10.4}  σ' {:>10.4}  F {:>10.4}  2,1 {:>12.4}  Δ₀ {:>9.4}{}",
+            "  {:<10} {:<42} σ ≤ {:>10.4}  σ' ≤ {:>10.4} ({})  F {:>10.4}  2,1 {:>12.4}  Δ₀ {:>9.4}{}",
             layer.name,
             layer.description,
             layer.spectral,
             layer.spectral_with_bias,
+            match layer.spectral_with_bias_estimate {
+                Some(estimate) => format!("power iteration {estimate:.4}"),
+                None => "an estimate, not certified".into(),
+            },
             layer.frobenius,
             layer.two_one,
             layer.distance_from_init,

@@ -149,8 +149,17 @@ pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
             );
         }
         println!(
-            "    distilled into L_θ by {} regression steps: RMS from the chosen edit on test {:.4}",
-            reflection.distill_steps, reflection.distill_rms
+            "    distilled into L_θ by {} regression steps ({}): RMS from the chosen edit on test {:.4}",
+            reflection.distill_steps,
+            if reflection.distill_keep_weight > 0.0 {
+                format!(
+                    "keep term {} at weight {}",
+                    reflection.distill_keep_term, reflection.distill_keep_weight
+                )
+            } else {
+                "the regression alone".into()
+            },
+            reflection.distill_rms
         );
     }
     let every = (report.history.len() / 10).max(1);

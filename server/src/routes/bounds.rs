@@ -112,7 +112,7 @@ pub fn bounds_csv(panel: &BoundPanel) -> String {
 /// The per-layer norms as CSV.
 pub fn layers_csv(panel: &BoundPanel) -> String {
     let mut out = String::from(
-        "layer,map,inputs,outputs,parameters,spectral,spectral_with_bias,frobenius,two_one,two_one_from_init,distance_from_init,activation,power_iterations,converged\n",
+        "layer,map,inputs,outputs,parameters,spectral,spectral_with_bias,frobenius,two_one,two_one_from_init,distance_from_init,activation,power_iterations,converged,spectral_with_bias_estimate\n",
     );
     for layer in &panel.layers {
         let row = [
@@ -130,6 +130,10 @@ pub fn layers_csv(panel: &BoundPanel) -> String {
             field(&layer.activation),
             layer.power_iterations.to_string(),
             layer.converged.to_string(),
+            layer
+                .spectral_with_bias_estimate
+                .map(number)
+                .unwrap_or_default(),
         ];
         out.push_str(&row.join(","));
         out.push('\n');

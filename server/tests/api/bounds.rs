@@ -1,6 +1,7 @@
 //! Bound panels: lifecycle, bad input, the CSV, fixed-encoder sample splits, optimized PAC-Bayes.
 
 use super::*;
+use memlab_science::bounds::pac_bayes;
 
 /// The bound panel: refused before training, then computed in the background, stored, served as
 /// JSON and CSV with the same numbers; bad requests are 4xx.
@@ -320,5 +321,20 @@ async fn optimized_pac_bayes_on_request() {
         // The certificate sits above the Monte-Carlo upper bound and is a probability.
         assert!(input("kl⁻¹(ê_n)") <= value && value <= 1.0, "{value}");
         assert!(input("KL") > 0.0 && input("λ") < 0.1);
+        // Recomputed from the inputs it shows, and its two steps' confidences add up to at most
+        // the panel's δ.
+        let (delta, delta_mc) = (input("δ"), input("δ′"));
+        assert!(
+            delta + delta_mc <= panel.delta + 1e-15,
+            "{delta} + {delta_mc}"
+        );
+        assert_eq!(input("δ + δ′"), delta + delta_mc);
+        let errors = (input("ê_n") * input("n")).round() as usize;
+        let upper = pac_bayes::monte_carlo_upper(errors, 400, delta_mc);
+        assert!((upper - input("kl⁻¹(ê_n)")).abs() < 1e-6);
+        let numerator = pac_bayes::numerator(input("KL"), input("j") as u64, m as usize, delta);
+        assert!((numerator - input("numerator")).abs() < 1e-6 * numerator.max(1.0));
+        let recomputed = pac_bayes::certificate(upper, numerator, m as usize);
+        assert!((recomputed - value).abs() < 1e-6, "{recomputed} vs {value}");
     }
 }

@@ -11,6 +11,37 @@ use memlab_shared::bounds::{BoundJob, BoundPanel};
 
 use crate::page::*;
 
+/// Runs the independent numpy checker (`tests/checker/check_bounds.py`) on the stored panel of
+/// `id`: it recomputes the norms, margins and bounds from the exported weights and MNIST's files
+/// and fails on any difference above 1e-3 relative (or a certified norm below the SVD's).
+pub async fn numpy_checker_agrees(app: &TestApp, id: i64) -> anyhow::Result<()> {
+    let python = std::env::var("MEMLAB_CHECKER_PYTHON").context(
+        "MEMLAB_CHECKER_PYTHON is not set: run the tests through `cargo xtask test`, which \
+         installs the checker's numpy",
+    )?;
+    let datasets = std::env::var("MEMLAB_DATASETS_DIR").context("MEMLAB_DATASETS_DIR")?;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("checker/check_bounds.py");
+    let mut command = std::process::Command::new(&python);
+    command
+        .arg(&script)
+        .arg(&app.base_url)
+        .arg(id.to_string())
+        .arg(std::path::Path::new(&datasets).join("mnist"));
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await?
+        .with_context(|| format!("starting {python}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{text}");
+    if !output.status.success() {
+        bail!("the numpy checker disagrees with the panel of {id}:\n{text}");
+    }
+    Ok(())
+}
+
 /// Waits until the stored bound job of `id` is finished and returns its panel.
 pub async fn stored_panel(app: &TestApp, id: i64) -> anyhow::Result<BoundPanel> {
     for _ in 0..600 {
@@ -74,12 +105,24 @@ pub async fn record_panel(
 /// Every bound value the page shows equals the stored one (to the digits shown).
 pub async fn check_shown_bounds(client: &Client, panel: &BoundPanel) -> anyhow::Result<()> {
     let script = "return Array.from(document.querySelectorAll('#bounds-table .bound-row')).map(row => \
-        [row.dataset.key, (row.querySelector('.bound') || {textContent: ''}).textContent]);";
-    let shown: Vec<(String, String)> =
+        [row.dataset.key, (row.querySelector('.bound') || {textContent: ''}).textContent, \
+         (row.querySelector('.why-vacuous') || {textContent: ''}).textContent]);";
+    let shown: Vec<(String, String, String)> =
         serde_json::from_value(client.execute(script, vec![]).await?)?;
     assert_eq!(shown.len(), panel.bounds.len());
-    for ((key, text), bound) in shown.iter().zip(&panel.bounds) {
+    for ((key, text, why), bound) in shown.iter().zip(&panel.bounds) {
         assert_eq!(key, &bound.key);
+        // Each vacuous bound says why, in one line, and only those.
+        assert_eq!(
+            bound.why_vacuous.is_some(),
+            bound.vacuous && bound.value.is_some(),
+            "{key}"
+        );
+        assert_eq!(
+            why,
+            bound.why_vacuous.as_deref().unwrap_or_default(),
+            "{key}"
+        );
         match bound.value {
             Some(stored) => {
                 let value: f64 = text.parse().with_context(|| format!("{key}: {text:?}"))?;
@@ -143,6 +186,7 @@ pub async fn check_bound_panels(
     mlp: i64,
 ) -> anyhow::Result<()> {
     let panel = stored_panel(app, lenet).await?;
+    numpy_checker_agrees(app, lenet).await?;
     client
         .goto(&app.url(&format!("/experiments/{lenet}")))
         .await?;
@@ -174,6 +218,7 @@ pub async fn check_bound_panels(
     // Every bound applies to the fully connected demo, but those of a linear head on fixed
     // features.
     let panel = stored_panel(app, mlp).await?;
+    numpy_checker_agrees(app, mlp).await?;
     assert!(
         panel
             .bounds

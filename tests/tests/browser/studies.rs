@@ -133,7 +133,7 @@ pub async fn check_patch_ablation(app: &TestApp, client: &Client) -> anyhow::Res
             "patch ablation, 2 000 images: {} test accuracy {:.4}, tightest bound {:?}",
             member.label,
             metrics.test_accuracy,
-            panel.tightest().and_then(|b| b.value)
+            panel.tightest().map(|t| t.value())
         );
     }
     show_study(app, client, study.id, &["plot-errors", "plot-bounds"]).await?;
