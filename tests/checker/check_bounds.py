@@ -331,7 +331,8 @@ def main():
         )
         confidence = 3 * math.sqrt((math.log(2 / delta) + math.log(193) * (depth + 1)) / (2 * m))
         for key, factor in (
-            ("grs", math.sqrt(2 * math.log(2) * depth) + 1),
+            # Depth 1 is a linear class: factor 1 for both.
+            ("grs", math.sqrt(2 * math.log(2) * depth) + 1 if depth > 1 else 1.0),
             ("nts", 2.0 ** (depth - 1)),
         ):
             rademacher = factor * product * data_norm / m

@@ -9,7 +9,8 @@
 //! Rademacher complexity of depth-L networks whose layer j has ‖W_j‖_F ≤ M_j, 1-Lipschitz,
 //! positive-homogeneous element-wise activations, no biases:
 //! - GRS Thm 1: R̂_S ≤ (√(2 ln 2 · L) + 1)·∏ M_j·√(Σᵢ‖xᵢ‖²)/m;
-//! - NTS Thm 1 (p = q = 2, so the width factor H^[1/p* − 1/q]₊ = 1): R̂_S ≤ 2^(L−1)·∏ M_j·√(Σᵢ‖xᵢ‖²)/m.
+//! - NTS Thm 1 (p = q = 2, so the width factor H^[1/p* − 1/q]₊ = 1): R̂_S ≤ 2^(L−1)·∏ M_j·√(Σᵢ‖xᵢ‖²)/m;
+//! - at L = 1 (a linear head on fixed features) the class is linear: factor 1 for both.
 //!
 //! Biases: the bias-free network on x' = (x, 1) with A'_j = [[A_j, b_j], [0, 1]] computes the same
 //! function, so M_j bounds ‖A'_j‖_F, and the last layer's row (with its bias) bounds Π₁. The class
@@ -70,9 +71,15 @@ impl NormBound {
         }
     }
 
-    /// The depth factor multiplying ∏ M_j ‖X'‖₂ / m.
+    /// The depth factor multiplying ∏ M_j ‖X'‖₂ / m. At depth 1 the class is linear,
+    /// {x ↦ ⟨w, x⟩ : ‖w‖₂ ≤ M}, whose empirical Rademacher complexity is at most M ‖X‖₂ / m
+    /// (Cauchy–Schwarz and Jensen; Mohri et al. 2018, Thm 5.10): factor 1 for both, where GRS's
+    /// general √(2 ln 2 · L) + 1 would charge 2.18.
     pub fn depth_factor(self, depth: usize) -> f64 {
         let l = depth as f64;
+        if depth <= 1 {
+            return 1.0;
+        }
         match self {
             Self::Grs => (2.0 * std::f64::consts::LN_2 * l).sqrt() + 1.0,
             Self::Nts => 2f64.powf(l - 1.0),
@@ -230,6 +237,9 @@ pub(crate) mod tests {
     #[test]
     fn nts_pays_two_to_the_depth() {
         assert_eq!(NormBound::Nts.depth_factor(3), 4.0);
+        // A linear class: ‖w‖ ≤ M, R̂_S ≤ M‖X‖/m, for both (GRS's general factor would be 2.18).
+        assert_eq!(NormBound::Grs.depth_factor(1), 1.0);
+        assert_eq!(NormBound::Nts.depth_factor(1), 1.0);
         assert!((NormBound::Grs.depth_factor(2) - ((4.0 * 2f64.ln()).sqrt() + 1.0)).abs() < 1e-12);
         let mut pooled = facts();
         pooled.elementwise_relu = false;
