@@ -519,6 +519,21 @@ pub struct ReflectionReport {
     pub distill_rms: f64,
 }
 
+impl ReflectionReport {
+    /// What the distillation fitted, for people: "the keep term … at weight w" next to the
+    /// regression, or "the regression alone".
+    pub fn distillation(&self) -> String {
+        if self.distill_keep_weight > 0.0 {
+            format!(
+                "with the keep term {} at weight {}",
+                self.distill_keep_term, self.distill_keep_weight
+            )
+        } else {
+            "the regression alone".into()
+        }
+    }
+}
+
 /// One candidate reflection T z = z − 2(⟨n, z⟩ − b_g) n and its edit x + Dec(T z) − Dec(z).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -25,14 +25,7 @@ pub fn ReflectionView(mode: &'static str, reflection: ReflectionReport) -> impl 
             chosen + 1,
             reflection.rule,
             reflection.distill_steps,
-            if reflection.distill_keep_weight > 0.0 {
-                format!(
-                    "with the keep term {} at weight {}",
-                    reflection.distill_keep_term, reflection.distill_keep_weight
-                )
-            } else {
-                "the regression alone".into()
-            },
+            reflection.distillation(),
             reflection.distill_rms
         )}</p>
         <table id=format!("symmetry-reflection-{mode}")>

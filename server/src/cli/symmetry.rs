@@ -151,14 +151,7 @@ pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         println!(
             "    distilled into L_θ by {} regression steps ({}): RMS from the chosen edit on test {:.4}",
             reflection.distill_steps,
-            if reflection.distill_keep_weight > 0.0 {
-                format!(
-                    "keep term {} at weight {}",
-                    reflection.distill_keep_term, reflection.distill_keep_weight
-                )
-            } else {
-                "the regression alone".into()
-            },
+            reflection.distillation(),
             reflection.distill_rms
         );
     }
