@@ -6,8 +6,8 @@ use leptos_router::path;
 
 use crate::page_error::PageFrame;
 use crate::pages::{
-    BenchmarkPage, ExperimentPage, GalleryPage, ModelsPage, NotFoundPage, ProbePage, StudiesPage,
-    StudyPage,
+    BenchmarkPage, ExperimentPage, GalleryPage, ModelsPage, NotFoundPage, ProbePage,
+    ReplicationsPage, StudiesPage, StudyPage,
 };
 
 /// The whole app: a header and the routed page.
@@ -22,6 +22,7 @@ pub fn App() -> impl IntoView {
                     <A href="/">"Experiments"</A>
                     <A href="/studies">"Studies"</A>
                     <A href="/models">"Models"</A>
+                    <A href="/replications">"Replications"</A>
                     // The API reference is the server's page, not a route of this app.
                     <a href="/api/docs" rel="external">"API"</a>
                 </nav>
@@ -34,6 +35,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/experiments/:id/benchmark") view=|| view! { <PageFrame title="Latency benchmark" error_id="benchmark-error"><BenchmarkPage /></PageFrame> } />
                     <Route path=path!("/studies") view=|| view! { <PageFrame title="Studies" error_id="page-error"><StudiesPage /></PageFrame> } />
                     <Route path=path!("/models") view=|| view! { <PageFrame title="Models" error_id="page-error"><ModelsPage /></PageFrame> } />
+                    <Route path=path!("/replications") view=|| view! { <PageFrame title="Replications" error_id="page-error"><ReplicationsPage /></PageFrame> } />
                     <Route path=path!("/studies/:id") view=|| view! { <PageFrame title="Study" error_id="page-error"><StudyPage /></PageFrame> } />
                 </Routes>
             </main>

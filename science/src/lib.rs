@@ -16,6 +16,7 @@
 //! - Symmetries: [`probes`] (invariance under classical transforms), [`lie`] (invariant affine
 //!   generators), [`symmetry`] (learned symmetries L_θ), [`oracles`] (the Glasses oracles that
 //!   score them).
+//! - [`replications`]: published claims read from memlab's own runs (the Replications page).
 //! - Shared by analyses: [`finished`] (a finished run, loaded), [`linalg`].
 //!
 //! **Architecture Invariant:** no tokio, axum or sqlx in this crate's dependency tree (checked
@@ -33,6 +34,7 @@ pub mod oracles;
 pub mod patches;
 pub mod probes;
 pub mod progress;
+pub mod replications;
 pub mod rng;
 pub mod run;
 pub mod scattering;

@@ -6,8 +6,11 @@
 //! - [`state`]: what handlers share; [`hub`]: live progress per running job; [`gate`],
 //!   [`quota`], [`admin`]: what a public server refuses.
 //! - [`jobs`]: the one job system (training and every analysis, one file per kind, run by one
-//!   runner, woken through [`wake`]); [`studies`]: grids of runs; [`demo`]: the hosted demo's default experiment.
-//! - [`inference`]: server-side prediction; [`allocator`]: the binary's allocator settings.
+//!   runner, woken through [`wake`]); [`studies`]: grids of runs; [`demo`]: the hosted demo's default experiment;
+//!   [`replications`]: published claims read from this server's runs, [`replicate`]: the runs
+//!   they need.
+//! - [`queue`]: a run or study validated on its data set and stored queued;
+//!   [`inference`]: server-side prediction; [`allocator`]: the binary's allocator settings.
 //!
 //! **Architecture Invariant:** the computations live in `memlab_science` and what is kept in
 //! `memlab_store`; this crate loads the computations' inputs, runs them as jobs and stores
@@ -24,7 +27,10 @@ pub mod gate;
 pub mod hub;
 pub mod inference;
 pub mod jobs;
+pub mod queue;
 pub mod quota;
+pub mod replicate;
+pub mod replications;
 pub mod routes;
 pub mod state;
 pub mod studies;

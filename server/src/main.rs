@@ -10,6 +10,7 @@ use cli::bounds::{BoundsArgs, bounds};
 use cli::geometry::{GeometryArgs, geometry_command};
 use cli::lie::{LieArgs, lie_command};
 use cli::probe::{ProbeArgs, probe};
+use cli::replicate::{ReplicateArgs, replicate_command};
 use cli::scattering::{ScatteringArgs, scattering_command};
 use cli::serve::{ServeArgs, serve};
 use cli::symmetry::{SymmetryArgs, symmetry};
@@ -45,6 +46,9 @@ enum Command {
     /// The scattering transform of a few test images, with its filters, as JSON (what
     /// `bench/scattering_kymatio.sh` compares with Kymatio).
     Scattering(ScatteringArgs),
+    /// Queue and run the Replications page's claims here, then print memlab's number and the
+    /// verdict of each.
+    Replicate(ReplicateArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,5 +77,6 @@ async fn run_command() -> anyhow::Result<()> {
         Command::Lie(args) => lie_command(args).await,
         Command::Geometry(args) => geometry_command(args),
         Command::Scattering(args) => scattering_command(args),
+        Command::Replicate(args) => replicate_command(args).await,
     }
 }

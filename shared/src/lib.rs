@@ -12,7 +12,8 @@
 //!   circular shifts) on preprocessed pixels; [`probes`]: the types of invariance probes.
 //! - [`api`]: the serde types of the JSON API; [`analysis`]: the job of an analysis of a run;
 //!   [`bounds`]: the bound panel's types; [`studies`]: those of studies (grids of runs);
-//!   [`symmetry`]: those of learned symmetries L_θ; [`lie`]: those of Lie-generator discovery.
+//!   [`symmetry`]: those of learned symmetries L_θ; [`lie`]: those of Lie-generator discovery;
+//!   [`replications`]: those of the Replications page.
 //!
 //! **Architecture Invariant:** this crate does no IO and chooses no device; callers pass a
 //! `burn::tensor::Device` in.
@@ -28,6 +29,7 @@ pub mod model;
 pub mod models;
 pub mod preprocess;
 pub mod probes;
+pub mod replications;
 pub mod scattering;
 pub mod studies;
 pub mod symmetry;

@@ -517,6 +517,10 @@ pub struct ReflectionReport {
     pub distill_keep_term: String,
     /// RMS of L_θ x − (the chosen edit of x) on test images after the distillation.
     pub distill_rms: f64,
+    /// With a ground truth, scored only: RMS of the chosen edit of x − L* x on the same test
+    /// images (what the distillation could at best inherit).
+    #[serde(default)]
+    pub edit_truth_rms: Option<f64>,
 }
 
 impl ReflectionReport {

@@ -27,7 +27,9 @@ pub fn ReflectionView(mode: &'static str, reflection: ReflectionReport) -> impl 
             reflection.distill_steps,
             reflection.distillation(),
             reflection.distill_rms
-        )}</p>
+        )}{reflection.edit_truth_rms.map(|edit| format!(
+            " The chosen edit's own RMS from L* x on those images (scored only): {edit:.4}."
+        ))}</p>
         <table id=format!("symmetry-reflection-{mode}")>
             <tr>
                 <th>""</th><th>"direction"</th><th>"bimodality"</th><th>"kept"</th><th>"RMS change"</th>

@@ -8,6 +8,7 @@ mod gallery;
 mod models;
 mod not_found;
 mod probe;
+mod replications;
 mod studies;
 mod study;
 
@@ -17,5 +18,6 @@ pub use gallery::GalleryPage;
 pub use models::ModelsPage;
 pub use not_found::NotFoundPage;
 pub use probe::ProbePage;
+pub use replications::ReplicationsPage;
 pub use studies::StudiesPage;
 pub use study::StudyPage;

@@ -20,9 +20,16 @@ pub const CHECK_IMAGES: usize = 200;
 
 /// L* x of the first `count` images of a Glasses split, as 8-bit pixels.
 pub fn truth_split(config: &GlassesConfig, test: bool, count: usize) -> Split {
+    truth_of(config, test, &(0..count).collect::<Vec<_>>())
+}
+
+/// L* x of the images `indices` of a Glasses split, in that order, as 8-bit pixels.
+pub fn truth_of(config: &GlassesConfig, test: bool, indices: &[usize]) -> Split {
     let identities = config.identity_list();
-    let images = (0..count)
-        .flat_map(|index| {
+    let count = indices.len();
+    let images = indices
+        .iter()
+        .flat_map(|&index| {
             let example = config.example(&identities, test, index);
             glasses::to_u8(&glasses::render(&example, config.size, true))
         })

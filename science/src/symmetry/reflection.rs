@@ -347,16 +347,32 @@ pub(super) fn start(
     let x = pixels_tensor(test, spec, &scored, input.device);
     let target = edit(&found.network, &found.reflection, x.clone(), &scored_groups);
     let learned = transform.valid().forward(x).clamp(0.0, 1.0);
-    let distill_rms = rms(learned, target)
-        .into_data()
-        .iter::<f32>()
-        .map(f64::from)
-        .sum::<f64>()
-        / scored.len().max(1) as f64;
+    let mean_rms = |a: Tensor<4>, b: Tensor<4>| {
+        rms(a, b)
+            .into_data()
+            .iter::<f32>()
+            .map(f64::from)
+            .sum::<f64>()
+            / scored.len().max(1) as f64
+    };
+    let distill_rms = mean_rms(learned.clone(), target.clone());
+    // Scored only: how far the edit and its distillation are from L* x.
+    let edit_truth_rms = input.ground_truth.map(|config| {
+        let truth = basin::truth_of(&config, true, &scored);
+        let all: Vec<usize> = (0..scored.len()).collect();
+        let truth = pixels_tensor(&truth, spec, &all, input.device);
+        tracing::info!(
+            edit = mean_rms(target.clone(), truth.clone()),
+            distilled = mean_rms(learned.clone(), truth.clone()),
+            "RMS from L* x"
+        );
+        mean_rms(target, truth)
+    });
     Ok((
         transform,
         ReflectionReport {
             distill_rms,
+            edit_truth_rms,
             ..found.report
         },
     ))
@@ -657,6 +673,7 @@ pub(super) fn search(
             }
             .into(),
             distill_rms: 0.0,
+            edit_truth_rms: None,
         },
     })
 }

@@ -5,6 +5,7 @@ pub(crate) mod common;
 pub(crate) mod geometry;
 pub(crate) mod lie;
 pub(crate) mod probe;
+pub(crate) mod replicate;
 pub(crate) mod scattering;
 pub(crate) mod serve;
 pub(crate) mod symmetry;

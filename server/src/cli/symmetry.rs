@@ -154,6 +154,11 @@ pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
             reflection.distillation(),
             reflection.distill_rms
         );
+        if let Some(edit) = reflection.edit_truth_rms {
+            println!(
+                "    the chosen edit's own RMS from L* x on those test images (scored only): {edit:.4}"
+            );
+        }
     }
     let every = (report.history.len() / 10).max(1);
     for step in report.history.iter().step_by(every) {

@@ -15,9 +15,9 @@ use memlab_store as store;
 use memlab_store::dataset_jobs::DatasetKind;
 use serde::Deserialize;
 
-use super::experiments::load_dataset;
 use crate::error::AppError;
 use crate::extract::{ApiPath, ApiQuery};
+use crate::queue::load_dataset;
 use crate::state::AppState;
 
 /// `GET /api/datasets`: the data sets this server has, with sizes, classes and normalization.

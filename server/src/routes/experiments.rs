@@ -9,8 +9,8 @@ use memlab_shared::api::{ErrorBody, Experiment, ExperimentConfig, JobStatus};
 
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::queue;
 use crate::state::AppState;
-use memlab_science::training;
 use memlab_store::artifacts::Artifact;
 use memlab_store::{self as store, artifacts};
 
@@ -69,25 +69,6 @@ pub fn check_name(name: Option<&str>) -> Result<(), AppError> {
     }
 }
 
-/// Loads the data set a request names (off the async runtime); an unknown or missing one is
-/// the user's error.
-pub async fn load_dataset(
-    state: &AppState,
-    name: &str,
-) -> Result<std::sync::Arc<memlab_science::data::Dataset>, AppError> {
-    let catalog_state = state.clone();
-    let name = name.to_owned();
-    tokio::task::spawn_blocking(move || catalog_state.catalog.get(&name))
-        .await?
-        .map_err(|error| match error {
-            memlab_science::data::DataError::Unknown(_)
-            | memlab_science::data::DataError::Missing { .. } => {
-                AppError::Invalid(format!("{error}; see GET /api/datasets"))
-            }
-            other => other.into(),
-        })
-}
-
 /// `POST /api/experiments`: validates and queues a training run; answers 201 with the experiment.
 ///
 /// The model is `mlp`, `lenet`, `patches` (with `patches`: patch, atoms, neighbors, grid,
@@ -103,15 +84,7 @@ pub async fn experiment_create(
     ApiJson(config): ApiJson<ExperimentConfig>,
 ) -> Result<(StatusCode, Json<Experiment>), AppError> {
     check_name(config.name.as_deref())?;
-    let dataset = load_dataset(&state, &config.dataset).await?;
-    training::validate(&config, &dataset).map_err(|error| AppError::Invalid(error.to_string()))?;
-    let model = config.model.label();
-    let name = config
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{model} on {}", config.dataset));
-    let id =
-        store::experiments::insert(&state.pool, &name, &config, JobStatus::Queued, false).await?;
+    let id = queue::create_experiment(&state, &config).await?;
     // Read before waking the worker: the answer is the run as queued.
     let experiment = find(&state, id).await?;
     state.wake.all();

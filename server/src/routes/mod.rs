@@ -11,6 +11,7 @@ pub mod images;
 pub mod lie;
 pub mod predict;
 pub mod probes;
+pub mod replications;
 pub mod studies;
 pub mod symmetry;
 
@@ -53,6 +54,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(symmetry::symmetry_weights_get))
         .routes(routes!(studies::studies_list, studies::study_create))
         .routes(routes!(studies::study_get))
+        .routes(routes!(replications::replications_get))
+        .routes(routes!(replications::replication_run))
         .routes(routes!(images::image_publish))
         .routes(routes!(images::image_get))
         .routes(routes!(datasets::datasets_list))

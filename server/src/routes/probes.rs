@@ -35,7 +35,7 @@ pub async fn probes_create(
 ) -> Result<(StatusCode, Json<ProbeJob>), AppError> {
     let request: ProbeRequest = super::optional_body(&body, "probe request")?;
     let experiment = finished(&state, id).await?;
-    let dataset = super::experiments::load_dataset(&state, &experiment.config.dataset).await?;
+    let dataset = crate::queue::load_dataset(&state, &experiment.config.dataset).await?;
     probes::settings(&request, dataset.info.input.width).map_err(AppError::Invalid)?;
     if !store::analyses::queue(&state.pool, id, AnalysisKind::Probes, &request).await? {
         return Err(AppError::Conflict(format!(

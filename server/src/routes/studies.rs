@@ -6,9 +6,10 @@ use axum::http::StatusCode;
 use memlab_shared::api::ErrorBody;
 use memlab_shared::studies::{Study, StudyRequest};
 
-use super::experiments::{check_name, load_dataset};
+use super::experiments::check_name;
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::queue;
 use crate::state::AppState;
 use crate::studies;
 use memlab_store as store;
@@ -56,17 +57,7 @@ pub async fn study_create(
     ApiJson(request): ApiJson<StudyRequest>,
 ) -> Result<(StatusCode, Json<Study>), AppError> {
     check_name(request.name.as_deref())?;
-    let dataset = load_dataset(&state, &request.base.dataset).await?;
-    let members = studies::plan(&request, &dataset).map_err(AppError::Invalid)?;
-    let name = request
-        .name
-        .clone()
-        .unwrap_or_else(|| studies::default_name(&request));
-    let named: Vec<(String, _)> = members
-        .into_iter()
-        .map(|(label, config)| (format!("{name}: {label}"), config))
-        .collect();
-    let id = store::studies::insert(&state.pool, &name, &request, &named).await?;
+    let id = queue::create_study(&state, &request).await?;
     // Read before waking the worker: the answer is the study as queued.
     let study = find(&state, id).await?;
     state.wake.all();

@@ -10,10 +10,11 @@ use memlab_shared::analysis::AnalysisJob;
 use memlab_shared::api::{ErrorBody, JobStatus};
 use memlab_shared::symmetry::{SymmetryJob, SymmetryMode, SymmetryReport, SymmetryRequest};
 
-use super::experiments::{file_response, finished, load_dataset};
+use super::experiments::{file_response, finished};
 use crate::error::AppError;
 use crate::extract::ApiPath;
 use crate::jobs::symmetry as symmetry_jobs;
+use crate::queue::load_dataset;
 use crate::state::AppState;
 use memlab_science::symmetry;
 use memlab_store::{self as store, artifacts};

@@ -9,6 +9,7 @@ mod experiments;
 mod lie;
 mod openapi;
 mod probes;
+mod replications;
 mod studies;
 mod symmetry;
 

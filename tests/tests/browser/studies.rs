@@ -99,7 +99,38 @@ pub async fn check_study(app: &TestApp, client: &Client) -> anyhow::Result<()> {
     // The page polls while the study runs; a fresh load shows the finished study.
     let plots = ["plot-training", "plot-errors", "plot-bounds", "plot-fit"];
     show_study(app, client, study.id, &plots).await?;
-    screenshot(client, "study.png").await
+    screenshot(client, "study.png").await?;
+    // The Replications page reads the finished study into Zhang et al.'s row, linked.
+    check_replication(app, client, "zhang-fit", study.id).await?;
+    screenshot(client, "replications.png").await
+}
+
+/// The Replications page's row `key`: memlab's number from study `id`, a link to it, and a
+/// verdict (the API's, shown).
+pub async fn check_replication(
+    app: &TestApp,
+    client: &Client,
+    key: &str,
+    id: i64,
+) -> anyhow::Result<()> {
+    client.goto(&app.url("/replications")).await?;
+    let row = format!("#replications tr[data-key='{key}']");
+    let link = wait_text(client, &format!("{row} .measured a[href='/studies/{id}']")).await?;
+    assert!(link.contains(&format!("study {id}")), "{link}");
+    let value = wait_text(client, &format!("{row} .measured > span")).await?;
+    let rows: Vec<memlab_shared::replications::Replication> =
+        app.get_json("/api/replications").await?;
+    assert!(rows.len() >= 9);
+    let expected = rows
+        .iter()
+        .find(|r| r.key == key)
+        .with_context(|| format!("no row {key}"))?;
+    let measured = expected.measured.as_ref().context("measured")?;
+    assert_eq!(value, measured.value);
+    let verdict = wait_text(client, &format!("{row} .verdict")).await?;
+    assert_eq!(verdict, expected.verdict().label());
+    println!("replication {key}: {verdict}: {value}");
+    Ok(())
 }
 
 /// A patch ablation from the form (the dictionary size Q, small ones so the debug build is
@@ -137,7 +168,8 @@ pub async fn check_patch_ablation(app: &TestApp, client: &Client) -> anyhow::Res
         );
     }
     show_study(app, client, study.id, &["plot-errors", "plot-bounds"]).await?;
-    screenshot(client, "patch-ablation.png").await
+    screenshot(client, "patch-ablation.png").await?;
+    check_replication(app, client, "thiry-atoms", study.id).await
 }
 
 /// An augmentation study from the form: LeNet with and without rotations of any angle, each
