@@ -148,7 +148,8 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
             .replace("{name}", "toy")
             .replace("{index}", "0")
             .replace("{image}", &published)
-            .replace("{job}", "1");
+            .replace("{job}", "1")
+            .replace("{key}", "zhang-fit");
         let is_write = memlab_server::admin::writes(method, &path);
         writes += usize::from(is_write);
         let (status, body) = request(&state, method, &path, None).await;
@@ -176,8 +177,8 @@ async fn public_servers_refuse_writes_without_the_admin_token() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // The write routes: create a run, start each analysis, create a study, resume, measure a
-    // data set's patch geometry.
-    assert_eq!(writes, 8, "{writes} write routes of {routes:?}");
+    // data set's patch geometry, queue a replication's runs.
+    assert_eq!(writes, 9, "{writes} write routes of {routes:?}");
     // The admin's run was really created.
     let (status, body) = request(&state, &Method::GET, "/api/experiments", None).await;
     assert_eq!(status, StatusCode::OK);

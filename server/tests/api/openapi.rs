@@ -11,7 +11,7 @@ use tower::ServiceExt;
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// Every operation of the API, as a reader of the README expects to find it.
-const OPERATIONS: [(&str, &str); 32] = [
+const OPERATIONS: [(&str, &str); 34] = [
     ("get", "/api/health"),
     ("get", "/api/openapi.json"),
     ("get", "/api/docs"),
@@ -38,6 +38,8 @@ const OPERATIONS: [(&str, &str); 32] = [
     ("get", "/api/studies"),
     ("post", "/api/studies"),
     ("get", "/api/studies/{id}"),
+    ("get", "/api/replications"),
+    ("post", "/api/replications/{key}"),
     ("post", "/api/images"),
     ("get", "/api/images/{image}"),
     ("get", "/api/datasets"),
@@ -54,6 +56,7 @@ fn concrete(path: &str) -> String {
         .replace("{name}", "toy")
         .replace("{index}", "0")
         .replace("{job}", "1")
+        .replace("{key}", "zhang-fit")
 }
 
 async fn request(state: &AppState, method: &str, path: &str) -> (StatusCode, Vec<u8>) {
