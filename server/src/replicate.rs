@@ -4,7 +4,7 @@
 
 use memlab_science::replications::randomization::FIT_ACCURACY;
 use memlab_shared::api::{
-    ExperimentConfig, InputRandomization, JobStatus, ModelKind, OptimizerKind, PatchSettings,
+    ExperimentConfig, InputRandomization, JobStatus, ModelKind, PatchSettings,
 };
 use memlab_shared::bounds::{PacBayesPrior, PacBayesRequest};
 use memlab_shared::replications::Evidence;
@@ -24,23 +24,17 @@ pub enum Recipe {
     Run(Box<ExperimentConfig>),
 }
 
-/// An MLP on the first `n` MNIST training images, Adam 1e-3, batch 64, seed 1.
+/// An MLP on the first `n` MNIST training images, seed 1, Adam 1e-3 (the demo's other
+/// settings).
 fn mlp(n: usize, epochs: usize) -> ExperimentConfig {
     ExperimentConfig {
         name: None,
-        dataset: "mnist".into(),
         model: ModelKind::Mlp,
         n_train: Some(n),
         epochs,
         seed: 1,
         learning_rate: 1e-3,
-        batch_size: 64,
-        optimizer: OptimizerKind::Adam,
-        randomization: Default::default(),
-        stop_at_train_accuracy: None,
-        augmentation: Default::default(),
-        patches: Default::default(),
-        scattering: Default::default(),
+        ..crate::demo::demo_config(&crate::demo::DemoSettings::default())
     }
 }
 

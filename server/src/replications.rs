@@ -59,20 +59,14 @@ fn experiment_link(experiment: &Experiment) -> Evidence {
 fn latest(studies: &[Study], kind: StudyKind) -> Option<&Study> {
     studies
         .iter()
-        .filter(|study| study.kind == kind)
-        .max_by_key(|study| {
-            let finished = study
-                .members
-                .iter()
-                .any(|m| m.experiment.status == JobStatus::Done);
-            (finished, study.created_at, study.id)
-        })
         .filter(|study| {
-            study
-                .members
-                .iter()
-                .any(|m| m.experiment.status == JobStatus::Done)
+            study.kind == kind
+                && study
+                    .members
+                    .iter()
+                    .any(|m| m.experiment.status == JobStatus::Done)
         })
+        .max_by_key(|study| (study.created_at, study.id))
 }
 
 /// What the server knows that the claims read.
