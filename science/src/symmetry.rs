@@ -34,6 +34,7 @@ use crate::progress::Report;
 use crate::rng::{SplitMix64, seeded};
 
 mod basin;
+mod congeal;
 pub mod discovery;
 mod keep;
 pub mod label_model;
@@ -44,6 +45,7 @@ mod scores;
 mod tensors;
 mod terms;
 
+use congeal::Congealed;
 use discovery::{DiscoveryInput, Splitter};
 use keep::KeepTerm;
 
@@ -244,7 +246,7 @@ pub fn train(
     let autodiff = input.device.clone().autodiff();
     let splitter = discovered
         .as_ref()
-        .map(|(splitter, _)| splitter.fork(&autodiff));
+        .map(|(splitter, _, _)| splitter.fork(&autodiff));
     let network = TransformNetConfig::new(spec.channels);
     let critic = DiscriminatorConfig::new(spec.channels, spec.height, spec.width);
     let mut transform = seeded(&autodiff, seed, || network.init(&autodiff));
@@ -261,7 +263,8 @@ pub fn train(
             input,
             transform,
             &subset,
-            discovered.as_ref().map(|(splitter, _)| splitter),
+            discovered.as_ref().map(|(splitter, _, _)| splitter),
+            discovered.as_ref().map(|(_, _, congealed)| congealed),
             &keep_term,
             &mut stage,
         )?;
@@ -338,7 +341,7 @@ pub fn train(
         ground_truth: None,
         references: Vec::new(),
         basin: basin_report.clone(),
-        discovery: discovered.as_ref().map(|(_, report)| report.clone()),
+        discovery: discovered.as_ref().map(|(_, report, _)| report.clone()),
         splitter_flip_rate: None,
         splitter_flip_by_class: Vec::new(),
         by_class: Vec::new(),
@@ -447,7 +450,7 @@ pub fn train(
     let transform = transform.valid();
     let discriminator = discriminator.valid();
     score(input, &transform, &discriminator, &mut report)?;
-    if let Some((splitter, _)) = &discovered {
+    if let Some((splitter, _, _)) = &discovered {
         let (rate, by_class) = splitter_flip_rate(input, &transform, splitter);
         report.splitter_flip_rate = Some(rate);
         report.splitter_flip_by_class = by_class;
@@ -458,18 +461,27 @@ pub fn train(
 }
 
 /// Stage A for this run: groups by the true labels ("from f") or Φ's argmax ("from Φ"), the
-/// glasses of the Glasses generator as the (scoring-only) truth.
+/// images congealed in their groups (their sides start the self-training, and the
+/// latent-reflection search reuses them), the glasses of the Glasses generator as the
+/// (scoring-only) truth.
 fn discover(
     input: &SymmetryInput,
     progress: &mut dyn FnMut(f64, &str),
-) -> Result<(Splitter, memlab_shared::symmetry::DiscoveryReport), String> {
+) -> Result<
+    (
+        Splitter,
+        memlab_shared::symmetry::DiscoveryReport,
+        Congealed,
+    ),
+    String,
+> {
     let full = &input.dataset.train;
     let spec = &input.dataset.info.input;
     // At most DISCOVERY_IMAGES training images, so a large data set (MNIST's 60 000) costs
     // what Glasses' 4 000 do.
     let (chosen, train) = seeded_subset(full, DISCOVERY_IMAGES, DISCOVERY_SUBSET);
     let train = &train;
-    let (groups, grouping) = match input.mode {
+    let (groups, grouping): (Vec<usize>, String) = match input.mode {
         SymmetryMode::FromLabels => (
             train
                 .labels
@@ -504,8 +516,11 @@ fn discover(
             flags(true, input.dataset.test.len()),
         )
     });
-    discovery::discover(
+    progress(0.0, "congealing each group's images");
+    let congealed = reflection::congeal_split(input, train, &groups);
+    let (splitter, report) = discovery::discover(
         &DiscoveryInput {
+            start: Some(congealed.polar_sides(&groups)),
             train,
             test: &input.dataset.test,
             spec,
@@ -518,7 +533,8 @@ fn discover(
             device: input.device,
         },
         progress,
-    )
+    )?;
+    Ok((splitter, report, congealed))
 }
 
 /// The Glasses generator behind a run's test split, when it has one (Glasses with its own

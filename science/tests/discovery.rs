@@ -99,6 +99,7 @@ fn a_planted_square_is_discovered() {
     // Stage A on its own, with the planted truth to score it (never to train on).
     let (_, stage_a) = discovery::discover(
         &DiscoveryInput {
+            start: None,
             train: &dataset.train,
             test: &dataset.test,
             spec: &spec,

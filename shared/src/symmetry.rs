@@ -500,7 +500,7 @@ pub struct ReflectionReport {
     pub images: usize,
     /// RMS of x − Dec(Enc(x)) on test images (values in `[0, 1]`).
     pub reconstruction_rms: f64,
-    /// Every candidate, best bimodality first.
+    /// Every candidate, the best first (by the aligned share where measured, else bimodality).
     pub candidates: Vec<ReflectionCandidate>,
     /// Index of the chosen one in `candidates`.
     pub chosen: usize,
@@ -547,6 +547,12 @@ pub struct ReflectionCandidate {
     /// Within-group bimodality of the codes along n: the share of their variance that the best
     /// split into two modes explains (2/π ≈ 0.64 for a Gaussian, 1 for two points).
     pub bimodality: f64,
+    /// The share of the spread of the training images, each aligned to its group's mean by the
+    /// data's nuisances (shift, tilt, light: congealing), that the candidate's two sides
+    /// explain: one measure for every candidate, latent or not (absent in reports stored
+    /// before it existed).
+    #[serde(default)]
+    pub aligned_share: Option<f64>,
     /// Fraction of held-out training images whose kept quantity survives the edit (Φ's
     /// prediction from Φ; f̂ giving the true label from f).
     pub kept: f64,

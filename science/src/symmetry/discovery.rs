@@ -5,7 +5,8 @@
 //! 1. Group the training images (by the true label "from f", by Φ's argmax "from Φ").
 //! 2. In each group, 2-means on light-normalized, blurred images (each image divided by its
 //!    mean value, then 2×2 average-pooled; centred on the group's mean), started from the sign
-//!    of the top principal direction.
+//!    of the top principal direction; or, where the caller gives them, the sides congealing
+//!    found (`congeal.rs`: 2-means on images aligned by pose and light, far sharper).
 //! 3. Align the clusters' polarity across groups: group g's centroid difference c₁ − c₀ is
 //!    flipped when its product with the top singular vector of all the differences is negative.
 //! 4. Self-train S (two LeNets, cross-fitted: each trained on one half of the training set and
@@ -62,6 +63,9 @@ pub struct DiscoveryInput<'a> {
     pub grouping: String,
     /// The attribute's ground truth (training, test), for scoring only.
     pub truth: Option<(Vec<bool>, Vec<bool>)>,
+    /// Pseudo-labels to start self-training from (congealing's sides, one polarity for every
+    /// group); without them, 2-means on light-normalized, blurred images (step 2).
+    pub start: Option<Vec<bool>>,
     /// Self-training rounds.
     pub rounds: usize,
     /// Epochs of each splitter's training per round.
@@ -491,8 +495,10 @@ pub fn discover(
         ));
     }
     progress(0.0, "clustering within groups");
-    let features = cluster_features(input.train, input.spec);
-    let mut labels = cluster_labels(&features, &input.groups);
+    let mut labels = match &input.start {
+        Some(start) if start.len() == n => start.clone(),
+        _ => cluster_labels(&cluster_features(input.train, input.spec), &input.groups),
+    };
     let mut report = DiscoveryReport {
         grouping: input.grouping.clone(),
         groups: input.groups.iter().copied().max().map_or(0, |g| g + 1),

@@ -135,10 +135,13 @@ pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         );
         for (k, candidate) in reflection.candidates.iter().enumerate() {
             println!(
-                "    {}. {}: bimodality {:.3}, kept {:.3}, change {:.4}, splitter flips {}, toggled {} (on → off {}, off → on {}; scored only), identity kept {}",
+                "    {}. {}: bimodality {:.3}, aligned share {}, kept {:.3}, change {:.4}, splitter flips {}, toggled {} (on → off {}, off → on {}; scored only), identity kept {}",
                 k + 1,
                 candidate.name,
                 candidate.bimodality,
+                candidate
+                    .aligned_share
+                    .map_or("–".to_owned(), |v| format!("{v:.3}")),
                 candidate.kept,
                 candidate.mean_change,
                 share(candidate.splitter_flip_rate),
