@@ -520,7 +520,10 @@ fn discover(
     let congealed = reflection::congeal_split(input, train, &groups);
     let (splitter, report) = discovery::discover(
         &DiscoveryInput {
-            start: Some(congealed.polar_sides(&groups)),
+            // Congealing's sides start the self-training where it split the groups holding at
+            // least half of the images (on Glasses, every group); else stage A's own clustering
+            // (on the MNIST demo's short run congealing left every digit whole).
+            start: (congealed.split_share() >= 0.5).then(|| congealed.polar_sides(&groups)),
             train,
             test: &input.dataset.test,
             spec,

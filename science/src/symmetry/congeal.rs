@@ -297,6 +297,18 @@ impl Congealed {
         explained / groups.len().max(1) as f64
     }
 
+    /// The share of the training images in groups that were split in two.
+    pub fn split_share(&self) -> f64 {
+        let total: usize = self.groups.iter().map(|g| g.size).sum();
+        let split: usize = self
+            .groups
+            .iter()
+            .filter(|g| g.sides.is_some())
+            .map(|g| g.size)
+            .sum();
+        split as f64 / total.max(1) as f64
+    }
+
     /// Each training image's side with one polarity for every group (on Glasses: glasses on is
     /// the same side everywhere, whichever it is): a group's sides are swapped when the
     /// difference of its side means points against the top singular vector of all the
@@ -463,6 +475,7 @@ mod tests {
                 "group {group}: {same} of {total}"
             );
         }
+        assert_eq!(congealed.split_share(), 1.0);
         let aligned = congealed.aligned_images(&images);
         let share = congealed.share_of(&aligned, &groups, &congealed.sides);
         assert!((share - congealed.bimodality()).abs() < 1e-6, "{share}");
