@@ -42,6 +42,7 @@ mod references;
 mod reflection;
 mod rivals;
 mod scores;
+pub mod shape;
 mod tensors;
 mod terms;
 

@@ -1,10 +1,11 @@
 //! The hosted-demo defaults: on first start with an empty store, queue LeNet and an MLP on
-//! MNIST; when each finishes, its bound panel and invariance probe are computed (so a read-only
-//! demo shows them).
+//! MNIST; when each finishes, its bound panel and invariance probe are computed, and LeNet's
+//! learned symmetry is searched for (so a read-only demo shows them).
 
 use memlab_shared::api::{Experiment, ExperimentConfig, JobStatus, ModelKind, OptimizerKind};
 use memlab_shared::bounds::BoundRequest;
 use memlab_shared::probes::{ProbeReport, ProbeRequest};
+use memlab_shared::symmetry::{SymmetryReport, SymmetryRequest, SymmetrySearch};
 use memlab_store::SqlitePool;
 
 use crate::state::AppState;
@@ -18,6 +19,10 @@ pub struct DemoSettings {
     pub n_train: Option<usize>,
     /// Epochs.
     pub epochs: usize,
+    /// Whether the LeNet demo's learned symmetry (from Φ, the latent-reflection search with
+    /// congealing) is learned once it has trained: what the symmetry section and the studio's
+    /// orbit show on a read-only demo. Minutes of CPU; tests leave it out.
+    pub symmetry: bool,
 }
 
 impl Default for DemoSettings {
@@ -25,6 +30,7 @@ impl Default for DemoSettings {
         Self {
             n_train: None,
             epochs: 2,
+            symmetry: true,
         }
     }
 }
@@ -96,8 +102,9 @@ pub async fn resume_demo_panels(state: &AppState) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Queues what the hosted demo shows for a finished demo run: its bound panel and its
-/// invariance probe (every kind, or with `only_missing` those never computed or interrupted).
+/// Queues what the hosted demo shows for a finished demo run: its bound panel, its invariance
+/// probe and (LeNet, where the server was asked to) its learned symmetry (every kind, or with
+/// `only_missing` those never computed or interrupted).
 pub async fn queue_analyses(
     state: &AppState,
     experiment: Experiment,
@@ -126,5 +133,28 @@ pub async fn queue_analyses(
     {
         state.wake.all();
     }
+    if state.demo_symmetry && experiment.config.model == ModelKind::Lenet {
+        let kind = AnalysisKind::SymmetryFromPhi;
+        let symmetry =
+            store::analyses::get::<SymmetryRequest, SymmetryReport>(&state.pool, id, kind)
+                .await?
+                .map(|job| job.status);
+        if wanted(symmetry)
+            && store::analyses::queue(&state.pool, id, kind, &demo_symmetry()).await?
+        {
+            state.wake.all();
+        }
+    }
     Ok(())
+}
+
+/// The demo's learned symmetry: kept from Φ, found by the latent-reflection search (congealing
+/// and the autoencoder's reflections, the splitter's flip term), the game's other settings at
+/// their defaults.
+pub fn demo_symmetry() -> SymmetryRequest {
+    SymmetryRequest {
+        search: Some(SymmetrySearch::Reflection),
+        flip_weight: Some(1.0),
+        ..SymmetryRequest::default()
+    }
 }

@@ -132,6 +132,7 @@ pub async fn build_state(options: ServeOptions) -> Result<AppState, StartError> 
         wake: Default::default(),
         models: inference::ModelCache::default(),
         read_only: options.read_only,
+        demo_symmetry: options.demo.as_ref().is_some_and(|demo| demo.symmetry),
         admin_token: options.admin_token,
         stopping: Default::default(),
         uploads: Default::default(),

@@ -38,6 +38,8 @@ pub struct Inner {
     pub models: ModelCache,
     /// Public demo: writes need the admin token (`admin.rs`).
     pub read_only: bool,
+    /// Whether the LeNet demo's learned symmetry is queued once it has trained.
+    pub demo_symmetry: bool,
     /// The admin bearer token of a public server.
     pub admin_token: Option<String>,
     /// Set when the server shuts down: training checkpoints after its current step and stops.

@@ -344,6 +344,82 @@ pub struct ClassEffect {
     pub prediction_kept: f64,
     /// x, L x and |L x − x| of the first few of them (step: the steps L was trained).
     pub grid: SampleGrid,
+    /// How L changes their shape (data sets of light strokes on a dark ground, such as digits;
+    /// absent elsewhere and in reports stored before it existed).
+    #[serde(default)]
+    pub shape: Option<ShapeChange>,
+}
+
+/// Shape measures of a class's scored test images, as means over x and over L x: what L does
+/// to them where no ground truth says what it should do.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShapeChange {
+    /// Mean pixel value (the amount of ink) of x and of L x.
+    pub ink: [f64; 2],
+    /// Mean stroke width in pixels (twice the ink area over its perimeter, ink: values > ½).
+    pub width: [f64; 2],
+    /// Mean slant in degrees (positive: leaning right as the stroke goes up).
+    pub slant: [f64; 2],
+    /// Mean number of closed loops (background regions the ink encloses).
+    pub loops: [f64; 2],
+    /// Fraction of the images whose number of closed loops L changes.
+    pub loops_changed: f64,
+}
+
+impl ShapeChange {
+    /// What changes, in words, largest relative change first: e.g. "strokes thicker (1.9 →
+    /// 2.4 px), slant +6.1°, loops closed or opened in 22 %"; changes too small to notice are
+    /// left out ("no change in shape" when none is left).
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<(f64, String)> = Vec::new();
+        let [w0, w1] = self.width;
+        if w0 > 0.0 && ((w1 - w0) / w0).abs() >= 0.05 {
+            let word = if w1 > w0 { "thicker" } else { "thinner" };
+            parts.push((
+                ((w1 - w0) / w0).abs(),
+                format!("strokes {word} ({w0:.2} → {w1:.2} px)"),
+            ));
+        }
+        let [i0, i1] = self.ink;
+        if i0 > 0.0 && ((i1 - i0) / i0).abs() >= 0.05 {
+            let word = if i1 > i0 { "more" } else { "less" };
+            parts.push((
+                ((i1 - i0) / i0).abs(),
+                format!("{word} ink ({:+.0} %)", 100.0 * (i1 - i0) / i0),
+            ));
+        }
+        let [s0, s1] = self.slant;
+        if (s1 - s0).abs() >= 2.0 {
+            parts.push(((s1 - s0).abs() / 20.0, format!("slant {:+.1}°", s1 - s0)));
+        }
+        if self.loops_changed >= 0.05 {
+            let [l0, l1] = self.loops;
+            let word = if l1 > l0 {
+                "more closed loops"
+            } else if l1 < l0 {
+                "fewer closed loops"
+            } else {
+                "loops closed and opened"
+            };
+            parts.push((
+                self.loops_changed,
+                format!(
+                    "{word} ({l0:.2} → {l1:.2}; changed in {:.0} %)",
+                    100.0 * self.loops_changed
+                ),
+            ));
+        }
+        if parts.is_empty() {
+            return "no change in shape".into();
+        }
+        parts.sort_by(|a, b| b.0.total_cmp(&a.0));
+        parts
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// L_θ against the known symmetry L* (Glasses: toggle the glasses), on test faces.
@@ -521,6 +597,34 @@ pub struct ReflectionReport {
     /// images (what the distillation could at best inherit).
     #[serde(default)]
     pub edit_truth_rms: Option<f64>,
+    /// The two modes congealing found in each group (empty in reports stored before they were
+    /// shown).
+    #[serde(default)]
+    pub modes: Vec<GroupModes>,
+}
+
+/// One group's two modes after congealing: the means of its two sides, its images aligned by
+/// pose and light, with one polarity for every group (side 1 is the same factor everywhere).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupModes {
+    /// The group (a class: true label from f, Φ's prediction from Φ).
+    pub group: usize,
+    /// Its name.
+    pub name: String,
+    /// Its training images.
+    pub images: usize,
+    /// The share of them on side 1.
+    pub side_one: f64,
+    /// The share of the aligned images' spread the two sides explain.
+    pub explained: f64,
+    /// Side 0's mean, side 1's mean and their difference |m₁ − m₀| × 2, side by side, on the
+    /// frame's grid (twice as fine as the images').
+    pub png: String,
+    /// How side 1's images differ in shape from side 0's (stroke images only): means over each
+    /// side; there `loops_changed` is the difference of the sides' shares of images with a
+    /// closed loop.
+    pub shape: Option<ShapeChange>,
 }
 
 impl ReflectionReport {
@@ -614,6 +718,32 @@ pub type SymmetryJob = AnalysisJob<SymmetryRequest, SymmetryReport>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The description names what changes beyond its threshold, largest first, and nothing
+    /// else.
+    #[test]
+    fn shape_changes_are_described() {
+        let same = ShapeChange {
+            ink: [0.1, 0.102],
+            width: [2.0, 2.05],
+            slant: [5.0, 6.0],
+            loops: [0.5, 0.5],
+            loops_changed: 0.01,
+        };
+        assert_eq!(same.describe(), "no change in shape");
+        let thicker = ShapeChange {
+            ink: [0.1, 0.13],
+            width: [2.0, 2.5],
+            slant: [5.0, 12.0],
+            loops: [0.2, 0.6],
+            loops_changed: 0.4,
+        };
+        assert_eq!(
+            thicker.describe(),
+            "more closed loops (0.20 → 0.60; changed in 40 %), slant +7.0°, more ink (+30 %), \
+             strokes thicker (2.00 → 2.50 px)"
+        );
+    }
 
     #[test]
     fn the_objective_weighs_its_terms_like_training() {

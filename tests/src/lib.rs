@@ -53,6 +53,14 @@ pub fn dist_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"))
 }
 
+/// The default demos without their symmetry search (minutes of CPU a test does not wait for).
+pub fn test_demo() -> DemoSettings {
+    DemoSettings {
+        symmetry: false,
+        ..DemoSettings::default()
+    }
+}
+
 /// Options for a test server on `data_dir` with the real data sets and frontend.
 pub fn options(data_dir: PathBuf, demo: Option<DemoSettings>) -> ServeOptions {
     ServeOptions {
@@ -88,9 +96,10 @@ impl TestApp {
         })
     }
 
-    /// The server on an empty `data_dir` with the default demos queued (they train at once).
+    /// The server on an empty `data_dir` with the default demos queued (they train at once;
+    /// the symmetry search the demo adds is left out: tests that want one start it).
     pub async fn with_demos(data_dir: &std::path::Path) -> anyhow::Result<Self> {
-        Self::spawn(options(data_dir.to_owned(), Some(DemoSettings::default()))).await
+        Self::spawn(options(data_dir.to_owned(), Some(test_demo()))).await
     }
 
     /// `base_url` + `path`.

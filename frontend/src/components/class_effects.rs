@@ -1,6 +1,7 @@
 //! What a learned symmetry does to each class of the scored test images: how much it changes
-//! them, how often Φ keeps its prediction, how often the splitter S flips, and a grid of a few
-//! of them (x, L x, |L x − x|). Where the data set has no ground truth (MNIST), this is the
+//! them, how often Φ keeps its prediction, how often the splitter S flips, how their shape
+//! changes (stroke width, slant, closed loops, on digits), and a grid of a few of them (x, L x,
+//! |L x − x|). Where the data set has no ground truth (MNIST), this is the
 //! evidence of what L found.
 
 use leptos::prelude::*;
@@ -15,12 +16,20 @@ fn most_changed(report: &SymmetryReport) -> Option<String> {
     let named: Vec<String> = order
         .iter()
         .take(3)
-        .map(|effect| format!("{} ({:.4})", effect.name, effect.mean_change))
+        .map(|effect| match effect.shape {
+            Some(shape) => format!(
+                "{} ({:.4}: {})",
+                effect.name,
+                effect.mean_change,
+                shape.describe()
+            ),
+            None => format!("{} ({:.4})", effect.name, effect.mean_change),
+        })
         .collect();
     let least = order.last()?;
     Some(format!(
-        "L changes most: {}; least: {} ({:.4}).",
-        named.join(", "),
+        "L changes most: {}. Least: {} ({:.4}).",
+        named.join("; "),
         least.name,
         least.mean_change
     ))
@@ -38,7 +47,8 @@ pub fn ClassEffects(mode: &'static str, report: SymmetryReport) -> impl IntoView
             <table class="class-effects" id=format!("symmetry-classes-{mode}")>
                 <tr>
                     <th>"class"</th><th>"images"</th><th>"RMS change"</th><th>"Φ kept"</th>
-                    <th>"S flips"</th><th>"x, L x, |L x − x| × 4"</th>
+                    <th>"S flips"</th><th>"how (means over x → L x)"</th>
+                    <th>"x, L x, |L x − x| × 4"</th>
                 </tr>
                 {report.by_class.into_iter().map(|effect| {
                     let flip = flips.get(effect.class).copied();
@@ -49,6 +59,10 @@ pub fn ClassEffects(mode: &'static str, report: SymmetryReport) -> impl IntoView
                             <td>{format!("{:.4}", effect.mean_change)}</td>
                             <td>{percent(effect.prediction_kept)}</td>
                             <td>{maybe(flip)}</td>
+                            <td class="shape">{effect.shape.map_or_else(
+                                || "—".to_owned(),
+                                |shape| shape.describe(),
+                            )}</td>
                             <td><img class="class-grid" src=effect.grid.png
                                 alt=format!("class {}: rows x, L x, |L x − x|", effect.name) /></td>
                         </tr>

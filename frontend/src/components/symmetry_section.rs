@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{ClassEffects, DiscoveryView, Permalink, ReflectionView};
+use super::{ClassEffects, DiscoveryView, GroupModesView, Permalink, ReflectionView};
 use leptos::task::spawn_local;
 use memlab_shared::api::JobStatus;
 use memlab_shared::symmetry::{
@@ -236,6 +236,10 @@ fn ReportView(id: i64, report: SymmetryReport, running: bool) -> impl IntoView {
             <DiscoveryView mode report=report.clone() />
             <ClassEffects mode report=report.clone() />
             {report.reflection.clone().map(|reflection| view! { <ReflectionView mode reflection /> })}
+            {report.reflection.as_ref().map(|reflection| {
+                let modes = reflection.modes.clone();
+                view! { <GroupModesView mode modes /> }
+            })}
             <ObjectiveTable mode settings=report.settings.clone() objective=report.objective.clone()
                 truth=report.ground_truth.as_ref().map(|t| t.truth_objective.clone())
                 references=report.references.clone() />

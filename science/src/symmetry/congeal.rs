@@ -8,6 +8,7 @@
 //! split and the edit are sharp where the autoencoder's residual transfer is blurred. No
 //! attribute label enters: groups are classes (true labels from f, Φ's argmax from Φ).
 
+mod modes;
 mod registration;
 
 pub use registration::{Dims, Pose, register};
@@ -49,6 +50,8 @@ pub struct Congealed {
     pub poses: Vec<Pose>,
     /// Each training image's side (`false` in groups left whole).
     pub sides: Vec<bool>,
+    /// Each training image's group.
+    pub group_of: Vec<usize>,
 }
 
 /// Congeals `images` (each `dims.len()` values) in their `groups` (`n_groups` of them) and splits
@@ -192,6 +195,7 @@ fn congeal_with(
         groups: groups_out,
         poses,
         sides,
+        group_of: groups.to_vec(),
     }
 }
 
@@ -314,6 +318,17 @@ impl Congealed {
     /// difference of its side means points against the top singular vector of all the
     /// differences (the groups share one frame). Images of groups left whole take side `false`.
     pub fn polar_sides(&self, groups: &[usize]) -> Vec<bool> {
+        let flip = self.polarity();
+        self.sides
+            .iter()
+            .zip(groups)
+            .map(|(&side, &g)| self.groups[g].sides.is_some() && side != flip[g])
+            .collect()
+    }
+
+    /// Per group, whether its sides are swapped to give every group one polarity (see
+    /// [`Self::polar_sides`]; `false` for groups left whole).
+    pub fn polarity(&self) -> Vec<bool> {
         let split: Vec<usize> = (0..self.groups.len())
             .filter(|&g| self.groups[g].sides.is_some())
             .collect();
@@ -326,11 +341,7 @@ impl Congealed {
         for (&g, flipped) in split.iter().zip(align_signs(&differences)) {
             flip[g] = flipped;
         }
-        self.sides
-            .iter()
-            .zip(groups)
-            .map(|(&side, &g)| self.groups[g].sides.is_some() && side != flip[g])
-            .collect()
+        flip
     }
 
     /// The pose of a new `image` of `group`, registered to the group's template.
@@ -483,6 +494,24 @@ mod tests {
         // Sides at random explain far less.
         let shuffled: Vec<bool> = (0..60).map(|k| k % 4 < 2).collect();
         assert!(congealed.share_of(&aligned, &groups, &shuffled) < 0.2 * share);
+        // One polarity for both groups: side 1 is the square everywhere, or nowhere; the modes
+        // shown say so (half of each group on side 1; shapes measured only where asked).
+        let polar = congealed.polar_sides(&groups);
+        let agree = (0..60).filter(|&i| polar[i] == truth[i]).count();
+        assert!(agree == 0 || agree == 60, "{agree}");
+        let modes = congealed
+            .modes(&["a".into(), "b".into()], Some(&images))
+            .expect("encodes");
+        assert_eq!(modes.len(), 2);
+        for found in &modes {
+            assert!((found.side_one - 0.5).abs() < 1e-12, "{}", found.side_one);
+            assert!(found.png.starts_with("data:image/png;base64,"));
+        }
+        assert!(modes.iter().all(|found| found.shape.is_some()));
+        let unmeasured = congealed
+            .modes(&["a".into(), "b".into()], None)
+            .expect("encodes");
+        assert!(unmeasured.iter().all(|found| found.shape.is_none()));
         for square in [true, false] {
             let pose = Pose {
                 shift: (0.03, -0.02),

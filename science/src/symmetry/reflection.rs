@@ -665,11 +665,16 @@ pub(super) fn search(
             Edit::Latent(refined),
         ));
     }
-    let aligned = congealed.aligned_images(&images_of(train));
+    let images = images_of(train);
+    let aligned = congealed.aligned_images(&images);
     candidates.push((
         "the two modes of each group's images aligned by pose and light (congealing), each moved by the other mode's mean".to_owned(),
         Edit::Template,
     ));
+    let modes = congealed.modes(
+        &input.dataset.info.class_names,
+        strokes_on_dark(train, spec).then_some(&images[..]),
+    )?;
     let editor = Editor { network, congealed };
     let judged = subset(train.len(), JUDGED, seed ^ 0x1dd);
     let test = &input.dataset.test;
@@ -767,8 +772,16 @@ pub(super) fn search(
             .into(),
             distill_rms: 0.0,
             edit_truth_rms: None,
+            modes,
         },
     })
+}
+
+/// Whether `train`'s images are light strokes on a dark ground (one channel, mean value below
+/// a third): where shape measures (stroke width, slant, loops) mean something.
+fn strokes_on_dark(train: &Split, spec: &InputSpec) -> bool {
+    let total: f64 = train.images.iter().map(|&v| f64::from(v) / 255.0).sum();
+    spec.channels == 1 && total / (train.images.len().max(1) as f64) < 1.0 / 3.0
 }
 
 /// On the images `indices` of `train`: the fraction whose kept quantity survives the edit, the

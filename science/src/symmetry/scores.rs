@@ -7,7 +7,9 @@ use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 use memlab_shared::glasses;
 use memlab_shared::model::{ClassifierConfig, Discriminator, LeNetConfig, TransformNet};
-use memlab_shared::symmetry::{ClassEffect, GroundTruthScore, SymmetryReport};
+use memlab_shared::symmetry::{ClassEffect, GroundTruthScore, ShapeChange, SymmetryReport};
+
+use super::shape::{self, Shape};
 
 use crate::linalg;
 use crate::oracles::Oracle;
@@ -63,6 +65,8 @@ pub(super) fn score(
     let (mut real_features, mut moved_features) = (Vec::new(), Vec::new());
     let mut truth_features = Vec::new();
     let mut changes = Vec::new();
+    // Shape measures of x and L x, on one-channel images.
+    let mut shapes: Vec<(Shape, Shape)> = Vec::new();
     let mut d_real = 0usize;
     let mut glasses = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut truth_distance = (0.0, 0.0);
@@ -79,6 +83,17 @@ pub(super) fn score(
         let twice = transform.forward(moved.clone());
         learned.add(input, discriminator, &x, &moved, Some(twice), painted);
         changes.extend(rms(moved.clone(), x.clone()).into_data().iter::<f32>());
+        if spec.channels == 1 {
+            let (h, w) = (spec.height, spec.width);
+            let before: Vec<f32> = x.clone().into_data().iter::<f32>().collect();
+            let after: Vec<f32> = moved.clone().into_data().iter::<f32>().collect();
+            shapes.extend(
+                before
+                    .chunks(h * w)
+                    .zip(after.chunks(h * w))
+                    .map(|(a, b)| (shape::measure(a, h, w), shape::measure(b, h, w))),
+            );
+        }
         d_real += rows(discriminator.forward(x.clone()))
             .iter()
             .filter(|&&v| v > 0.0)
@@ -151,7 +166,12 @@ pub(super) fn score(
         .map(|(before, after)| before == *after)
         .collect();
     let step = report.history.last().map_or(0, |logged| logged.step);
-    report.by_class = class_effects(input, transform, &indices, &labels, &changes, &kept, step)?;
+    let measured = Measured {
+        changes: &changes,
+        kept: &kept,
+        shapes: strokes_on_dark(&shapes).then_some(&shapes[..]),
+    };
+    report.by_class = class_effects(input, transform, &indices, &labels, &measured, step)?;
     report.references =
         references::score_references(input, discriminator, &indices, &labels, spread_phi);
     if let Some(((card, model, _), _)) = &oracle {
@@ -206,17 +226,48 @@ pub(super) fn score(
 /// Test images of each class shown in its grid.
 const CLASS_GRID_IMAGES: usize = 4;
 
-/// What L does to each class of the scored test images `indices` (labels `labels`; per image
-/// its change RMS(L x − x) and whether Φ's prediction is kept): mean change, prediction kept,
-/// and a grid of the first [`CLASS_GRID_IMAGES`] of the class. Classes without a scored image
-/// are left out.
+/// Per scored test image: its change RMS(L x − x), whether Φ's prediction is kept, and (on
+/// stroke images) the shape measures of x and L x.
+pub(super) struct Measured<'a> {
+    pub changes: &'a [f32],
+    pub kept: &'a [bool],
+    pub shapes: Option<&'a [(Shape, Shape)]>,
+}
+
+/// Whether the measured images are light strokes on a dark ground (digits, sketches): their
+/// mean ink below a third. Shape measures mean nothing on faces or photographs.
+fn strokes_on_dark(shapes: &[(Shape, Shape)]) -> bool {
+    !shapes.is_empty()
+        && shapes.iter().map(|(x, _)| x.ink).sum::<f64>() / (shapes.len() as f64) < 1.0 / 3.0
+}
+
+/// The means of the shape measures over `pairs` (x, L x), and how often the loops changed.
+pub(super) fn shape_change(pairs: &[(Shape, Shape)]) -> ShapeChange {
+    let n = pairs.len().max(1) as f64;
+    let mean = |f: fn(&Shape) -> f64| -> [f64; 2] {
+        [
+            pairs.iter().map(|(x, _)| f(x)).sum::<f64>() / n,
+            pairs.iter().map(|(_, y)| f(y)).sum::<f64>() / n,
+        ]
+    };
+    ShapeChange {
+        ink: mean(|s| s.ink),
+        width: mean(|s| s.width),
+        slant: mean(|s| s.slant),
+        loops: mean(|s| s.loops as f64),
+        loops_changed: pairs.iter().filter(|(x, y)| x.loops != y.loops).count() as f64 / n,
+    }
+}
+
+/// What L does to each class of the scored test images `indices` (labels `labels`, per image
+/// what `measured` holds): mean change, prediction kept, shape change, and a grid of the first
+/// [`CLASS_GRID_IMAGES`] of the class. Classes without a scored image are left out.
 pub(super) fn class_effects(
     input: &SymmetryInput,
     transform: &TransformNet,
     indices: &[usize],
     labels: &[usize],
-    changes: &[f32],
-    kept: &[bool],
+    measured: &Measured,
     step: usize,
 ) -> Result<Vec<ClassEffect>, String> {
     let spec = &input.dataset.info.input;
@@ -234,13 +285,22 @@ pub(super) fn class_effects(
             .map(|&k| indices[k])
             .collect();
         let images = pixels_tensor(&input.dataset.test, spec, &shown, input.device);
+        let shape = measured.shapes.map(|shapes| {
+            let pairs: Vec<(Shape, Shape)> = members.iter().map(|&k| shapes[k]).collect();
+            shape_change(&pairs)
+        });
         effects.push(ClassEffect {
             class,
             name: name.clone(),
             images: members.len(),
-            mean_change: members.iter().map(|&k| f64::from(changes[k])).sum::<f64>() / count,
-            prediction_kept: members.iter().filter(|&&k| kept[k]).count() as f64 / count,
+            mean_change: members
+                .iter()
+                .map(|&k| f64::from(measured.changes[k]))
+                .sum::<f64>()
+                / count,
+            prediction_kept: members.iter().filter(|&&k| measured.kept[k]).count() as f64 / count,
             grid: sample_grid(transform, images, step)?,
+            shape,
         });
     }
     Ok(effects)
@@ -317,6 +377,34 @@ mod tests {
             test_per_identity: 10,
             ..Default::default()
         }
+    }
+
+    /// Shape changes by hand: the means over x and over L x, loops changed on one pair of two;
+    /// stroke images are told apart from faces by their mean ink.
+    #[test]
+    fn shape_changes_are_means_over_the_pairs() {
+        let shape = |ink: f64, width: f64, slant: f64, loops: usize| Shape {
+            ink,
+            width,
+            slant,
+            loops,
+        };
+        let pairs = [
+            (shape(0.1, 2.0, 0.0, 1), shape(0.2, 3.0, 10.0, 1)),
+            (shape(0.2, 1.0, 4.0, 0), shape(0.2, 2.0, 0.0, 1)),
+        ];
+        let change = shape_change(&pairs);
+        assert!((change.ink[0] - 0.15).abs() < 1e-12 && (change.ink[1] - 0.2).abs() < 1e-12);
+        assert_eq!(change.width, [1.5, 2.5]);
+        assert_eq!(change.slant, [2.0, 5.0]);
+        assert_eq!(change.loops, [0.5, 1.0]);
+        assert_eq!(change.loops_changed, 0.5);
+        assert!(strokes_on_dark(&pairs));
+        assert!(!strokes_on_dark(&[(
+            shape(0.5, 0.0, 0.0, 0),
+            shape(0.5, 0.0, 0.0, 0)
+        )]));
+        assert!(!strokes_on_dark(&[]));
     }
 
     /// An untrained L paints the grey 0.5 through the mask σ(−4) everywhere: L x = x + σ(−4)

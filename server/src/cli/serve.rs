@@ -28,6 +28,10 @@ pub(crate) struct ServeArgs {
     /// Training examples of the demo run (default: all).
     #[arg(long)]
     demo_n_train: Option<usize>,
+    /// Do not search for the LeNet demo's learned symmetry once it has trained (minutes of
+    /// CPU).
+    #[arg(long)]
+    demo_no_symmetry: bool,
     /// Public demo: serve everything read-only (browsing, probing, uploads to probe); requests
     /// that start work or write need the admin token.
     #[arg(long, visible_alias = "public")]
@@ -45,6 +49,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let demo = (!args.no_demo).then_some(DemoSettings {
         n_train: args.demo_n_train,
         epochs: args.demo_epochs,
+        symmetry: !args.demo_no_symmetry,
     });
     let admin_token = match &args.admin_token_file {
         Some(path) => {

@@ -162,6 +162,22 @@ pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
                 "    the chosen edit's own RMS from L* x on those test images (scored only): {edit:.4}"
             );
         }
+        if !reflection.modes.is_empty() {
+            println!("    congealing's two modes per class (side 1: one polarity for all):");
+        }
+        for found in &reflection.modes {
+            let shape = found
+                .shape
+                .map(|shape| format!(": {}", shape.describe()))
+                .unwrap_or_default();
+            println!(
+                "      {} ({} images): {:.0} % on side 1, aligned share {:.3}{shape}",
+                found.name,
+                found.images,
+                100.0 * found.side_one,
+                found.explained
+            );
+        }
     }
     let every = (report.history.len() / 10).max(1);
     for step in report.history.iter().step_by(every) {
@@ -216,8 +232,12 @@ pub(crate) async fn symmetry(args: SymmetryArgs) -> anyhow::Result<()> {
         .by_class
         .iter()
         .map(|effect| {
+            let shape = effect
+                .shape
+                .map(|shape| format!(" ({})", shape.describe()))
+                .unwrap_or_default();
             format!(
-                "{} change {:.4} kept {:.2}",
+                "{} change {:.4} kept {:.2}{shape}",
                 effect.name, effect.mean_change, effect.prediction_kept
             )
         })

@@ -20,14 +20,11 @@ pub async fn orbit_for(client: &Client, key_suffix: &str) -> anyhow::Result<Vec<
     keyed_probabilities(client, "#orbit", "#orbit-error", key_suffix).await
 }
 
-/// The learned symmetry's orbit on the probe page: x, L x, …, L⁴ x of test image 0 (at 20°)
-/// computed in the browser, each prediction equal to the native model's on the native L_θ's
-/// orbit from the stored weights.
+/// The learned symmetry's orbit on the probe page, x, L x, …, L⁴ x, computed in the browser on
+/// its default backend and on the CPU fallback, for test image 0 at 20°, an uploaded digit and a
+/// drawn stroke (the sliders stay at 20° for both): each prediction equals the native model's on
+/// the native L_θ's orbit from the stored weights (1e-4).
 pub async fn check_orbit(app: &TestApp, client: &Client, id: i64) -> anyhow::Result<()> {
-    client
-        .goto(&app.url(&format!("/experiments/{id}/probe?sample=0&rotation=20")))
-        .await?;
-    let browser = orbit_for(client, "test image 0 of mnist|rotation=20|from_phi").await?;
     let device = burn::prelude::Device::flex();
     let (card, model) =
         memlab_store::artifacts::load(&memlab_store::LocalDir::new(&app.data_dir), id, &device)?;
@@ -39,40 +36,93 @@ pub async fn check_orbit(app: &TestApp, client: &Client, id: i64) -> anyhow::Res
         memlab_shared::model::TransformNetConfig::new(1).init(&device),
         &record,
     )?;
-    let pixels = rotate(
-        &decode_image(&sample_png(app, 0).await?, &card.input)?,
-        20.0,
-    );
-    let shape = [1, 1, pixels.height, pixels.width];
-    let mut current = burn::prelude::Tensor::<4>::from_data(
-        burn::prelude::TensorData::new(pixels.values.clone(), shape),
-        &device,
-    );
-    assert_eq!(browser.len(), 5, "x and four powers of L");
-    for (power, row) in browser.iter().enumerate() {
-        if power > 0 {
-            current = transform.forward(current);
+    // The native orbit's predictions of `png` as the page shows it (decoded, rotated 20°).
+    let native = |png: &[u8]| -> anyhow::Result<Vec<Vec<f32>>> {
+        let pixels = rotate(&decode_image(png, &card.input)?, 20.0);
+        let shape = [1, 1, pixels.height, pixels.width];
+        let mut current = burn::prelude::Tensor::<4>::from_data(
+            burn::prelude::TensorData::new(pixels.values.clone(), shape),
+            &device,
+        );
+        let mut rows = Vec::new();
+        for power in 0..5 {
+            if power > 0 {
+                current = transform.forward(current);
+            }
+            let values = current
+                .clone()
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|error| anyhow::anyhow!("{error:?}"))?;
+            let image = memlab_shared::preprocess::Pixels {
+                values,
+                ..pixels.clone()
+            };
+            rows.push(
+                memlab_server::inference::predict_pixels(&model, &card, &image, &device)
+                    .probabilities,
+            );
         }
-        let values = current
-            .clone()
-            .into_data()
-            .try_into_vec::<f32>()
-            .map_err(|error| anyhow::anyhow!("{error:?}"))?;
-        let image = memlab_shared::preprocess::Pixels {
-            values,
-            ..pixels.clone()
-        };
-        let native = memlab_server::inference::predict_pixels(&model, &card, &image, &device);
-        assert_close(row, &native.probabilities, &format!("L^{power} x"));
+        Ok(rows)
+    };
+    let compare = |browser: &[Vec<f32>], native: &[Vec<f32>], what: &str| {
+        assert_eq!(browser.len(), 5, "x and four powers of L ({what})");
+        for (power, (row, expected)) in browser.iter().zip(native).enumerate() {
+            assert_close(row, expected, &format!("L^{power} x of {what}"));
+        }
+    };
+    let dir = tempfile::tempdir()?;
+    let upload = sample_png(app, 3).await?;
+    let upload_path = dir.path().join("digit.png");
+    std::fs::write(&upload_path, &upload)?;
+    let test_image = native(&sample_png(app, 0).await?)?;
+    let uploaded = native(&upload)?;
+    let mut backends = Vec::new();
+    for query in ["", "&backend=cpu"] {
+        client
+            .goto(&app.url(&format!(
+                "/experiments/{id}/probe?sample=0&rotation=20{query}"
+            )))
+            .await?;
+        let browser = orbit_for(client, "test image 0 of mnist|rotation=20|from_phi").await?;
+        let backend = client
+            .find(Locator::Css("#backend"))
+            .await?
+            .attr("data-backend")
+            .await?
+            .unwrap_or_default();
+        compare(&browser, &test_image, &format!("test image 0 on {backend}"));
+        client
+            .find(Locator::Css("#upload"))
+            .await?
+            .send_keys(&upload_path.display().to_string())
+            .await?;
+        let browser = orbit_for(client, "upload digit.png|rotation=20|from_phi").await?;
+        compare(
+            &browser,
+            &uploaded,
+            &format!("the uploaded digit on {backend}"),
+        );
+        let drawn = draw_stroke(client).await?;
+        let browser = orbit_for(client, "drawing|rotation=20|from_phi").await?;
+        compare(
+            &browser,
+            &native(&drawn)?,
+            &format!("the drawing on {backend}"),
+        );
+        wait_for(client, Locator::Id("orbit-heat")).await?;
+        client
+            .execute(
+                "document.getElementById('orbit-section').scrollIntoView();",
+                vec![],
+            )
+            .await?;
+        screenshot(client, &format!("probe-orbit-drawing-{backend}.png")).await?;
+        backends.push(backend);
     }
-    wait_for(client, Locator::Id("orbit-heat")).await?;
-    client
-        .execute(
-            "document.getElementById('orbit-section').scrollIntoView();",
-            vec![],
-        )
-        .await?;
-    screenshot(client, "probe-orbit.png").await
+    eprintln!("orbit of L_θ checked on: {}", backends.join(", "));
+    assert_eq!(backends.last().map(String::as_str), Some("cpu"));
+    Ok(())
 }
 
 /// A learned symmetry of the LeNet demo from its page (a short run): the stored report's
@@ -150,13 +200,27 @@ pub async fn check_symmetry(app: &TestApp, client: &Client, id: i64) -> anyhow::
         .iter()
         .max_by(|a, b| a.mean_change.total_cmp(&b.mean_change))
         .context("no class")?;
+    // How: MNIST's digits are strokes on a dark ground, so every class has its shape measured.
+    let shape = top.shape.context("no shape measures on MNIST")?;
     assert!(
         most.starts_with(&format!(
-            "L changes most: {} ({:.4})",
-            top.name, top.mean_change
+            "L changes most: {} ({:.4}: {})",
+            top.name,
+            top.mean_change,
+            shape.describe()
         )),
         "{most}"
     );
+    let cells = client
+        .find_all(Locator::Css(
+            "#symmetry-classes-from_phi tr[data-class] td.shape",
+        ))
+        .await?;
+    assert_eq!(cells.len(), 10);
+    for (cell, effect) in cells.iter().zip(&report.by_class) {
+        let shape = effect.shape.context("a digit without shape measures")?;
+        assert_eq!(cell.text().await?, shape.describe());
+    }
     eprintln!("MNIST learned symmetry by digit: {most}");
     client
         .execute(

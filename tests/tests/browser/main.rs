@@ -22,7 +22,6 @@ use anyhow::Context;
 use fantoccini::{Client, Locator};
 use memlab_e2e::browser::{Driver, browser, start_driver};
 use memlab_e2e::{TestApp, options};
-use memlab_server::demo::DemoSettings;
 use memlab_shared::api::{Experiment, JobStatus};
 use tokio::sync::OnceCell;
 
@@ -194,7 +193,7 @@ async fn demo_trains_live_on_an_empty_folder_and_a_restart_reuses_it() -> anyhow
     // A second start on the same folder reuses the demo: nothing new is queued or trained.
     let again = TestApp::spawn(options(
         data.path().to_owned(),
-        Some(DemoSettings::default()),
+        Some(memlab_e2e::test_demo()),
     ))
     .await?;
     let list: Vec<Experiment> = again.get_json("/api/experiments").await?;

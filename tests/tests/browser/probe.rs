@@ -310,31 +310,7 @@ pub async fn check_studio_inputs(
     assert_close(&seen?, &uploaded, "the published GIF in a new session");
 
     // A drawing: one stroke, then the canvas' pixels go to the server as a PNG.
-    client
-        .execute("document.getElementById('draw').open = true;", vec![])
-        .await?;
-    wait_for(client, Locator::Id("drawing")).await?;
-    let canvas = client
-        .execute(
-            "const c = document.getElementById('drawing'); const r = c.getBoundingClientRect();
-             const at = (x, y) => ({ clientX: r.left + x * r.width / 224,
-               clientY: r.top + y * r.height / 224, bubbles: true, pointerId: 1 });
-             c.dispatchEvent(new PointerEvent('pointerdown', at(110, 40)));
-             for (let y = 40; y <= 184; y += 8) {
-               c.dispatchEvent(new PointerEvent('pointermove', at(110 + (y - 40) / 12, y)));
-             }
-             c.dispatchEvent(new PointerEvent('pointerup', at(122, 184)));
-             return Array.from(c.getContext('2d').getImageData(0, 0, 224, 224).data);",
-            vec![],
-        )
-        .await?;
-    let rgba: Vec<u8> = serde_json::from_value(canvas)?;
-    anyhow::ensure!(rgba.len() == 224 * 224 * 4, "canvas size");
-    let planes: Vec<u8> = (0..3)
-        .flat_map(|channel| (0..224 * 224).map(move |index| (index, channel)))
-        .map(|(index, channel)| rgba[index * 4 + channel])
-        .collect();
-    let drawn = memlab_shared::preprocess::Pixels::from_u8(3, 224, 224, &planes).to_png()?;
+    let drawn = draw_stroke(client).await?;
     let drawing = prediction_for(client, "drawing|").await?;
     let server = server_prediction(app, id, drawn).await?;
     assert_close(&drawing, &server.probabilities, "the drawing");

@@ -201,19 +201,52 @@ fn residuals(image: &[f32], template: &[f32], dims: Dims, pose: &Pose) -> (Vec<f
     } else {
         (xt / tt.max(1e-12), 0.0)
     };
+    let (alpha, gradient) = bounded_light(alpha, beta, [tt, tu, uu, xt, xu]);
+    let beta = alpha * gradient;
     let residuals = samples
         .iter()
         .map(|(x, a, b)| x - alpha * a - beta * b)
         .collect();
-    let alpha = alpha.max(1e-3);
     (
         residuals,
         Pose {
             gain: alpha as f32,
-            gradient: (beta / alpha) as f32,
+            gradient: gradient as f32,
             ..*pose
         },
     )
+}
+
+/// The light's least gain (below it an image is mostly background and the fit is unstable).
+const MIN_GAIN: f64 = 0.5;
+/// The light's greatest gain.
+const MAX_GAIN: f64 = 2.0;
+/// The light's steepest gradient: the shade varies by at most this share across half the image.
+const MAX_GRADIENT: f64 = 0.3;
+
+/// The gain a and gradient b within their bounds, from the unconstrained least-squares fit
+/// (α = a, β = a b) and its sums [Σ t², Σ t·tu, Σ (tu)², Σ x t, Σ x tu]: a gradient out of bounds
+/// is clamped and the gain refitted for it; a gain out of bounds is clamped and the gradient
+/// refitted for it. Without bounds a faint fit (α near 0) makes b = β / α, and the light
+/// divided out, explode.
+fn bounded_light(alpha: f64, beta: f64, [tt, tu, uu, xt, xu]: [f64; 5]) -> (f64, f64) {
+    let mut gradient = if alpha.abs() > 1e-12 {
+        (beta / alpha).clamp(-MAX_GRADIENT, MAX_GRADIENT)
+    } else {
+        0.0
+    };
+    let mut gain = alpha;
+    if alpha.abs() <= 1e-12 || (beta / alpha).abs() > MAX_GRADIENT {
+        // x ≈ a (t + b tu) with b fixed: a = Σ x g / Σ g², g = t + b tu.
+        let gg = tt + 2.0 * gradient * tu + gradient * gradient * uu;
+        gain = (xt + gradient * xu) / gg.max(1e-12);
+    }
+    if !(MIN_GAIN..=MAX_GAIN).contains(&gain) {
+        gain = gain.clamp(MIN_GAIN, MAX_GAIN);
+        // x − a t ≈ a b tu with a fixed: b = Σ (x − a t) tu / (a Σ (tu)²).
+        gradient = ((xu - gain * tu) / (gain * uu.max(1e-12))).clamp(-MAX_GRADIENT, MAX_GRADIENT);
+    }
+    (gain, gradient)
 }
 
 /// Gauss–Newton steps on shift and tilt from `start` (the light refitted at each, derivatives by
@@ -462,6 +495,69 @@ pub(super) fn at_pose(dims: Dims, pose: &Pose, square: bool) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sums `bounded_light` takes, of template values `t` at offsets `u` against `x`.
+    fn sums(t: &[f64], u: &[f64], x: &[f64]) -> (f64, f64, [f64; 5]) {
+        let mut s = [0.0; 5];
+        for ((t, u), x) in t.iter().zip(u).zip(x) {
+            let (a, b) = (*t, t * u);
+            s[0] += a * a;
+            s[1] += a * b;
+            s[2] += b * b;
+            s[3] += x * a;
+            s[4] += x * b;
+        }
+        let det = s[0] * s[2] - s[1] * s[1];
+        let alpha = (s[3] * s[2] - s[4] * s[1]) / det;
+        let beta = (s[0] * s[4] - s[1] * s[3]) / det;
+        (alpha, beta, s)
+    }
+
+    /// Light within bounds is the least-squares fit itself; a gradient too steep is clamped and
+    /// the gain is the best for it (brute force over gains); a faint image gets the least gain,
+    /// and the gradient best for it (brute force over gradients).
+    #[test]
+    fn bounded_light_has_known_answers() {
+        let t = [1.0, 0.5, 0.8, 1.0, 0.3];
+        let u = [-1.0, -0.5, 0.0, 0.5, 1.0];
+        let render = |a: f64, b: f64| -> Vec<f64> {
+            t.iter()
+                .zip(&u)
+                .map(|(t, u)| a * t * (1.0 + b * u))
+                .collect()
+        };
+        let error = |x: &[f64], a: f64, b: f64| -> f64 {
+            render(a, b)
+                .iter()
+                .zip(x)
+                .map(|(r, x)| (r - x).powi(2))
+                .sum()
+        };
+        let x = render(1.2, 0.1);
+        let (alpha, beta, s) = sums(&t, &u, &x);
+        let (gain, gradient) = bounded_light(alpha, beta, s);
+        assert!((gain - 1.2).abs() < 1e-9 && (gradient - 0.1).abs() < 1e-9);
+
+        let x = render(1.0, 0.9);
+        let (alpha, beta, s) = sums(&t, &u, &x);
+        let (gain, gradient) = bounded_light(alpha, beta, s);
+        assert_eq!(gradient, MAX_GRADIENT);
+        let best = (0..=20_000)
+            .map(|k| 0.5 + k as f64 * 1e-4)
+            .min_by(|a, b| error(&x, *a, MAX_GRADIENT).total_cmp(&error(&x, *b, MAX_GRADIENT)))
+            .expect("gains to try");
+        assert!((gain - best).abs() < 2e-4, "{gain} vs {best}");
+
+        let x = render(0.05, -0.2);
+        let (alpha, beta, s) = sums(&t, &u, &x);
+        let (gain, gradient) = bounded_light(alpha, beta, s);
+        assert_eq!(gain, MIN_GAIN);
+        let best = (0..=6_000)
+            .map(|k| -MAX_GRADIENT + k as f64 * 1e-4)
+            .min_by(|a, b| error(&x, MIN_GAIN, *a).total_cmp(&error(&x, MIN_GAIN, *b)))
+            .expect("gradients to try");
+        assert!((gradient - best).abs() < 2e-4, "{gradient} vs {best}");
+    }
 
     /// By hand: [[2, 0, 0], [0, 3, 1], [0, 1, 1]] x = (2, 5, 3) has x = (1, 1, 2); a singular
     /// matrix has no solution.
