@@ -781,7 +781,7 @@ pub(super) fn search(
 /// a third): where shape measures (stroke width, slant, loops) mean something.
 fn strokes_on_dark(train: &Split, spec: &InputSpec) -> bool {
     let total: f64 = train.images.iter().map(|&v| f64::from(v) / 255.0).sum();
-    spec.channels == 1 && total / (train.images.len().max(1) as f64) < 1.0 / 3.0
+    spec.channels == 1 && super::shape::strokes_on_dark(total / train.images.len().max(1) as f64)
 }
 
 /// On the images `indices` of `train`: the fraction whose kept quantity survives the edit, the

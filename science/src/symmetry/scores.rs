@@ -234,11 +234,13 @@ pub(super) struct Measured<'a> {
     pub shapes: Option<&'a [(Shape, Shape)]>,
 }
 
-/// Whether the measured images are light strokes on a dark ground (digits, sketches): their
-/// mean ink below a third. Shape measures mean nothing on faces or photographs.
+/// Whether the measured images are light strokes on a dark ground ([`shape::strokes_on_dark`]
+/// of their mean ink).
 fn strokes_on_dark(shapes: &[(Shape, Shape)]) -> bool {
     !shapes.is_empty()
-        && shapes.iter().map(|(x, _)| x.ink).sum::<f64>() / (shapes.len() as f64) < 1.0 / 3.0
+        && shape::strokes_on_dark(
+            shapes.iter().map(|(x, _)| x.ink).sum::<f64>() / shapes.len() as f64,
+        )
 }
 
 /// The means of the shape measures over `pairs` (x, L x), and how often the loops changed.

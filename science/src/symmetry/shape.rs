@@ -6,6 +6,16 @@
 /// A pixel is ink when its value is above this.
 const INK: f32 = 0.5;
 
+/// Images whose mean value is below this are taken for light strokes on a dark ground.
+const STROKE_INK: f64 = 1.0 / 3.0;
+
+/// Whether one-channel images of mean value `mean_ink` are light strokes on a dark ground
+/// (digits, sketches), where these measures mean something; on faces or photographs they do
+/// not.
+pub fn strokes_on_dark(mean_ink: f64) -> bool {
+    mean_ink < STROKE_INK
+}
+
 /// The shape measures of one image.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Shape {

@@ -85,12 +85,7 @@ pub async fn check_orbit(app: &TestApp, client: &Client, id: i64) -> anyhow::Res
             )))
             .await?;
         let browser = orbit_for(client, "test image 0 of mnist|rotation=20|from_phi").await?;
-        let backend = client
-            .find(Locator::Css("#backend"))
-            .await?
-            .attr("data-backend")
-            .await?
-            .unwrap_or_default();
+        let backend = backend(client).await?;
         compare(&browser, &test_image, &format!("test image 0 on {backend}"));
         client
             .find(Locator::Css("#upload"))

@@ -125,6 +125,16 @@ pub async fn open_sample(
     prediction_for(client, &format!("test image {sample} of mnist|")).await
 }
 
+/// The backend the open probe page runs its model on (`webgpu` or `cpu`).
+pub async fn backend(client: &Client) -> anyhow::Result<String> {
+    Ok(client
+        .find(Locator::Css("#backend"))
+        .await?
+        .attr("data-backend")
+        .await?
+        .unwrap_or_default())
+}
+
 /// Opens the probe page of run `id` on test image 0 with `query` and checks the browser's
 /// prediction against the server's (1e-4); returns it and the backend the page ran on.
 pub async fn open_probe(
@@ -134,12 +144,7 @@ pub async fn open_probe(
     query: &str,
 ) -> anyhow::Result<(Vec<f32>, String)> {
     let browser = open_sample(app, client, id, 0, query).await?;
-    let backend = client
-        .find(Locator::Css("#backend"))
-        .await?
-        .attr("data-backend")
-        .await?
-        .unwrap_or_default();
+    let backend = backend(client).await?;
     let server = server_prediction(app, id, sample_png(app, 0).await?).await?;
     assert_close(
         &browser,
