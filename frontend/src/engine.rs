@@ -129,15 +129,16 @@ pub fn load_model(
         .map_err(|error| format!("the weights do not fit the model: {error}"))
 }
 
-/// Rebuilds a learned symmetry L_θ of `channels`-channel images from its burn record bytes.
+/// Rebuilds a learned symmetry L_θ of the architecture `network` (its report's) from its burn
+/// record bytes.
 pub fn load_transform(
-    channels: usize,
+    network: &TransformNetConfig,
     record: Vec<u8>,
     device: &Device,
 ) -> Result<TransformNet, String> {
     let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(record))
         .map_err(|error| format!("the L_θ weights do not decode: {error}"))?;
-    TransformNetConfig::new(channels)
+    network
         .init(device)
         .try_load_record(record)
         .map_err(|error| format!("the L_θ weights do not fit: {error}"))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use burn::prelude::Device;
 use leptos::prelude::*;
 use memlab_shared::api::{JobStatus, argmax, softmax};
-use memlab_shared::model::{Classifier, TransformNet};
+use memlab_shared::model::{Classifier, TransformNet, TransformNetConfig};
 use memlab_shared::preprocess::{InputSpec, Pixels, png_data_url};
 use memlab_shared::symmetry::{SymmetryJob, SymmetryMode};
 use memlab_shared::transform::Adjustments;
@@ -70,14 +70,15 @@ fn heat_map(a: &Pixels, b: &Pixels) -> (Pixels, f32) {
 }
 
 /// The learned symmetries of experiment `id` that have finished.
-async fn finished(id: i64) -> Vec<SymmetryMode> {
+async fn finished(id: i64) -> Vec<(SymmetryMode, TransformNetConfig)> {
     let mut modes = Vec::new();
     for mode in SymmetryMode::ALL {
         let url = format!("/api/experiments/{id}/symmetry/{}", mode.as_str());
         if let Ok(job) = api::get_json::<SymmetryJob>(&url).await
             && job.status == JobStatus::Done
+            && let Some(report) = job.result
         {
-            modes.push(mode);
+            modes.push((mode, report.network));
         }
     }
     modes
@@ -113,16 +114,23 @@ pub fn OrbitStrip(
     // The loaded L_θ of the chosen mode (not Send: it lives in this page's thread).
     let transform = RwSignal::new(None::<(SymmetryMode, SendWrapper<Arc<TransformNet>>)>);
     let orbit = RwSignal::new(None::<Result<Orbit, String>>);
-    let channels = input.channels;
     let load_device = device.clone();
     Effect::new(move |_| {
         let Some(chosen) = mode.get() else { return };
+        // The architecture the weights were saved with, from the finished job's report.
+        let Some(network) = modes
+            .get_untracked()
+            .and_then(|found| found.into_iter().find(|(m, _)| *m == chosen))
+            .map(|(_, network)| network)
+        else {
+            return;
+        };
         let device = load_device.clone();
         leptos::task::spawn_local(async move {
             let url = format!("/api/experiments/{id}/symmetry/{}/weights", chosen.as_str());
             let loaded = api::get_bytes(&url)
                 .await
-                .and_then(|record| engine::load_transform(channels, record, &device));
+                .and_then(|record| engine::load_transform(&network, record, &device));
             match loaded {
                 Ok(net) => transform.set(Some((chosen, SendWrapper::new(Arc::new(net))))),
                 Err(message) => orbit.set(Some(Err(message))),
@@ -130,7 +138,9 @@ pub fn OrbitStrip(
         });
     });
     Effect::new(move |_| {
-        if let Some(Some(first)) = modes.get().map(|modes| modes.first().copied())
+        if let Some(Some(first)) = modes
+            .get()
+            .map(|modes| modes.first().map(|(mode, _)| *mode))
             && mode.get_untracked().is_none()
         {
             mode.set(Some(first));
@@ -199,7 +209,7 @@ pub fn OrbitStrip(
                             let chosen = event_target_value(&event);
                             mode.set(SymmetryMode::parse(&chosen));
                         }>
-                            {found.into_iter().map(|m| view! {
+                            {found.into_iter().map(|(m, _)| view! {
                                 <option value=m.as_str() selected=move || mode.get() == Some(m)>{m.label()}</option>
                             }).collect_view()}
                         </select>

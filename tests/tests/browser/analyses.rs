@@ -32,10 +32,11 @@ pub async fn check_orbit(app: &TestApp, client: &Client, id: i64) -> anyhow::Res
         &memlab_store::LocalDir::new(&app.data_dir),
         &memlab_store::artifacts::symmetry_key(id, "from_phi"),
     )?;
-    let transform = memlab_science::weights::load_into(
-        memlab_shared::model::TransformNetConfig::new(1).init(&device),
-        &record,
-    )?;
+    let job: SymmetryJob = app
+        .get_json(&format!("/api/experiments/{id}/symmetry/from_phi"))
+        .await?;
+    let network = job.result.context("the symmetry has no report")?.network;
+    let transform = memlab_science::weights::load_into(network.init(&device), &record)?;
     // The native orbit's predictions of `png` as the page shows it (decoded, rotated 20°).
     let native = |png: &[u8]| -> anyhow::Result<Vec<Vec<f32>>> {
         let pixels = rotate(&decode_image(png, &card.input)?, 20.0);
