@@ -7,7 +7,8 @@
 //!   scattering transform.
 //! - [`geometry`]: the types of patch geometry (spectra, intrinsic dimension).
 //! - [`glasses`]: the procedural face data set whose true symmetry (toggle glasses) is known.
-//! - [`preprocess`]: image decoding, resizing and normalization exactly as training saw it.
+//! - [`preprocess`]: image decoding, resizing and normalization exactly as training saw it;
+//!   [`upload_form`]: uploads brought to a data set's form (polarity, crop, box, centring).
 //! - [`transform`]: image transforms (rotation, translation, scale, flip, brightness, contrast,
 //!   circular shifts) on preprocessed pixels; [`probes`]: the types of invariance probes.
 //! - [`api`]: the serde types of the JSON API; [`analysis`]: the job of an analysis of a run;
@@ -34,3 +35,4 @@ pub mod scattering;
 pub mod studies;
 pub mod symmetry;
 pub mod transform;
+pub mod upload_form;
