@@ -284,20 +284,11 @@ mod tests {
     /// Dark ink on light, tinted paper reads as the same light-on-dark digit.
     #[test]
     fn dark_ink_on_light_paper_is_inverted() {
-        let light = bring(
-            &image(40, 0.0, 1.0, [10, 20, 12, 5]),
-            UploadForm::CentredByMass { box_side: 20 },
-            28,
-            28,
-        )
-        .expect("formed");
-        let paper = bring(
-            &image(40, 0.85, 0.1, [10, 20, 12, 5]),
-            UploadForm::CentredByMass { box_side: 20 },
-            28,
-            28,
-        )
-        .expect("formed");
+        let formed = |upload: Gray| {
+            bring(&upload, UploadForm::CentredByMass { box_side: 20 }, 28, 28).expect("formed")
+        };
+        let light = formed(image(40, 0.0, 1.0, [10, 20, 12, 5]));
+        let paper = formed(image(40, 0.85, 0.1, [10, 20, 12, 5]));
         assert!(paper.inverted && !light.inverted);
         for (a, b) in light.values.iter().zip(&paper.values) {
             assert!((a - b).abs() < 1e-5, "{a} {b}");
